@@ -1,0 +1,1 @@
+"""Bluetooth LE: one supervised session per sensor."""

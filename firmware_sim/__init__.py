@@ -1,0 +1,1 @@
+"""The simulated sensor: physiology, firmware, Bumble peripheral and a bleak backend."""

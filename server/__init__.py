@@ -1,0 +1,1 @@
+"""The server: ingest, store, rules, alerts (arrives with the MQTT issue)."""
