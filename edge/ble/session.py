@@ -32,9 +32,10 @@ from twitchwatch.contract import TwitchWatchError, normalize_site
 
 logger = logging.getLogger(__name__)
 
-#: The consumer wakes at most this often, so frames are decoded in batches (cheap) while
-#: latency stays far below a detector window.
-BATCH_INTERVAL_S = 0.05
+#: The consumer wakes at most this often, so frames are decoded in batches: numpy's per-call
+#: overhead dominates small batches (50 ms batches cost 4x the CPU of 250 ms ones, bench/ble_link.py),
+#: and a quarter second of latency is far below a detector window.
+BATCH_INTERVAL_S = 0.25
 #: Inbox bound: about a minute of frames of a busy sensor. Beyond it notifications are counted
 #: as dropped (never silently) and show up as gaps.
 INBOX_LIMIT = 4096

@@ -1,0 +1,116 @@
+"""The command line as a person uses it: separate sim and edge processes, config errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.config import ConfigError, load_config
+from tests.services import free_port
+from twitchwatch.cli import main
+
+TWITCHWATCH = [sys.executable, "-m", "twitchwatch"]
+
+
+def test_sim_and_edge_in_separate_processes(tmp_path: Path) -> None:
+    port = free_port()
+    sim = subprocess.Popen(
+        [
+            *TWITCHWATCH,
+            "sim",
+            "--site",
+            "left_calf",
+            "--site",
+            "right_hand",
+            "--hci",
+            f"127.0.0.1:{port}",
+            "--seconds",
+            "40",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "virtual radio on" in sim.stdout.readline()
+        names = [sim.stdout.readline().split()[0] for _ in range(2)]
+        scan = subprocess.run(
+            [*TWITCHWATCH, "edge", "scan", "--sim", f"127.0.0.1:{port}", "--timeout", "1.5"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert scan.returncode == 0, scan.stderr
+        assert all(name in scan.stdout for name in names)
+        config = tmp_path / "edge.toml"
+        config.write_text(
+            f'[ble]\nbackend = "sim"\nsim_hci = "127.0.0.1:{port}"\n'
+            f'[[sensor]]\nname = "{names[0]}"\nsite = "left_calf"\n'
+            f'[[sensor]]\nname = "{names[1]}"\nsite = "right_hand"\n'
+        )
+        run = subprocess.run(
+            [*TWITCHWATCH, "edge", "run", "--config", str(config), "--seconds", "9"],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert run.returncode == 0, run.stderr
+        final = run.stdout.split("final:")[1]
+        rows = [line for line in final.splitlines() if line.startswith(("left_calf", "right_hand"))]
+        assert len(rows) == 2
+        for row in rows:
+            emg_hz = float(row.split()[3].replace(",", ""))
+            assert 1500 < emg_hz < 2500, row  # real-time 2 kHz EMG measured over the last 5 s
+        assert "2 of 2 sensors streamed" in run.stdout
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[sensor]\n", "not valid TOML"),
+        ("", "no [[sensor]] entries"),
+        ('[[sensor]]\nsite = "left_calf"\n', "needs a name or an address"),
+        ('[[sensor]]\nname = "TW-0001"\n', "needs a site"),
+        ('[[sensor]]\nname = "TW-0001"\nsite = "left_elbow"\n', "unknown site 'left_elbow'"),
+        ('[[sensor]]\nname = "TW-0001"\nsite = "left_calf"\ndriver = "myo"\n', "unknown driver"),
+        ('[ble]\nbackend = "usb"\n[[sensor]]\nname = "a"\nsite = "tongue"\n', "backend must be"),
+        (
+            '[[sensor]]\nname = "a"\nsite = "tongue"\n[[sensor]]\nname = "A"\nsite = "left_calf"\n',
+            "listed twice",
+        ),
+    ],
+)
+def test_config_errors_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "edge.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_config_accepts_names_addresses_and_short_sides(tmp_path: Path) -> None:
+    path = tmp_path / "edge.toml"
+    path.write_text('[[sensor]]\naddress = "F4:57:00:01:1B:83"\nsite = "l_calf"\n')
+    config = load_config(path)
+    assert config.sensors[0].site == "left_calf" and config.sensors[0].sensor == "F4:57:00:01:1B:83"
+
+
+def test_cli_reports_errors_in_one_line_with_exit_code_2(tmp_path: Path, capsys) -> None:
+    assert main(["edge", "run", "--config", str(tmp_path / "missing.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twitchwatch: config") and err.count("\n") == 1
+
+
+def test_demo_streams_every_site(capsys) -> None:
+    started = time.monotonic()
+    assert main(["demo", "--seconds", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 sensors streamed" in out
+    assert time.monotonic() - started < 60
