@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twitchwatch.contract import INTERNAL_UNIT, Kind, TwitchWatchError
+from twitchwatch.contract import Kind, TwitchWatchError
 
 _STANDARD_GRAVITY = 9.80665  # m/s2 per g
 
@@ -33,7 +33,3 @@ def to_internal_factor(kind: Kind, unit: str) -> float:
         return _FACTORS[kind][unit.strip().lower()]
     except KeyError:
         raise UnitError(kind, unit) from None
-
-
-def internal_unit(kind: Kind) -> str:
-    return INTERNAL_UNIT[kind]

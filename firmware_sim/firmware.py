@@ -7,7 +7,7 @@ returns and delivers control point writes. That keeps every byte decision testab
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -265,8 +265,3 @@ class SensorFirmware:
             case _:  # sample count disagrees with the length
                 mangled[8] = (mangled[8] % 255) + 1
         return bytes(mangled)
-
-
-def with_faults(firmware: SensorFirmware, **changes: float) -> None:
-    """Change the faults of a running sensor (on-demand injection from tests and the CLI)."""
-    firmware.faults = replace(firmware.faults, **changes)

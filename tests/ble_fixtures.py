@@ -84,9 +84,6 @@ class SimRig:
         return next(s for s in self.sensors if s.name == session.name)
 
 
-RigFactory = Callable[..., "asyncio.Future[SimRig]"]
-
-
 @pytest.fixture
 async def sim_rig() -> AsyncIterator[Callable[..., object]]:
     """Factory: ``await sim_rig(sites, faults=..., max_mtu=..., speed=...)`` -> SimRig."""
