@@ -136,7 +136,9 @@ class SensorSession:
                 started = time.monotonic()
                 try:
                     await self._connect_and_stream()
-                except (BleakError, DriverError, SensorNotFoundError, TimeoutError, OSError) as exc:
+                # Typed errors of ours (not found, refused command, incompatible sensor) and link
+                # errors: shown in the health, retried with backoff; other sensors keep streaming.
+                except (BleakError, TwitchWatchError, TimeoutError, OSError) as exc:
                     self.health.last_error = str(exc) or type(exc).__name__
                     logger.warning("%s: %s", self.name, self.health.last_error)
                 if time.monotonic() - started >= self.policy.healthy_after_s:
