@@ -33,7 +33,8 @@ from twitchwatch.contract import TwitchWatchError, normalize_site
 logger = logging.getLogger(__name__)
 
 #: The consumer wakes at most this often, so frames are decoded in batches: numpy's per-call
-#: overhead dominates small batches (50 ms batches cost 4x the CPU of 250 ms ones, bench/ble_link.py),
+#: overhead dominates small batches (4 sensors at real time: 10.2 % of a core
+#: with 50 ms batches, 4.2 % with 250 ms, bench/ble_link.py),
 #: and a quarter second of latency is far below a detector window.
 BATCH_INTERVAL_S = 0.25
 #: Inbox bound: about a minute of frames of a busy sensor. Beyond it notifications are counted
