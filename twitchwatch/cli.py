@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seconds", type=float, default=20.0, help="how long to stream (default 20)")
     demo.set_defaults(func=_demo)
 
+    analyze = commands.add_parser("analyze", help="count twitches in an EDF+/BDF recording")
+    analyze.add_argument("file", type=Path, help="EDF+/BDF file (labels 'EMG <site>', 'ACC X <site>')")
+    analyze.add_argument("--json", action="store_true", help="print the JSON document")
+    analyze.set_defaults(func=_analyze)
+
     sim = commands.add_parser("sim", help="run simulated sensors on a virtual Bluetooth radio")
     sim.add_argument("--site", action="append", dest="sites", help="body site (repeatable)")
     sim.add_argument("--hci", default="127.0.0.1:7390", help="HOST:PORT to serve the radio on")
@@ -71,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seconds", type=float, default=None, help="stop after this long")
     run.set_defaults(func=_edge_run)
     return parser
+
+
+async def _analyze(args: argparse.Namespace) -> None:
+    import json
+
+    from edge.analyze import analyze_file, format_table
+
+    doc = analyze_file(args.file)
+    print(json.dumps(doc) if args.json else format_table(doc))
 
 
 async def _sim(args: argparse.Namespace) -> None:

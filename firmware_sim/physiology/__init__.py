@@ -7,9 +7,17 @@ and detector must respect") and research/detector.md §2.
 """
 
 from .generator import SiteGenerator
-from .model import PRESETS, SiteModel, TruthEvent, TruthKind, default_site_model
+from .model import (
+    EMG_RAIL_UV,
+    PRESETS,
+    SiteModel,
+    TruthEvent,
+    TruthKind,
+    default_site_model,
+)
 
 __all__ = [
+    "EMG_RAIL_UV",
     "PRESETS",
     "SiteGenerator",
     "SiteModel",

@@ -4,9 +4,11 @@ Determinism by construction:
 
 - events are planned per 10 s segment from ``(seed, stream, segment)`` (see :mod:`.plan`);
 - signals are rendered per fixed block of samples: block ``b`` = noise from
-  ``(seed, NOISE, b)`` (+ gravity) + every item reaching the block, added in the items' fixed
-  ``(segment, index)`` order, each item drawn whole. A block is always computed whole, so
-  any sample has the same value however, and in whatever order, ranges are asked for;
+  ``(seed, NOISE, b)`` (+ gravity, or EMG interference evaluated at absolute sample indices)
+  + every item reaching the block, added in the items' fixed ``(segment, index)`` order, each
+  item drawn whole; then EMG samples inside a lead-off are clipped at the rail. A block is
+  always computed whole, so any sample has the same value however, and in whatever order,
+  ranges are asked for;
 - caches (plans, drawn items, the last blocks) are small LRUs: memory stays bounded for any
   recording length, and in-order chunked reads touch each block once.
 """
@@ -22,7 +24,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from .model import EMG_BAND_HZ, SiteModel, TruthEvent
+from .interference import Interference
+from .model import EMG_BAND_HZ, EMG_RAIL_UV, SiteModel, TruthEvent, TruthKind
 from .plan import (
     MAX_REACH_S,
     SEGMENT_S,
@@ -91,6 +94,9 @@ class _Stream:
     noise_scale: float  # per-sample white-noise sd, µV or g
     offset: np.ndarray  # (n_channels, 1) static value added to every sample
     render: Callable[[Item, RenderContext], tuple[int, np.ndarray] | None]
+    # Continuous interference of samples [start, stop), or None when there is none.
+    background: Callable[[int, int], np.ndarray] | None = None
+    rail: float | None = None  # lead-off drives this signal to +-rail, and no further
 
 
 class SiteGenerator:
@@ -124,6 +130,7 @@ class SiteGenerator:
         nyquist_hz = model.emg_fs_hz / 2
         # White noise spreads over 0..Nyquist; scale it so the 20-450 Hz band holds noise_uv_rms.
         emg_scale = model.noise_uv_rms * math.sqrt(nyquist_hz / (min(high_hz, nyquist_hz) - low_hz))
+        interference = Interference(model, seed)
         self._emg = _Stream(
             Part.EMG_NOISE,
             model.emg_fs_hz,
@@ -131,6 +138,8 @@ class SiteGenerator:
             emg_scale,
             np.zeros((1, 1)),
             render_emg,
+            interference.emg if interference.active else None,
+            EMG_RAIL_UV,
         )
         self._acc = _Stream(
             Part.ACC_NOISE,
@@ -223,11 +232,15 @@ class SiteGenerator:
         return self._blocks.get((stream.part, index), lambda _: self._render(stream, index))
 
     def _render(self, stream: _Stream, index: int) -> np.ndarray:
-        """Block ``index`` of ``stream``: noise + offset, then every reaching item in order."""
+        """Block ``index`` of ``stream``: noise + offset (+ interference), then every reaching
+        item in order, then the rail inside lead-offs."""
         n = stream.block_n
         a, b = index * n, (index + 1) * n
         noise = rng_for(self.seed, stream.part, index).standard_normal((stream.offset.shape[0], n))
         out = noise * stream.noise_scale + stream.offset
+        if stream.background is not None:
+            out += stream.background(a, b)
+        railed: list[tuple[int, int]] = []  # block-relative sample ranges of lead-offs
         t0_s, t1_s = a / stream.fs_hz, b / stream.fs_hz
         first = max(0, math.floor(t0_s / SEGMENT_S) - _REACH_SEGMENTS)
         last = math.floor((t1_s + _EARLY_S) / SEGMENT_S)
@@ -248,6 +261,12 @@ class SiteGenerator:
                 lo, hi = max(a, n0), min(b, n0 + wave.shape[-1])
                 if lo < hi:
                     out[:, lo - a : hi - a] += wave[:, lo - n0 : hi - n0]
+                    if isinstance(item, Episode) and item.kind is TruthKind.LEADOFF:
+                        railed.append((lo - a, hi - a))
+        # Clipping is not additive, so it comes after every item of the block is in.
+        if stream.rail is not None:
+            for lo, hi in railed:
+                np.clip(out[:, lo:hi], -stream.rail, stream.rail, out=out[:, lo:hi])
         return out
 
     # --- planning ----------------------------------------------------------------------

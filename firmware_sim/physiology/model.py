@@ -29,6 +29,14 @@ EMG_BAND_HZ = (20.0, 450.0)
 MIN_EMG_FS_HZ = 1000.0
 #: Below this a 30 ms mechanical twitch has fewer than 3 samples in its rise.
 MIN_ACC_FS_HZ = 100.0
+#: Mains frequencies a site can pick up: 50 Hz (Europe, Asia, Africa, Oceania), 60 Hz (Americas).
+POWERLINE_HZ = (50.0, 60.0)
+#: Where the DIY front end saturates, in µV: the first value its int16 EMG stream cannot hold,
+#: 2**15 counts x 0.2 µV/LSB (``firmware_sim.firmware.EMG_SCALE_UV``, hardware/README.md §3.3,
+#: "+-6.55 mV full range"). A sample on this rail comes out of the firmware as an int16 extreme
+#: with the CLIPPED flag set, like the real ADC at 0 or 4095. Written out rather than imported
+#: because firmware.py imports this package; tests/test_scenarios.py pins the two together.
+EMG_RAIL_UV = 6553.6
 
 
 class TruthKind(StrEnum):
@@ -39,6 +47,9 @@ class TruthKind(StrEnum):
     VOLUNTARY = "voluntary"
     MOTION = "motion"
     POP = "artifact"  # an electrode pop is an artifact
+    #: An electrode lost contact (mains pickup, EMG on the rail). Not a contract word: the contract
+    #: has no lead-off reason, so detectors report both POP and LEADOFF as the reason "artifact".
+    LEADOFF = "leadoff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +59,8 @@ class TruthEvent:
     Times are seconds from sample 0 of the site (both streams start together).
     ``amplitude_uv`` is, for a twitch, the peak-to-peak amplitude of its rendered EMG potential;
     for a cramp the median peak-to-peak of its primary unit's potentials; for voluntary
-    contraction the plateau RMS; for motion the peak of its EMG artifact; for a pop its peak.
+    contraction the plateau RMS; for motion the peak of its EMG artifact; for a pop its peak; for
+    a lead-off the amplitude of its mains pickup (before the signal is clipped at the rail).
     """
 
     kind: TruthKind
@@ -66,7 +78,8 @@ class SiteModel:
 
     Rates of episodes are per hour of site time; twitch rate is per minute of rest (twitches that
     would fall inside an episode are not generated, so counts per rest minute match the rate).
-    Doublet repeats come on top of ``twitch_rate_per_min``.
+    Doublet repeats come on top of ``twitch_rate_per_min``. Powerline and baseline wander are
+    continuous EMG interference over the whole recording; lead-off is an episode.
     """
 
     emg_fs_hz: float
@@ -84,6 +97,10 @@ class SiteModel:
     acc_noise_g_rms: float = 0.001  # MEMS noise ~1 mg RMS
     twitch_acc_g: float = 0.002  # peak-to-peak mechanical twitch of a median unit (1-3 mg)
     gravity_g: tuple[float, float, float] = (0.0, 0.0, 1.0)  # static orientation
+    powerline_hz: float = 0.0  # mains frequency picked up by the EMG: 0 (none), 50 or 60
+    powerline_uv: float = 0.0  # amplitude of its fundamental; odd harmonics come on top
+    wander_uv: float = 0.0  # peak of the EMG baseline wander (electrode drift, breathing), < 1 Hz
+    leadoff_per_hour: float = 0.0  # electrode loses contact for 2-30 s: mains pickup, EMG on rail
 
     def __post_init__(self) -> None:
         if not self.emg_fs_hz >= MIN_EMG_FS_HZ:
@@ -100,6 +117,9 @@ class SiteModel:
             "pop_per_hour",
             "acc_noise_g_rms",
             "twitch_acc_g",
+            "powerline_uv",
+            "wander_uv",
+            "leadoff_per_hour",
         ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
@@ -119,6 +139,12 @@ class SiteModel:
             raise ValueError(
                 f"twitch_rate_per_min must be < {top:.1f} (isolated twitches need "
                 f"{ISOLATION_S * 1000:.0f} ms apart), got {self.twitch_rate_per_min}"
+            )
+        if self.powerline_hz != 0.0 and self.powerline_hz not in POWERLINE_HZ:
+            raise ValueError(f"powerline_hz must be 0, 50 or 60, got {self.powerline_hz}")
+        if self.powerline_hz == 0.0 and self.powerline_uv > 0.0:
+            raise ValueError(
+                f"powerline_uv is {self.powerline_uv} but powerline_hz is 0: set it to 50 or 60"
             )
         if len(self.gravity_g) != 3 or not all(math.isfinite(g) for g in self.gravity_g):
             raise ValueError(f"gravity_g must be 3 finite numbers, got {self.gravity_g!r}")
@@ -150,6 +176,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "motion_per_hour": 30.0,
         "cramp_per_hour": 2.0,
         "pop_per_hour": 6.0,
+    },
+    # Twitches at home with a cheap sensor: 50 Hz mains from nearby wiring, baseline wander,
+    # electrode pops and the odd lead-off.
+    "noisy_home": {
+        "powerline_hz": 50.0,
+        "powerline_uv": 20.0,
+        "wander_uv": 50.0,
+        "pop_per_hour": 6.0,
+        "leadoff_per_hour": 2.0,
     },
 }
 

@@ -4,7 +4,7 @@ Nothing here depends on what was rendered or asked for before, so any segment ca
 its own and always comes out the same:
 
 - the motor units of the site are drawn once from ``(seed, UNITS)``;
-- episodes (voluntary, motion, cramp, pop) *starting* in segment ``k`` are drawn from
+- episodes (voluntary, motion, cramp, pop, lead-off) *starting* in segment ``k`` are drawn from
   ``(seed, EPISODES, k)`` only; each is complete once drawn, however far it runs;
 - twitch candidates of segment ``k`` are a Poisson process drawn from ``(seed, TWITCHES, k)``;
   a candidate is kept if the previous candidate (which may sit in segment ``k - 1``) ended at
@@ -37,7 +37,7 @@ from .waveforms import POTENTIAL_HALF_WIDTHS, sample_potential
 #: Planning segment length. Events are drawn per segment; long episodes may run past its end.
 SEGMENT_S = 10.0
 #: Longest time any planned item reaches past the end of its segment: the longest cramp (40 s)
-#: plus the tail of its last mechanical twitch.
+#: plus the tail of its last mechanical twitch (a lead-off lasts at most 30 s).
 MAX_REACH_S = 42.0
 #: Twitches closer than this to an episode are not generated: they would not be seen at rest.
 REST_MARGIN_S = 0.25
@@ -59,6 +59,10 @@ CRAMP_UNITS = (1, 3)
 POP_AMP_UV = (1500.0, 5000.0)
 POP_TAU_S = (0.03, 0.12)
 POP_EXTENT_TAUS = 8.0
+#: Lead-off: an electrode loses contact for seconds (a cable tugged, a dry electrode lifting) until
+#: it settles back; mains pickup on the floating input is hundreds of µV to mV. [M] ranges.
+LEADOFF_DURATION_S = (2.0, 30.0)
+LEADOFF_PICKUP_UV = (500.0, 3000.0)
 
 
 class Part(IntEnum):
@@ -70,6 +74,9 @@ class Part(IntEnum):
     EMG_NOISE = 4
     ACC_NOISE = 5
     DETAIL = 6  # per-episode details: (DETAIL, segment, index, Detail)
+    # New streams go last so every existing seed keeps drawing exactly what it drew before.
+    MAINS = 7  # the site's mains profile: harmonics, phases, slow amplitude modulation
+    WANDER = 8  # the site's baseline wander: slow sinusoids
 
 
 class Detail(IntEnum):
@@ -129,7 +136,7 @@ class Twitch:
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """A voluntary contraction, limb motion, cramp or electrode pop. Drawn lazily at render."""
+    """A voluntary contraction, limb motion, cramp, electrode pop or lead-off. Drawn at render."""
 
     key: tuple[int, int]
     kind: TruthKind
@@ -252,6 +259,8 @@ def plan_episodes(ctx: RenderContext, segment: int) -> tuple[Episode, ...]:
         (TruthKind.MOTION, m.motion_per_hour),
         (TruthKind.CRAMP, m.cramp_per_hour),
         (TruthKind.POP, m.pop_per_hour),
+        # Last: its draws come after every other kind's, so adding it changes none of theirs.
+        (TruthKind.LEADOFF, m.leadoff_per_hour),
     ):
         n = int(rng.poisson(per_hour * per_segment))
         starts_s = segment * SEGMENT_S + rng.random(n) * SEGMENT_S
@@ -277,8 +286,11 @@ def _draw_episode(
         n = min(int(rng.integers(CRAMP_UNITS[0], CRAMP_UNITS[1] + 1)), len(ctx.units))
         units = tuple(int(u) for u in rng.choice(len(ctx.units), size=n, replace=False))
         return rng.uniform(*CRAMP_DURATION_S), ctx.units[units[0]].amp_uv, units
-    tau_s = rng.uniform(*POP_TAU_S)
-    return POP_EXTENT_TAUS * tau_s, log_uniform(rng, POP_AMP_UV), ()
+    if kind is TruthKind.POP:
+        tau_s = rng.uniform(*POP_TAU_S)
+        return POP_EXTENT_TAUS * tau_s, log_uniform(rng, POP_AMP_UV), ()
+    # Lead-off: many short losses of contact, few long ones.
+    return log_uniform(rng, LEADOFF_DURATION_S), log_uniform(rng, LEADOFF_PICKUP_UV), ()
 
 
 def log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import butter, sosfilt
 
-from .model import TruthKind
+from .interference import LEADOFF_MAINS_HZ, draw_mains
+from .model import EMG_RAIL_UV, TruthKind
 from .plan import (
     POP_EXTENT_TAUS,
     UNIT_WIDTH_S,
@@ -59,6 +60,12 @@ CRAMP_ISI_CV = 0.45
 EMG_PAD_S = 0.02
 ACC_TAIL_S = 1.0
 POP_RISE_S = 0.0005
+#: Lead-off: the floating input drifts to a DC level beyond the rail (times EMG_RAIL_UV) within
+#: milliseconds of losing contact; once contact returns the front end's high-pass takes a few
+#: hundred ms to pull it back. [M]
+LEADOFF_LEVEL = (1.0, 1.5)
+LEADOFF_RISE_S = (0.005, 0.05)
+LEADOFF_RECOVERY_S = (0.1, 0.5)
 
 
 def render_emg(item: Item, ctx: RenderContext) -> tuple[int, np.ndarray] | None:
@@ -245,6 +252,28 @@ def _pop_emg(ep: Episode, ctx: RenderContext) -> tuple[int, np.ndarray]:
     return n0, w * (sign * ep.amplitude_uv / peak) if peak > 0.0 else w
 
 
+# --- lead-off --------------------------------------------------------------------------------
+
+
+def _leadoff_emg(ep: Episode, ctx: RenderContext) -> tuple[int, np.ndarray]:
+    """A DC step past the rail plus mains pickup; the generator clips the sum at the rail.
+
+    The pickup uses the site's own mains profile (same harmonics and phase as its powerline), at
+    ``powerline_hz`` or, without one, at :data:`~.interference.LEADOFF_MAINS_HZ`.
+    """
+    m = ctx.model
+    rng = _detail(ctx, ep, Detail.SHARED)
+    sign = 1.0 if rng.random() < 0.5 else -1.0
+    level_uv = sign * EMG_RAIL_UV * rng.uniform(*LEADOFF_LEVEL)
+    rise_s = rng.uniform(*LEADOFF_RISE_S)
+    recovery_s = min(rng.uniform(*LEADOFF_RECOVERY_S), ep.duration_s / 2)
+    n0, x_s = grid(ep.start_s, ep.end_s, m.emg_fs_hz)
+    mains_hz = m.powerline_hz or LEADOFF_MAINS_HZ
+    n = np.arange(n0, n0 + x_s.size, dtype=np.int64)
+    pickup = ep.amplitude_uv * draw_mains(ctx.seed).wave(n, m.emg_fs_hz, mains_hz)
+    return n0, (level_uv + pickup) * ramp_envelope(x_s, ep.duration_s, rise_s, recovery_s)
+
+
 Renderer = Callable[[Episode, RenderContext], tuple[int, np.ndarray]]
 
 _EMG: dict[TruthKind, Renderer] = {
@@ -252,10 +281,12 @@ _EMG: dict[TruthKind, Renderer] = {
     TruthKind.MOTION: _motion_emg,
     TruthKind.CRAMP: _cramp_emg,
     TruthKind.POP: _pop_emg,
+    TruthKind.LEADOFF: _leadoff_emg,
 }
 _ACC: dict[TruthKind, Renderer | None] = {
     TruthKind.VOLUNTARY: _voluntary_acc,
     TruthKind.MOTION: _motion_acc,
     TruthKind.CRAMP: _cramp_acc,
     TruthKind.POP: None,
+    TruthKind.LEADOFF: None,  # contact loss is electrical: nothing moves
 }

@@ -1,0 +1,1 @@
+"""Measuring tools around the detector: scoring against ground truth, peer baselines, real records."""

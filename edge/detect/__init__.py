@@ -1,0 +1,21 @@
+"""The twitch detector: streaming, vectorized, honest about what it did not see.
+
+``SiteDetector`` takes one body site's EMG and/or accelerometer samples in chunks of any size and
+returns twitches, cramps, excluded intervals (voluntary, motion, artifact, gap) and the rest time
+in which twitches could be counted. The steps (``emg``, ``acc``, ``activity``) are pure array
+functions over carried state; ``DetectorConfig`` holds every setting with its reason.
+"""
+
+from .config import DetectorConfig
+from .design import RateError
+from .site import Cramp, Detections, DetectorInputError, Interval, SiteDetector
+
+__all__ = [
+    "Cramp",
+    "Detections",
+    "DetectorConfig",
+    "DetectorInputError",
+    "Interval",
+    "RateError",
+    "SiteDetector",
+]

@@ -1,0 +1,123 @@
+"""The accelerometer front end: gravity removed, motion found, visible twitches as candidates.
+
+The accelerometer's main job is to see limb motion, which is excluded on every channel of the
+site. A single motor unit's mechanical twitch is only 1-3 mg (Cescon 2004), near a MEMS noise
+floor, so twitch candidates from acceleration are used only where a site has no EMG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d
+from scipy.signal import sosfilt, sosfilt_zi
+
+from .design import AccDesign
+from .floor import FloorState, track_floor
+
+#: Subframes in the median that smooths the motion floor (1 s).
+_SMOOTH_SUBFRAMES = 20
+#: One visible twitch per 400 ms: a mechanical twitch and the band-pass's undershoot after it
+#: last 0.2-0.7 s (visible fasciculations on ultrasound, detector.md §2); the larger hump wins.
+_ACC_REFRACTORY_S = 0.4
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AccSubframes:
+    """Motion features of consecutive subframes; subframe ``i`` starts at sample
+    ``first_sample + i * sub_n``."""
+
+    first_sample: int
+    sub_n: int
+    fs: float
+    rms_g: np.ndarray  # (n,) RMS of the dynamic acceleration's magnitude
+    floor_g: np.ndarray  # (n,)
+    moving: np.ndarray  # (n,) bool
+
+    @property
+    def n(self) -> int:
+        return int(self.rms_g.size)
+
+    def starts_s(self) -> np.ndarray:
+        return (self.first_sample + np.arange(self.n) * self.sub_n) / self.fs
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AccCandidates:
+    peak: np.ndarray  # (k,) absolute sample of the peak of |dynamic acceleration|
+    peak_g: np.ndarray  # (k,)
+
+
+@dataclass(slots=True)
+class AccState:
+    origin: int
+    next_sample: int
+    pending: np.ndarray  # (3, m) raw samples not yet making a whole subframe
+    zi: np.ndarray | None = None
+    floor: FloorState = field(default_factory=FloorState)
+    tail_mag: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def start_state(design: AccDesign, origin: int) -> AccState:
+    half = _refractory_n(design)
+    return AccState(
+        origin=origin,
+        next_sample=origin,
+        pending=np.zeros((3, 0)),
+        tail_mag=np.zeros(2 * half),
+        tail_thr=np.full(2 * half, np.inf),
+    )
+
+
+def _refractory_n(design: AccDesign) -> int:
+    return max(1, round(_ACC_REFRACTORY_S * design.fs))
+
+
+def process(
+    design: AccDesign, state: AccState, x_g: np.ndarray
+) -> tuple[AccSubframes | None, AccCandidates]:
+    """Feed contiguous raw samples (3, n) in g; return features of the subframes now complete."""
+    raw = np.concatenate((state.pending, np.asarray(x_g, dtype=np.float64)), axis=1)
+    n_sub = raw.shape[1] // design.sub_n
+    if n_sub == 0:
+        state.pending = raw
+        return None, AccCandidates(np.zeros(0, np.int64), np.zeros(0))
+    used = n_sub * design.sub_n
+    x, state.pending = raw[:, :used], raw[:, used:]
+    first = state.next_sample
+    state.next_sample += used
+    if state.zi is None:  # steady state on the first sample: gravity does not ring the filter
+        state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
+    dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
+    mag = np.sqrt(np.sum(dyn * dyn, axis=0))
+    rms = np.sqrt(np.mean((mag * mag).reshape(n_sub, design.sub_n), axis=1))
+    floor = track_floor(state.floor, rms, _SMOOTH_SUBFRAMES, 1.02)
+    cfg = design.config
+    subframes = AccSubframes(
+        first_sample=first,
+        sub_n=design.sub_n,
+        fs=design.fs,
+        rms_g=rms,
+        floor_g=floor,
+        moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * floor),
+    )
+    thr = np.repeat(np.maximum(cfg.acc_candidate_k * floor, cfg.acc_twitch_min_g), design.sub_n)
+    return subframes, _candidates(design, state, mag, thr, first)
+
+
+def _candidates(
+    design: AccDesign, state: AccState, mag: np.ndarray, thr: np.ndarray, first: int
+) -> AccCandidates:
+    h = _refractory_n(design)
+    ext = np.concatenate((state.tail_mag, mag))
+    ext_thr = np.concatenate((state.tail_thr, thr))
+    ext_start = first - state.tail_mag.size
+    state.tail_mag, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
+    local_max = maximum_filter1d(ext, 2 * h + 1)
+    idx = np.flatnonzero((ext > ext_thr) & (ext >= local_max))
+    idx = idx[(idx >= h) & (idx < ext.size - h)]
+    if idx.size:
+        idx = idx[np.concatenate(([True], np.diff(idx) > h))]
+    return AccCandidates((idx + ext_start).astype(np.int64), ext[idx])

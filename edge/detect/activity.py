@@ -1,0 +1,212 @@
+"""EMG activity: isolated discharges versus continual firing (voluntary contraction or cramp).
+
+Sleutjes 2016: a discharge is isolated when nothing fires within 250 ms of it. Busy subframes
+closer than that form a run; a run of half a second or more is continual firing. Continual runs
+less than a second apart are one episode (a cramp's units pause up to ~0.4 s). An episode is a
+cramp when it lasts 5 s or more, is sparse (few units, high kurtosis) and its discharges match
+units already seen fasciculating at rest at this site; otherwise it is voluntary activity.
+Candidates outside episodes leave here in time order, to be judged against the other exclusions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from twitchwatch.contract import EventKind, Reason
+
+from .design import EmgDesign
+from .emg import Candidates, Subframes
+from .runs import EPS_S, Run, RunTracker
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """Continual firing ``[start_s, end_s)``: a cramp event or excluded voluntary time."""
+
+    start_s: float
+    end_s: float
+    kind: EventKind | Reason  # EventKind.CRAMP, Reason.VOLUNTARY or Reason.ARTIFACT
+    amplitude_uv: float  # cramp: median p2p of its discharges; voluntary: median RMS
+
+
+class EmgActivity:
+    """Streams subframes and candidates in; episodes and cleared candidates out."""
+
+    def __init__(self, design: EmgDesign) -> None:
+        cfg = design.config
+        self._design = design
+        self._runs = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self._pending: Run | None = None  # a continual run that a later one may still join
+        self._candidates = Candidates.empty(2 * design.template_half_n + 1)
+        self._sub_t = np.zeros(0)  # retained subframe features, for classifying episodes
+        self._sub_kurt = np.zeros(0)
+        self._sub_rms = np.zeros(0)
+        self._sub_busy = np.zeros(0, bool)
+        self._sub_artifact = np.zeros(0, bool)
+        length = 2 * design.template_half_n + 1
+        self._library = np.zeros((0, length))  # templates of cleared twitch candidates
+        self._library_p2p = np.zeros(0)
+        self.final_until_s = -math.inf
+
+    def push(
+        self, subframes: Subframes | None, candidates: Candidates
+    ) -> tuple[list[Episode], Candidates]:
+        """Feed one call's output of the EMG front end; return what is now decided."""
+        length = self._candidates.template.shape[1]
+        self._candidates = Candidates.concat([self._candidates, candidates], length)
+        episodes: list[Episode] = []
+        cleared: list[Candidates] = []
+        if subframes is not None and subframes.n:
+            starts_s = subframes.starts_s()
+            self._retain(starts_s, subframes)
+            for run in self._runs.push(starts_s, subframes.sub_n / subframes.fs, subframes.busy):
+                self._on_run(run, episodes, cleared)
+            self._expire(episodes, cleared)
+        self.final_until_s = self._decided_until()
+        cleared.append(self._clear(self.final_until_s))
+        self._trim()
+        return episodes, Candidates.concat(cleared, length)
+
+    def flush(self) -> tuple[list[Episode], Candidates]:
+        """End of contiguous data (end of stream or a gap): decide everything held."""
+        episodes: list[Episode] = []
+        cleared: list[Candidates] = []
+        for run in self._runs.flush():
+            self._on_run(run, episodes, cleared)
+        if self._pending is not None:
+            self._finalize(self._pending, episodes, cleared)
+            self._pending = None
+        cleared.append(self._clear(math.inf))
+        self.final_until_s = self._runs.seen_until_s
+        self._trim()
+        return episodes, Candidates.concat(cleared, self._candidates.template.shape[1])
+
+    # --- runs and episodes ---------------------------------------------------------------
+
+    def _on_run(self, run: Run, episodes: list[Episode], cleared: list[Candidates]) -> None:
+        cfg = self._design.config
+        span = (self._sub_t >= run.start_s - EPS_S) & (self._sub_t < run.end_s - EPS_S)
+        if (span & self._sub_artifact).any():
+            # Activity around an electrode event (the filters ringing after a pop, a lead-off)
+            # is the artifact's, however short: neither twitches nor voluntary.
+            if self._pending is not None:
+                self._finalize(self._pending, episodes, cleared)
+                self._pending = None
+            self._finalize(run, episodes, cleared, Reason.ARTIFACT)
+            return
+        pending = self._pending
+        if pending is not None and pending.duration_s >= cfg.max_episode_s - EPS_S:
+            self._finalize(pending, episodes, cleared)
+            pending = self._pending = None
+        joins = pending is not None and run.start_s - pending.end_s < cfg.merge_s - EPS_S
+        if run.duration_s >= cfg.sustained_s - EPS_S:
+            if joins:
+                assert pending is not None
+                self._pending = Run(pending.start_s, run.end_s)
+            else:
+                if pending is not None:
+                    self._finalize(pending, episodes, cleared)
+                self._pending = run
+        elif pending is not None and not joins:
+            self._finalize(pending, episodes, cleared)
+            self._pending = None
+
+    def _expire(self, episodes: list[Episode], cleared: list[Candidates]) -> None:
+        """Decide the pending episode once no later run can join it any more."""
+        pending = self._pending
+        if pending is None:
+            return
+        horizon_s = pending.end_s + self._design.config.merge_s
+        open_s = self._runs.open_start_s
+        if self._runs.seen_until_s >= horizon_s - EPS_S and (
+            open_s is None or open_s >= horizon_s - EPS_S
+        ):
+            self._finalize(pending, episodes, cleared)
+            self._pending = None
+
+    def _decided_until(self) -> float:
+        """Everything before this time is decided: no open or pending run can cover it."""
+        until = self._runs.seen_until_s
+        for s in (self._runs.open_start_s, self._pending and self._pending.start_s):
+            if s is not None:
+                until = min(until, s)
+        return until
+
+    def _finalize(
+        self,
+        run: Run,
+        episodes: list[Episode],
+        cleared: list[Candidates],
+        reason: Reason | None = None,
+    ) -> None:
+        """Emit ``run`` as an episode (classified, unless ``reason`` is given); consume its
+        candidates."""
+        cleared.append(self._clear(run.start_s))
+        t = self._candidates.peak / self._design.fs
+        inside = (t >= run.start_s) & (t < run.end_s)
+        if reason is None:
+            episodes.append(self._classify(run, self._candidates.take(inside)))
+        else:
+            episodes.append(Episode(run.start_s, run.end_s, reason, 0.0))
+        self._candidates = self._candidates.take(~inside)
+
+    def _classify(self, run: Run, discharges: Candidates) -> Episode:
+        cfg = self._design.config
+        span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
+        busy = span & self._sub_busy
+        rms = float(np.median(self._sub_rms[busy])) if busy.any() else 0.0
+        sparse = busy.any() and float(np.median(self._sub_kurt[busy])) > cfg.sparse_kurtosis
+        if run.duration_s >= cfg.cramp_min_s - EPS_S and sparse and discharges.n:
+            known = self._known_units(discharges)
+            if known.mean() >= cfg.cramp_template_share:
+                amp = float(np.median(discharges.p2p_uv[known]))
+                return Episode(run.start_s, run.end_s, EventKind.CRAMP, amp)
+        return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, rms)
+
+    def _known_units(self, discharges: Candidates) -> np.ndarray:
+        """(k,) bool: the discharge matches the shape and size of a twitch seen at rest here."""
+        if self._library.shape[0] == 0:
+            return np.zeros(discharges.n, bool)
+        cfg = self._design.config
+        r = discharges.template @ self._library.T  # both rows are zero-mean, unit-norm
+        ratio = discharges.p2p_uv[:, None] / np.maximum(self._library_p2p[None, :], 1e-9)
+        low, high = cfg.template_amp_ratio
+        return ((r >= cfg.template_match_r) & (ratio >= low) & (ratio <= high)).any(axis=1)
+
+    # --- candidates and retained features -----------------------------------------------------
+
+    def _clear(self, until_s: float) -> Candidates:
+        """Release candidates before ``until_s`` (none of them is inside an episode)."""
+        t = self._candidates.peak / self._design.fs
+        done = t < until_s
+        out = self._candidates.take(done)
+        self._candidates = self._candidates.take(~done)
+        fit = out.take(out.shape_ok)
+        if fit.n:
+            keep = self._design.config.template_library
+            self._library = np.concatenate((self._library, fit.template))[-keep:]
+            self._library_p2p = np.concatenate((self._library_p2p, fit.p2p_uv))[-keep:]
+        return out
+
+    def _retain(self, starts_s: np.ndarray, subframes: Subframes) -> None:
+        self._sub_t = np.concatenate((self._sub_t, starts_s))
+        self._sub_kurt = np.concatenate((self._sub_kurt, subframes.kurtosis))
+        self._sub_rms = np.concatenate((self._sub_rms, subframes.rms_uv))
+        self._sub_busy = np.concatenate((self._sub_busy, subframes.busy))
+        self._sub_artifact = np.concatenate((self._sub_artifact, subframes.artifact))
+
+    def _trim(self) -> None:
+        """Forget subframe features no open or pending run can still need."""
+        keep_from = self._decided_until()
+        if not math.isfinite(keep_from):
+            return
+        keep = self._sub_t >= keep_from
+        if not keep.all():
+            self._sub_t = self._sub_t[keep]
+            self._sub_kurt = self._sub_kurt[keep]
+            self._sub_rms = self._sub_rms[keep]
+            self._sub_busy = self._sub_busy[keep]
+            self._sub_artifact = self._sub_artifact[keep]

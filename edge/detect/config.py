@@ -1,0 +1,121 @@
+"""The detector's settings: physiology first, each number with its reason.
+
+Sources are in ../shared/research/detector.md (tags A1-A15) and DESIGN.md. Times are in seconds
+and amplitudes in the internal units (µV for EMG, g for acceleration); a design converts them to
+samples once per sampling rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Every tunable of the detector. The defaults are the product's settings."""
+
+    # --- EMG front end ---------------------------------------------------------------------
+    #: sEMG band (SENIAM; De Luca 2010): below 20 Hz is motion artifact, above 450 Hz noise.
+    emg_band_hz: tuple[float, float] = (20.0, 450.0)
+    emg_filter_order: int = 4
+    #: Frame for line-interference fits and noise statistics: 10 cycles of 50 Hz, 12 of 60 Hz.
+    frame_s: float = 0.2
+    #: Activity is judged on quarter frames, fine enough to place an exclusion's edges.
+    subframes_per_frame: int = 4
+    #: Mains and the harmonics tested (odd and even, up to the band edge).
+    mains_hz: tuple[float, ...] = (50.0, 60.0)
+    #: A harmonic is cancelled when its amplitude over the last 2 s exceeds this level and is
+    #: coherent: this many times the spread of the frames' projections around it.
+    line_min_uv: float = 1.0
+    line_coherence: float = 2.0
+    #: Robust noise floor: per-frame 1.4826 * MAD, median over 1 s, then a tracker that follows
+    #: drops at once and rises at most this factor per second (electrode settling, not activity).
+    floor_rise_per_s: float = 1.05
+    #: A wearable sEMG floor is 2-10 µV RMS (detector.md §2). Above this the muscle is not at rest
+    #: (or the electrode is poor) and nothing there can be called an isolated twitch.
+    noise_max_uv: float = 15.0
+    #: Candidate potential: a peak of |x| above k robust sigmas (k = 4-5, detector.md §6), whose
+    #: peak-to-peak (both phases of a bi/triphasic potential) exceeds p2p_k sigmas: a lone noise
+    #: extreme has one large phase only.
+    candidate_k: float = 5.0
+    candidate_p2p_k: float = 7.5
+    #: Refractory: one potential per 10 ms (its phases lie within it); doublets are >= 10 ms apart.
+    refractory_s: float = 0.010
+    #: A peak smaller than this fraction of a larger one within 50 ms is filter ringing.
+    shadow_fraction: float = 0.15
+    shadow_s: float = 0.050
+    #: Shape: a fasciculation potential lasts ~5-20 ms (detector.md §2): 4 x the RMS width of
+    #: its energy. At least 35 % of the energy within 15 ms lies within 5 ms of the peak (a
+    #: potential, not the slow ringing of motion); 15 ms keeps most doublet partners outside.
+    potential_duration_s: tuple[float, float] = (0.0015, 0.035)
+    concentration_half_s: float = 0.015
+    min_concentration: float = 0.35
+    #: Surface FPs are tens of µV to ~1.5 mV; a bigger fast deflection is an electrode event.
+    potential_max_uv: float = 3000.0
+    #: Half-width of the snippet kept for template matching (phases of one potential).
+    template_half_s: float = 0.005
+
+    # --- activity (isolation rule, voluntary, cramp) -------------------------------------------
+    #: A 50 ms subframe is busy when its RMS exceeds this multiple of the noise floor.
+    busy_k: float = 1.5
+    #: Sleutjes 2016: a discharge is isolated when its neighbours are > 250 ms away; busy
+    #: subframes closer than this belong to one run of activity.
+    isolation_s: float = 0.25
+    #: A run of activity this long is sustained (continual firing): voluntary or cramp.
+    sustained_s: float = 0.5
+    #: Sustained runs closer than this are one episode: a cramp's units pause up to ~0.4 s
+    #: (6 pps, ISI CV 0.45, Minetto 2009).
+    merge_s: float = 1.0
+    #: Twitches this close to an excluded interval are not counted: its edges are uncertain.
+    exclusion_pad_s: float = 0.25
+    #: Cramp (Minetto 2009, A13): few units, 6-25 pps, 23.6 +- 16.2 s. Shorter sustained
+    #: activity, or activity dense enough to be an interference pattern, is voluntary.
+    cramp_min_s: float = 5.0
+    #: Kurtosis of a few discharging units is high; an interference pattern is near-Gaussian (3).
+    sparse_kurtosis: float = 6.0
+    #: A cramp's discharges come from units already seen fasciculating at rest at this site
+    #: (cramp-fasciculation: the same hyperexcitable units); this fraction must match them. Few
+    #: regular units of a gentle voluntary contraction (needle emgdb: kurtosis 6-8) look alike
+    #: otherwise; an interference pattern matches known units by chance up to ~0.4.
+    cramp_template_share: float = 0.5
+    template_match_r: float = 0.85
+    template_amp_ratio: tuple[float, float] = (0.6, 1.6)
+    template_library: int = 64
+    #: Activity longer than this is reported in pieces so memory and latency stay bounded.
+    max_episode_s: float = 600.0
+
+    # --- EMG-only motion and electrode artifacts -------------------------------------------------
+    #: Change of the raw EMG's 50 ms mean: motion artifact lives below 20 Hz (De Luca 2010).
+    emg_motion_step_uv: float = 12.0
+    #: A step this large in 50 ms is an electrode pop, lead-off or saturation, not muscle.
+    emg_artifact_step_uv: float = 400.0
+    #: Lines this strong are a lead-off (an open input picks up mains).
+    leadoff_line_uv: float = 200.0
+    #: A raw EMG this flat for 50 ms is saturated or disconnected: real inputs have noise.
+    flat_p2p_uv: float = 1.0
+
+    # --- accelerometer ---------------------------------------------------------------------------
+    #: Gravity and posture are below 0.3 Hz; movement and twitches are 0.3-20 Hz (detector.md §2).
+    acc_band_hz: tuple[float, float] = (0.3, 20.0)
+    acc_filter_order: int = 2
+    #: Limb motion: above this RMS of dynamic acceleration (tremor is 2-10 mg, a single unit's
+    #: twitch 1-3 mg, Cescon 2004) for at least acc_motion_min_s.
+    acc_motion_g: float = 0.012
+    acc_motion_min_s: float = 0.4
+    #: Motion is excluded on every channel with this margin: tapered onsets reach the
+    #: accelerometer threshold late.
+    motion_pad_s: float = 0.5
+    #: Accelerometer-only sites: a twitch is a short transient this many floors above the noise.
+    acc_candidate_k: float = 6.0
+    acc_twitch_min_g: float = 0.004
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+    #: After a start or a gap the filters and the noise floor settle: not observed.
+    warmup_s: float = 0.6
+
+    def __post_init__(self) -> None:
+        low, high = self.emg_band_hz
+        if not 0 < low < high:
+            raise ValueError(f"emg_band_hz must be 0 < low < high, got {self.emg_band_hz}")
+        if self.subframes_per_frame < 1 or self.frame_s <= 0:
+            raise ValueError("frame_s must be > 0 and subframes_per_frame >= 1")

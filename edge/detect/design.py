@@ -1,0 +1,112 @@
+"""Designs: everything derived from (sampling rate, config) once, never per chunk."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, group_delay, sos2tf
+
+from twitchwatch.contract import TwitchWatchError
+
+from .config import DetectorConfig
+
+#: Frequency at which the band-pass delay is corrected: the bulk of a surface FP's energy.
+_DELAY_REFERENCE_HZ = 150.0
+
+
+class RateError(TwitchWatchError):
+    def __init__(self, what: str, fs: float, need: str) -> None:
+        super().__init__(f"{what} sampled at {fs:g} Hz cannot be analysed: {need}")
+        self.what, self.fs, self.need = what, fs, need
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EmgDesign:
+    """Filters and sample counts of the EMG path at one sampling rate."""
+
+    fs: float
+    config: DetectorConfig
+    sos: np.ndarray  # band-pass, second-order sections
+    band_hz: tuple[float, float]
+    frame_n: int  # samples per frame (line fits, noise statistics)
+    sub_n: int  # samples per subframe (activity)
+    line_hz: np.ndarray  # (k,) candidate harmonics of every mains frequency, inside the band
+    line_basis: np.ndarray  # (2k, frame_n) cosines then sines of line_hz over one frame
+    line_basis_pinv: np.ndarray  # (2k, frame_n) least-squares projector onto them
+    delay_s: float  # band-pass group delay near 150 Hz: subtracted from peak times
+    refractory_n: int
+    shadow_n: int
+    template_half_n: int
+    feature_half_n: int  # samples each side of a peak that shape measures look at
+
+    @classmethod
+    def build(cls, fs: float, config: DetectorConfig) -> EmgDesign:
+        low, high = config.emg_band_hz
+        high = min(high, 0.45 * fs)
+        if high < 2 * low:
+            raise RateError("EMG", fs, f"needs at least {4.5 * 2 * low:g} Hz for a {low:g} Hz band")
+        sos = butter(config.emg_filter_order, (low, high), "bandpass", fs=fs, output="sos")
+        sub_n = max(1, round(config.frame_s * fs / config.subframes_per_frame))
+        frame_n = sub_n * config.subframes_per_frame
+        line_hz = np.array(
+            sorted(
+                {
+                    round(h * f, 6)
+                    for f in config.mains_hz
+                    for h in range(1, 1 + int(high // f))
+                    if h * f < high
+                }
+            )
+        )
+        t_s = np.arange(frame_n) / fs
+        basis = np.concatenate(
+            (np.cos(2 * np.pi * line_hz[:, None] * t_s), np.sin(2 * np.pi * line_hz[:, None] * t_s))
+        )
+        b, a = sos2tf(sos)
+        _, gd = group_delay((b, a), w=[_DELAY_REFERENCE_HZ], fs=fs)
+        return cls(
+            fs=fs,
+            config=config,
+            sos=sos,
+            band_hz=(low, high),
+            frame_n=frame_n,
+            sub_n=sub_n,
+            line_hz=line_hz,
+            line_basis=basis,
+            line_basis_pinv=np.linalg.pinv(basis.T),
+            delay_s=float(gd[0]) / fs,
+            refractory_n=max(1, round(config.refractory_s * fs)),
+            shadow_n=max(1, round(config.shadow_s * fs)),
+            template_half_n=max(2, round(config.template_half_s * fs)),
+            feature_half_n=max(3, math.ceil(config.concentration_half_s * fs)),
+        )
+
+    @property
+    def sub_s(self) -> float:
+        return self.sub_n / self.fs
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AccDesign:
+    """Filters and sample counts of the accelerometer path at one sampling rate."""
+
+    fs: float
+    config: DetectorConfig
+    sos: np.ndarray
+    sub_n: int
+
+    @classmethod
+    def build(cls, fs: float, config: DetectorConfig) -> AccDesign:
+        low, high = config.acc_band_hz
+        high = min(high, 0.4 * fs)
+        if high < 4 * low or fs < 20:
+            raise RateError("acceleration", fs, "needs at least 20 Hz")
+        sos = butter(config.acc_filter_order, (low, high), "bandpass", fs=fs, output="sos")
+        sub_n = max(1, round(config.frame_s * fs / config.subframes_per_frame))
+        return cls(fs=fs, config=config, sos=sos, sub_n=sub_n)
+
+    @property
+    def sub_s(self) -> float:
+        return self.sub_n / self.fs

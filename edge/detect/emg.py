@@ -1,0 +1,286 @@
+"""The EMG front end: band-pass, mains removal when present, noise floor, candidate potentials.
+
+Samples are processed in whole frames (``design.frame_n``) anchored at the stream's start, and
+every step carries its state across calls (filter ``zi``, the last frames' statistics, the tail
+the peak finder must see again), so any chunking of the input gives the same output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d
+from scipy.signal import sosfilt, sosfilt_zi
+
+from .design import EmgDesign
+from .floor import FloorState, track_floor
+from .mains import MainsState, cancel_mains
+
+_MAD_TO_SIGMA = 1.4826
+#: Frames in the median that smooths per-frame statistics (1 s at 0.2 s frames).
+_SMOOTH_FRAMES = 5
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Subframes:
+    """Activity features of consecutive subframes; subframe ``i`` starts at sample
+    ``first_sample + i * sub_n``."""
+
+    first_sample: int
+    sub_n: int
+    fs: float
+    rms_uv: np.ndarray  # (n,) RMS of the cleaned signal
+    kurtosis: np.ndarray  # (n,) m4 / m2^2 of the cleaned signal
+    floor_uv: np.ndarray  # (n,) noise floor in force
+    busy: np.ndarray  # (n,) bool: activity above the floor (or a floor too high for rest)
+    motion: np.ndarray  # (n,) bool: low-frequency step of the raw signal (motion artifact)
+    artifact: np.ndarray  # (n,) bool: electrode pop, saturation or lead-off
+
+    @property
+    def n(self) -> int:
+        return int(self.rms_uv.size)
+
+    def starts_s(self) -> np.ndarray:
+        """(n,) start time of each subframe, in s from sample 0."""
+        return (self.first_sample + np.arange(self.n) * self.sub_n) / self.fs
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Candidates:
+    """Candidate potentials: struct of arrays, one entry per peak, sorted by ``peak``."""
+
+    peak: np.ndarray  # (k,) int64 absolute sample of the peak of |x|
+    p2p_uv: np.ndarray  # (k,) peak-to-peak amplitude
+    duration_s: np.ndarray  # (k,) 4 x RMS width of the potential's energy
+    shape_ok: np.ndarray  # (k,) bool: duration and concentration of a potential
+    template: np.ndarray  # (k, L) zero-mean, unit-norm snippet around the peak
+
+    @staticmethod
+    def empty(length: int) -> Candidates:
+        return Candidates(
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0, bool),
+            np.zeros((0, length)),
+        )
+
+    @property
+    def n(self) -> int:
+        return int(self.peak.size)
+
+    def take(self, keep: np.ndarray) -> Candidates:
+        return Candidates(
+            self.peak[keep], self.p2p_uv[keep], self.duration_s[keep], self.shape_ok[keep],
+            self.template[keep],
+        )  # fmt: skip
+
+    @staticmethod
+    def concat(parts: list[Candidates], length: int) -> Candidates:
+        parts = [p for p in parts if p.n]
+        if not parts:
+            return Candidates.empty(length)
+        if len(parts) == 1:
+            return parts[0]
+        return Candidates(
+            np.concatenate([p.peak for p in parts]),
+            np.concatenate([p.p2p_uv for p in parts]),
+            np.concatenate([p.duration_s for p in parts]),
+            np.concatenate([p.shape_ok for p in parts]),
+            np.concatenate([p.template for p in parts]),
+        )
+
+
+@dataclass(slots=True)
+class EmgState:
+    """Everything that crosses a chunk boundary of one EMG stream."""
+
+    origin: int  # absolute sample where this run of contiguous data began (frames anchor here)
+    next_sample: int  # absolute index of pending[0]
+    pending: np.ndarray  # raw samples not yet making a whole frame
+    bp_zi: np.ndarray | None = None
+    mains: MainsState = field(default_factory=MainsState)
+    floor: FloorState = field(default_factory=FloorState)  # of the cleaned signal
+    last_mean: float | None = None  # raw mean of the previous subframe
+    tail_y: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cleaned samples kept
+    tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def start_state(design: EmgDesign, origin: int) -> EmgState:
+    """A fresh state for data starting at absolute sample ``origin`` (stream start or gap end)."""
+    half = _context_n(design)
+    return EmgState(
+        origin=origin,
+        next_sample=origin,
+        pending=np.zeros(0),
+        tail_y=np.zeros(2 * half),
+        tail_thr=np.full(2 * half, np.inf),  # no peak can be found in the virtual lead-in
+    )
+
+
+def _context_n(design: EmgDesign) -> int:
+    """Samples each side of a peak that its tests read."""
+    return max(design.refractory_n, design.shadow_n, design.feature_half_n, design.template_half_n)
+
+
+def process(
+    design: EmgDesign, state: EmgState, x_uv: np.ndarray
+) -> tuple[Subframes | None, Candidates]:
+    """Feed contiguous raw EMG samples; return the features of every frame now complete.
+
+    Parameters
+    ----------
+    design : EmgDesign
+    state : EmgState
+        Updated in place.
+    x_uv : ndarray, shape (n,)
+        Raw samples in µV, following ``state.next_sample + len(state.pending)``.
+
+    Returns
+    -------
+    subframes : Subframes or None
+        Features of the subframes completed by this call (None if no frame completed).
+    candidates : Candidates
+        Candidate potentials whose context is now complete.
+    """
+    raw = np.concatenate((state.pending, np.asarray(x_uv, dtype=np.float64)))
+    n_frames = raw.size // design.frame_n
+    if n_frames == 0:
+        state.pending = raw
+        return None, Candidates.empty(2 * design.template_half_n + 1)
+    used = n_frames * design.frame_n
+    frames_raw = raw[:used]
+    state.pending = raw[used:]
+    first = state.next_sample
+    state.next_sample += used
+
+    y = _bandpass(design, state, frames_raw)
+    frames = y.reshape(n_frames, design.frame_n)
+    frames, line_amp = cancel_mains(design, state.mains, frames)
+    sigma = _MAD_TO_SIGMA * np.median(np.abs(frames), axis=1)
+    # A flat frame (saturated, or an open input on the rail) says nothing about the noise.
+    flat_frame = np.ptp(frames_raw.reshape(n_frames, -1), axis=1) < design.config.flat_p2p_uv
+    rise = design.config.floor_rise_per_s ** (design.frame_n / design.fs)
+    floor = track_floor(state.floor, np.where(flat_frame, np.inf, sigma), _SMOOTH_FRAMES, rise)
+
+    subframes = _subframes(design, state, frames_raw, y, floor, line_amp, first)
+    thr = np.repeat(design.config.candidate_k * floor, design.frame_n)
+    candidates = _candidates(design, state, y, thr, first)
+    return subframes, candidates
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+def _bandpass(design: EmgDesign, state: EmgState, x: np.ndarray) -> np.ndarray:
+    """Causal band-pass; starts in steady state on the first sample so a DC offset is silent."""
+    if state.bp_zi is None:
+        state.bp_zi = sosfilt_zi(design.sos) * x[0]
+    y, state.bp_zi = sosfilt(design.sos, x, zi=state.bp_zi)
+    return y
+
+
+def _subframes(
+    design: EmgDesign,
+    state: EmgState,
+    raw: np.ndarray,
+    y: np.ndarray,
+    floor: np.ndarray,
+    line_amp: np.ndarray,
+    first: int,
+) -> Subframes:
+    cfg = design.config
+    per = cfg.subframes_per_frame
+    sub = y.reshape(-1, design.sub_n)
+    m2 = np.mean(sub * sub, axis=1)
+    m4 = np.mean((sub * sub) ** 2, axis=1)
+    rms = np.sqrt(m2)
+    kurt = m4 / np.maximum(m2 * m2, 1e-12)
+    floor_sub = np.repeat(floor, per)
+    busy = (rms > cfg.busy_k * np.minimum(floor_sub, cfg.noise_max_uv)) | (
+        floor_sub > cfg.noise_max_uv
+    )
+    raw_sub = raw.reshape(-1, design.sub_n)
+    means = raw_sub.mean(axis=1)
+    flat = np.ptp(raw_sub, axis=1) < cfg.flat_p2p_uv
+    previous = means[0] if state.last_mean is None else state.last_mean
+    step = np.abs(np.diff(np.concatenate(([previous], means))))
+    state.last_mean = float(means[-1])
+    leadoff = (
+        np.repeat(line_amp.max(axis=1) > cfg.leadoff_line_uv, per)
+        if line_amp.shape[1]
+        else np.zeros(rms.size, bool)
+    )
+    return Subframes(
+        first_sample=first,
+        sub_n=design.sub_n,
+        fs=design.fs,
+        rms_uv=rms,
+        kurtosis=kurt,
+        floor_uv=floor_sub,
+        busy=busy,
+        motion=step > cfg.emg_motion_step_uv,
+        artifact=(step > cfg.emg_artifact_step_uv) | leadoff | flat,
+    )
+
+
+def _candidates(
+    design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int
+) -> Candidates:
+    """Peaks of |y| over threshold, one per refractory period, not in a bigger peak's shadow.
+
+    The last ``2 h`` samples (h = the widest context a test reads) are kept and seen again next
+    call, so a peak near a chunk edge is judged with its whole neighbourhood.
+    """
+    cfg = design.config
+    h = _context_n(design)
+    ext = np.concatenate((state.tail_y, y))
+    ext_thr = np.concatenate((state.tail_thr, thr))
+    ext_start = first - state.tail_y.size
+    state.tail_y, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
+    mag = np.abs(ext)
+    local_max = maximum_filter1d(mag, 2 * design.refractory_n + 1)
+    neighbourhood = maximum_filter1d(mag, 2 * design.shadow_n + 1)
+    idx = np.flatnonzero(
+        (mag > ext_thr) & (mag >= local_max) & (mag >= cfg.shadow_fraction * neighbourhood)
+    )
+    idx = idx[(idx >= h) & (idx < ext.size - h)]
+    length = 2 * design.template_half_n + 1
+    if idx.size == 0:
+        return Candidates.empty(length)
+    # Equal neighbouring maxima (a flat top) count once: keep the first.
+    idx = idx[np.concatenate(([True], np.diff(idx) > design.refractory_n))]
+
+    thr_at = ext_thr[idx]
+    t_half = design.template_half_n
+    snip = ext[idx[:, None] + np.arange(-t_half, t_half + 1)]
+    p_half = (3 * t_half) // 2
+    near = ext[idx[:, None] + np.arange(-p_half, p_half + 1)]
+    p2p = near.max(axis=1) - near.min(axis=1)
+    f_half = design.feature_half_n
+    wide = ext[idx[:, None] + np.arange(-f_half, f_half + 1)] ** 2
+    e_wide = wide.sum(axis=1)
+    e_near = (snip * snip).sum(axis=1)
+    offsets = np.arange(-2 * t_half, 2 * t_half + 1) / design.fs
+    e_win = ext[idx[:, None] + np.arange(-2 * t_half, 2 * t_half + 1)] ** 2
+    centre = (e_win * offsets).sum(axis=1) / e_win.sum(axis=1)
+    width_s = np.sqrt((e_win * (offsets - centre[:, None]) ** 2).sum(axis=1) / e_win.sum(axis=1))
+    duration_s = 4.0 * width_s
+    low_s, high_s = cfg.potential_duration_s
+    shape_ok = (
+        (duration_s >= low_s)
+        & (duration_s <= high_s)
+        & (e_near >= cfg.min_concentration * e_wide)
+        & (p2p <= cfg.potential_max_uv)
+        & (p2p >= cfg.candidate_p2p_k * thr_at / cfg.candidate_k)
+    )
+    template = snip - snip.mean(axis=1, keepdims=True)
+    template /= np.maximum(np.linalg.norm(template, axis=1, keepdims=True), 1e-12)
+    return Candidates(
+        peak=(idx + ext_start).astype(np.int64),
+        p2p_uv=p2p,
+        duration_s=duration_s,
+        shape_ok=shape_ok,
+        template=template,
+    )

@@ -1,0 +1,363 @@
+"""One body site: its EMG and accelerometer streams, combined into twitches, cramps, exclusions.
+
+Times are seconds from sample 0 of the site's streams (both streams of a sensor start together).
+Every decision is made once all of its inputs are final, so feeding the same samples in any
+chunks gives the same detections.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason, TwitchWatchError
+
+from . import acc, emg
+from .activity import EmgActivity, Episode
+from .config import DetectorConfig
+from .design import AccDesign, EmgDesign
+from .runs import EPS_S, Run, RunTracker
+
+
+class DetectorInputError(TwitchWatchError):
+    def __init__(self, site: str, kind: Kind, problem: str) -> None:
+        super().__init__(f"{site} {kind.value}: {problem}")
+        self.site, self.kind, self.problem = site, kind, problem
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """``[start_s, end_s)`` excluded from counting, and why."""
+
+    start_s: float
+    end_s: float
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Cramp:
+    start_s: float
+    end_s: float
+    amplitude_uv: float
+
+
+@dataclass(slots=True)
+class Detections:
+    """What a site detector decided: twitches (struct of arrays), cramps, exclusions, rest time."""
+
+    twitch_t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # at the peak
+    twitch_amplitude: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p2p, in unit
+    twitch_duration_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: unknown
+    unit: str = INTERNAL_UNIT[Kind.EMG]  # of the amplitudes: µV from EMG, g from acceleration
+    cramps: list[Cramp] = field(default_factory=list)
+    excluded: list[Interval] = field(default_factory=list)
+    rest_s: float = 0.0  # observed rest in which twitches could be counted
+    until_s: float = 0.0  # everything before this is decided
+
+    def extend(self, other: Detections) -> None:
+        self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
+        self.twitch_amplitude = np.concatenate((self.twitch_amplitude, other.twitch_amplitude))
+        self.twitch_duration_s = np.concatenate((self.twitch_duration_s, other.twitch_duration_s))
+        self.unit = other.unit
+        self.cramps += other.cramps
+        self.excluded += other.excluded
+        self.rest_s += other.rest_s
+        self.until_s = max(self.until_s, other.until_s)
+
+
+class _Stream:
+    """Continuity bookkeeping shared by both kinds: expected next sample, gaps, warm-up."""
+
+    def __init__(self, site: str, kind: Kind, fs: float) -> None:
+        self.site, self.kind, self.fs = site, kind, fs
+        self.expected: int | None = None  # next absolute sample
+        self.end_s = 0.0
+
+    def check(self, start: int, n: int) -> int | None:
+        """Validate a block's position; return the gap's first sample if one precedes it."""
+        if start < 0:
+            raise DetectorInputError(self.site, self.kind, f"negative start sample {start}")
+        if self.expected is not None and start < self.expected:
+            raise DetectorInputError(
+                self.site, self.kind, f"block starts at sample {start}, before {self.expected}"
+            )
+        gap_from = None
+        if self.expected is None or start > self.expected:
+            gap_from = 0 if self.expected is None else self.expected
+        self.expected = start + n
+        self.end_s = self.expected / self.fs
+        return gap_from
+
+
+class SiteDetector:
+    """Streaming twitch detector for one site with EMG, acceleration, or both.
+
+    Parameters
+    ----------
+    site : str
+        Contract site id (reported as given).
+    emg_fs, acc_fs : float or None
+        Sampling rates of the site's streams in Hz; None when the site has no such stream.
+    config : DetectorConfig
+
+    Examples
+    --------
+    >>> det = SiteDetector("left_calf", emg_fs=2000.0, acc_fs=None)
+    >>> det.feed(Kind.EMG, 0, emg_uv)          # (n,) or (1, n) µV, any chunk size
+    >>> new = det.poll()                        # Detections decided so far
+    >>> rest = det.finish()                     # end of the recording
+    """
+
+    def __init__(
+        self,
+        site: str,
+        *,
+        emg_fs: float | None,
+        acc_fs: float | None,
+        config: DetectorConfig | None = None,
+    ) -> None:
+        if emg_fs is None and acc_fs is None:
+            raise ValueError("a site needs an EMG or an accelerometer stream")
+        self.site = site
+        self.config = cfg = config or DetectorConfig()
+        self._emg_design = EmgDesign.build(emg_fs, cfg) if emg_fs is not None else None
+        self._acc_design = AccDesign.build(acc_fs, cfg) if acc_fs is not None else None
+        self._emg = _Stream(site, Kind.EMG, emg_fs) if emg_fs is not None else None
+        self._acc = _Stream(site, Kind.ACC, acc_fs) if acc_fs is not None else None
+        self._emg_state: emg.EmgState | None = None
+        self._acc_state: acc.AccState | None = None
+        self._activity = EmgActivity(self._emg_design) if self._emg_design else None
+        self._emg_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self._emg_artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        # Decided inputs waiting for every stream to be final past them.
+        self._spans: list[tuple[float, float, Reason | None]] = []  # None: a cramp's time
+        self._cand_t = np.zeros(0)
+        self._cand_amp = np.zeros(0)
+        self._cand_dur = np.zeros(0)
+        self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs else Kind.ACC])
+        self._judged_until_s = 0.0
+        self._rest_from_s = 0.0
+
+    # --- input -------------------------------------------------------------------------------
+
+    def feed(self, kind: Kind, start: int, data: np.ndarray) -> None:
+        """Samples ``[start, start + n)`` of one stream: EMG (n,) or (1, n) µV, ACC (3, n) g."""
+        kind = Kind(kind)
+        data = np.asarray(data)
+        if kind is Kind.EMG:
+            if self._emg is None or self._emg_design is None:
+                raise DetectorInputError(self.site, kind, "this site was set up without EMG")
+            x = data.reshape(-1) if data.ndim == 2 and data.shape[0] == 1 else data
+            if x.ndim != 1:
+                raise DetectorInputError(
+                    self.site, kind, f"expected (n,) samples, got {data.shape}"
+                )
+            gap_from = self._emg.check(start, x.size)
+            if gap_from is not None:
+                self._restart_emg(gap_from, start)
+            self._run_emg(x)
+        else:
+            if self._acc is None or self._acc_design is None:
+                raise DetectorInputError(
+                    self.site, kind, "this site was set up without acceleration"
+                )
+            if data.ndim != 2 or data.shape[0] != 3:
+                raise DetectorInputError(
+                    self.site, kind, f"expected (3, n) samples, got {data.shape}"
+                )
+            gap_from = self._acc.check(start, data.shape[1])
+            if gap_from is not None:
+                self._restart_acc(gap_from, start)
+            self._run_acc(data)
+
+    def poll(self) -> Detections:
+        """Detections decided since the last poll."""
+        self._judge(self._final_s())
+        out, self._new = self._new, Detections(unit=self._new.unit)
+        return out
+
+    def finish(self) -> Detections:
+        """End of the recording: decide everything; trailing unprocessed samples are a gap."""
+        end_s = 0.0
+        if self._emg is not None and self._emg_state is not None:
+            self._close_emg(self._emg_state.next_sample)
+            end_s = max(end_s, self._emg.end_s)
+            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP)
+        if self._acc is not None and self._acc_state is not None:
+            self._close_acc()
+            end_s = max(end_s, self._acc.end_s)
+            if self._emg is None:
+                self._exclude(self._acc_state.next_sample / self._acc.fs, end_s, Reason.GAP)
+        self._judge(end_s, final=True)
+        out, self._new = self._new, Detections(unit=self._new.unit)
+        return out
+
+    # --- EMG ---------------------------------------------------------------------------------
+
+    def _restart_emg(self, gap_from: int, start: int) -> None:
+        assert self._emg is not None and self._emg_design is not None
+        if self._emg_state is not None:
+            self._close_emg(gap_from)
+            gap_start_s = self._emg_unseen_s()
+        else:
+            gap_start_s = gap_from / self._emg.fs
+        warm_s = start / self._emg.fs + self.config.warmup_s
+        self._exclude(gap_start_s, warm_s, Reason.GAP)
+        self._emg_state = emg.start_state(self._emg_design, start)
+
+    def _emg_unseen_s(self) -> float:
+        """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
+        assert self._emg_state is not None and self._emg_design is not None
+        lag = self._emg_state.tail_y.size // 2
+        return (self._emg_state.next_sample - lag) / self._emg_design.fs
+
+    def _run_emg(self, x: np.ndarray) -> None:
+        assert self._emg_state is not None and self._emg_design is not None
+        assert self._activity is not None
+        subframes, candidates = emg.process(self._emg_design, self._emg_state, x)
+        episodes, cleared = self._activity.push(subframes, candidates)
+        self._take_emg(episodes, cleared)
+        if subframes is not None:
+            starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
+            self._take_runs(self._emg_motion.push(starts_s, sub_s, subframes.motion), Reason.MOTION)
+            self._take_runs(
+                self._emg_artifact.push(starts_s, sub_s, subframes.artifact), Reason.ARTIFACT
+            )
+
+    def _close_emg(self, upto: int) -> None:
+        assert self._activity is not None
+        episodes, cleared = self._activity.flush()
+        self._take_emg(episodes, cleared)
+        self._take_runs(self._emg_motion.flush(), Reason.MOTION)
+        self._take_runs(self._emg_artifact.flush(), Reason.ARTIFACT)
+
+    def _take_emg(self, episodes: list[Episode], cleared: emg.Candidates) -> None:
+        assert self._emg_design is not None
+        pad = self.config.exclusion_pad_s
+        for ep in episodes:
+            if ep.kind is EventKind.CRAMP:
+                self._new.cramps.append(Cramp(ep.start_s, ep.end_s, ep.amplitude_uv))
+                self._exclude(ep.start_s - pad, ep.end_s + pad, None)
+            else:
+                self._exclude(ep.start_s - pad, ep.end_s + pad, Reason(ep.kind))
+        fit = cleared.take(cleared.shape_ok)
+        self._add_candidates(
+            fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
+        )
+
+    def _take_runs(self, runs: list[Run], reason: Reason) -> None:
+        cfg = self.config
+        for run in runs:
+            if reason is Reason.ARTIFACT:
+                pad = cfg.exclusion_pad_s
+                self._exclude(run.start_s - pad, run.end_s + pad, reason)
+            elif run.duration_s >= cfg.acc_motion_min_s - EPS_S:
+                pad = cfg.motion_pad_s
+                self._exclude(run.start_s - pad, run.end_s + pad, reason)
+
+    # --- acceleration ----------------------------------------------------------------------------
+
+    def _restart_acc(self, gap_from: int, start: int) -> None:
+        assert self._acc is not None and self._acc_design is not None
+        if self._acc_state is not None:
+            self._close_acc()
+        if self._emg is None:  # the accelerometer is the primary stream: its gaps are gaps
+            from_s = gap_from / self._acc.fs
+            if self._acc_state is not None:
+                from_s = self._acc_state.next_sample / self._acc.fs
+            self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP)
+        self._acc_state = acc.start_state(self._acc_design, start)
+
+    def _run_acc(self, x: np.ndarray) -> None:
+        assert self._acc_state is not None and self._acc_design is not None
+        subframes, candidates = acc.process(self._acc_design, self._acc_state, x)
+        if subframes is not None:
+            starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
+            self._take_runs(self._acc_motion.push(starts_s, sub_s, subframes.moving), Reason.MOTION)
+        if self._emg is None and candidates.peak.size:
+            t = candidates.peak / self._acc_design.fs
+            self._add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
+
+    def _close_acc(self) -> None:
+        self._take_runs(self._acc_motion.flush(), Reason.MOTION)
+
+    # --- combining ----------------------------------------------------------------------------
+
+    def _add_candidates(self, t: np.ndarray, amp: np.ndarray, dur: np.ndarray) -> None:
+        self._cand_t = np.concatenate((self._cand_t, t))
+        self._cand_amp = np.concatenate((self._cand_amp, amp))
+        self._cand_dur = np.concatenate((self._cand_dur, dur))
+
+    def _final_s(self) -> float:
+        """Every stream's decisions are final before this time."""
+        final = math.inf
+        if self._emg is not None:
+            if self._emg_state is None or self._activity is None:
+                return 0.0
+            final = min(final, self._activity.final_until_s, self._emg_unseen_s())
+            final = min(final, *self._open_starts(self._emg_motion, self._emg_artifact))
+        if self._acc is not None:
+            if self._acc_state is None:
+                return 0.0 if self._emg is None else min(final, 0.0)
+            acc_seen = (self._acc_state.next_sample - self._acc_state.tail_mag.size) / self._acc.fs
+            final = min(final, acc_seen, *self._open_starts(self._acc_motion))
+        return final - max(self.config.motion_pad_s, self.config.exclusion_pad_s)
+
+    @staticmethod
+    def _open_starts(*trackers: RunTracker) -> list[float]:
+        return [t.open_start_s for t in trackers if t.open_start_s is not None] or [math.inf]
+
+    def _judge(self, until_s: float, final: bool = False) -> None:
+        """Count candidates before ``until_s`` that no exclusion covers; account rest time."""
+        if until_s <= self._judged_until_s and not final:
+            return
+        until_s = max(until_s, self._judged_until_s)
+        spans = np.array([(a, b) for a, b, _ in self._spans]).reshape(-1, 2)
+        take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
+        t = self._cand_t[take]
+        counted = ~_covered(t, spans)
+        new = self._new
+        new.twitch_t_s = np.concatenate((new.twitch_t_s, t[counted]))
+        new.twitch_amplitude = np.concatenate((new.twitch_amplitude, self._cand_amp[take][counted]))
+        new.twitch_duration_s = np.concatenate(
+            (new.twitch_duration_s, self._cand_dur[take][counted])
+        )
+        self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
+        self._cand_dur = self._cand_dur[~take]
+        observed_s = until_s - self._judged_until_s
+        new.rest_s += observed_s - _union_length(spans, self._judged_until_s, until_s)
+        # Later candidates and rest lie after until_s: spans ending before it are done.
+        self._spans = [span for span in self._spans if span[1] > until_s]
+        self._judged_until_s = until_s
+        new.until_s = until_s
+
+    def _exclude(self, start_s: float, end_s: float, reason: Reason | None) -> None:
+        """A decided exclusion (None: a cramp's time, which is not rest either)."""
+        self._spans.append((start_s, end_s, reason))
+        if reason is not None:
+            self._new.excluded.append(Interval(max(start_s, 0.0), end_s, reason))
+
+
+def _covered(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """(k,) bool: t lies in any of the (m, 2) half-open spans."""
+    if t.size == 0 or spans.size == 0:
+        return np.zeros(t.size, bool)
+    return ((t[:, None] >= spans[None, :, 0]) & (t[:, None] < spans[None, :, 1])).any(axis=1)
+
+
+def _union_length(spans: np.ndarray, lo: float, hi: float) -> float:
+    """Length of the union of (m, 2) spans clipped to [lo, hi)."""
+    if hi <= lo or spans.size == 0:
+        return 0.0
+    a = np.clip(spans[:, 0], lo, hi)
+    b = np.clip(spans[:, 1], lo, hi)
+    order = np.argsort(a)
+    a, b = a[order], b[order]
+    reach = np.maximum.accumulate(b)
+    starts_new = np.concatenate(([True], a[1:] > reach[:-1]))
+    first = a[starts_new]
+    last = np.maximum.reduceat(b, np.flatnonzero(starts_new))
+    return float(np.sum(last - first))

@@ -1,0 +1,351 @@
+"""Named, seeded simulation scenarios with exported ground truth.
+
+A :class:`Scenario` is one or more body sites, each a :class:`~.physiology.SiteModel` and a
+seed derived from the scenario's seed, over a fixed duration. Each scenario exercises one thing
+a detector must get right (count at rest, exclude voluntary contraction, survive mains, ...);
+its ``summary`` says what. ``truth_json`` / ``write_truth`` export what happened, for accuracy
+runs that compare a detector's events against it::
+
+    scenario = SCENARIOS["mains_50hz"]
+    gen = scenario.generator("left_calf")
+    emg_uv = gen.emg(0, round(scenario.duration_s * scenario.emg_fs_hz))
+    write_truth(scenario, "mains_50hz.truth.json")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel, TruthEvent, TruthKind
+from twitchwatch.contract import is_known_site, normalize_site
+
+#: The DIY reference sensor's rates (hardware/README.md §3.3); firmware_sim.fleet uses the same,
+#: and tests/test_scenarios.py pins the two together (importing fleet would pull in Bumble).
+EMG_FS_HZ = 2000.0
+ACC_FS_HZ = 416.0
+#: Model fields that only exist where there are electrodes: an ACC-only sensor has none to pop.
+_ELECTRODE_FIELDS = ("pop_per_hour", "leadoff_per_hour")
+#: What a site may override: every SiteModel field but the rates, which are the scenario's.
+_OVERRIDABLE = {f.name for f in dataclasses.fields(SiteModel)} - {"emg_fs_hz", "acc_fs_hz"}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    """One sensor of a scenario: where it sits, its physiology and which channels it has."""
+
+    site: str  # contract site id, e.g. "left_calf"
+    model: dict[str, Any]  # SiteModel overrides (a PRESETS entry merged with extras)
+    emg: bool = True  # does the sensor have an EMG channel
+    acc: bool = True  # does it have an accelerometer
+
+    def __post_init__(self) -> None:
+        if normalize_site(self.site) != self.site or not is_known_site(self.site):
+            raise ValueError(f"site must be a normalised contract site id, got {self.site!r}")
+        unknown = set(self.model) - _OVERRIDABLE
+        if unknown:
+            raise ValueError(
+                f"{self.site}: unknown SiteModel fields {sorted(unknown)} "
+                f"(known: {', '.join(sorted(_OVERRIDABLE))})"
+            )
+        if not (self.emg or self.acc):
+            raise ValueError(f"{self.site}: a sensor needs an EMG or an ACC channel")
+        if not self.emg:
+            for name in _ELECTRODE_FIELDS:
+                if self.model.get(name, 0.0) > 0.0:
+                    raise ValueError(f"{self.site}: {name} needs electrodes, but emg is False")
+
+
+@dataclass(frozen=True, slots=True)
+class TruthRecord:
+    """A ground-truth event of one site of a scenario (see :class:`~.physiology.TruthEvent`)."""
+
+    site: str
+    kind: TruthKind
+    start_s: float
+    end_s: float
+    peak_s: float
+    amplitude_uv: float
+    unit_id: int
+    doublet: bool
+
+    @classmethod
+    def of(cls, site: str, event: TruthEvent) -> TruthRecord:
+        """The record of ``event`` at ``site``."""
+        return cls(site, *(getattr(event, f.name) for f in dataclasses.fields(TruthEvent)))
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A named, seeded simulation of one or more sites over ``duration_s``.
+
+    The same scenario always renders the same samples and truth: each site's generator is
+    seeded from ``(seed, index of the site)``.
+    """
+
+    name: str
+    summary: str  # what it tests
+    duration_s: float
+    seed: int
+    sites: tuple[SiteSpec, ...]
+    emg_fs_hz: float = EMG_FS_HZ
+    acc_fs_hz: float = ACC_FS_HZ
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.duration_s) and self.duration_s > 0.0):
+            raise ValueError(
+                f"{self.name}: duration_s must be finite and > 0, got {self.duration_s}"
+            )
+        if self.seed < 0:
+            raise ValueError(f"{self.name}: seed must be >= 0, got {self.seed}")
+        names = [s.site for s in self.sites]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: sites must be distinct and at least one, got {names}")
+        for spec in self.sites:
+            self.model(spec.site)  # fail now, not at render time, on a bad override
+
+    def _index(self, site: str) -> int:
+        for i, spec in enumerate(self.sites):
+            if spec.site == site:
+                return i
+        known = ", ".join(s.site for s in self.sites)
+        raise KeyError(f"scenario {self.name!r} has no site {site!r} (it has: {known})")
+
+    def spec(self, site: str) -> SiteSpec:
+        """The :class:`SiteSpec` of ``site``."""
+        return self.sites[self._index(site)]
+
+    def model(self, site: str) -> SiteModel:
+        """The site's :class:`~.physiology.SiteModel`, at the scenario's sampling rates."""
+        overrides = self.spec(site).model
+        return SiteModel(**overrides, emg_fs_hz=self.emg_fs_hz, acc_fs_hz=self.acc_fs_hz)
+
+    def site_seed(self, site: str) -> int:
+        """The site's generator seed, derived from ``(seed, index of the site)``."""
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(self._index(site),))
+        return int(sequence.generate_state(1)[0])
+
+    def generator(self, site: str) -> SiteGenerator:
+        """A fresh generator of ``site``'s EMG (µV), acceleration (g) and truth."""
+        return SiteGenerator(self.model(site), self.site_seed(site))
+
+    def truth(self) -> list[TruthRecord]:
+        """Every site's truth events starting before ``duration_s``, sorted by (start_s, site).
+
+        An episode starting near the end may run past ``duration_s``; its ``end_s`` says so.
+        """
+        records = [
+            TruthRecord.of(spec.site, event)
+            for spec in self.sites
+            for event in self.generator(spec.site).events(0.0, self.duration_s)
+        ]
+        records.sort(key=lambda r: (r.start_s, r.site))
+        return records
+
+
+def truth_json(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's ground truth as a JSON-ready dict: its settings, sites and events."""
+    sites = []
+    for spec in scenario.sites:
+        model = dataclasses.asdict(scenario.model(spec.site))
+        model["gravity_g"] = list(model["gravity_g"])  # JSON has no tuples: round-trips equal
+        sites.append(
+            {
+                "site": spec.site,
+                "seed": scenario.site_seed(spec.site),
+                "emg": spec.emg,
+                "acc": spec.acc,
+                "model": model,
+            }
+        )
+    events = [
+        {
+            "site": r.site,
+            "kind": r.kind.value,
+            "start_s": r.start_s,
+            "end_s": r.end_s,
+            "peak_s": r.peak_s,
+            "amplitude_uv": r.amplitude_uv,
+            "unit_id": r.unit_id,
+            "doublet": r.doublet,
+        }
+        for r in scenario.truth()
+    ]
+    return {
+        "scenario": scenario.name,
+        "summary": scenario.summary,
+        "seed": scenario.seed,
+        "duration_s": scenario.duration_s,
+        "emg_fs_hz": scenario.emg_fs_hz,
+        "acc_fs_hz": scenario.acc_fs_hz,
+        "sites": sites,
+        "events": events,
+    }
+
+
+def truth_from_json(doc: dict[str, Any]) -> list[TruthRecord]:
+    """The events of a :func:`truth_json` document, back as :class:`TruthRecord`."""
+    return [
+        TruthRecord(
+            site=e["site"],
+            kind=TruthKind(e["kind"]),
+            start_s=float(e["start_s"]),
+            end_s=float(e["end_s"]),
+            peak_s=float(e["peak_s"]),
+            amplitude_uv=float(e["amplitude_uv"]),
+            unit_id=int(e["unit_id"]),
+            doublet=bool(e["doublet"]),
+        )
+        for e in doc["events"]
+    ]
+
+
+def write_truth(scenario: Scenario, path: str | os.PathLike[str]) -> None:
+    """Write :func:`truth_json` of ``scenario`` to ``path`` (UTF-8 JSON)."""
+    text = json.dumps(truth_json(scenario), indent=1, ensure_ascii=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+# --- the scenarios ---------------------------------------------------------------------------
+
+
+def _site(site: str, preset: str, emg: bool = True, acc: bool = True, **extra: Any) -> SiteSpec:
+    return SiteSpec(site, {**PRESETS[preset], **extra}, emg, acc)
+
+
+#: 50 Hz mains at 30 µV: an unshielded lead near house wiring. Powerline SNR is the quantity
+#: that matters (detector.md §2, Abser 2011: removal hurts below ~9 dB).
+_MAINS_UV = 30.0
+#: Shared by calf_rest and the mains scenarios: interference has its own random streams, so
+#: the same site seed gives the very same twitches with and without it.
+_CALF_REST_SEED = 101
+
+_ALL: tuple[Scenario, ...] = (
+    Scenario(
+        "calf_rest",
+        "Counting at rest: calf, 12 twitches/min, 4 units, 3 µV noise; rate, isolation, doublets.",
+        600.0,
+        _CALF_REST_SEED,
+        (_site("left_calf", "rest"),),
+    ),
+    Scenario(
+        "hand_rest",
+        "Small hand muscle: 17/min (~0.29 Hz, de Carvalho & Swash 2016), 3 units of ~100 µV.",
+        600.0,
+        102,
+        (_site("right_hand", "hand"),),
+    ),
+    Scenario(
+        "large_muscle",
+        "Crowded counting: biceps at the SPiQE median 40.5/min (Bashford 2020), 9 units.",
+        600.0,
+        103,
+        (_site("right_upper_arm", "large_muscle"),),
+    ),
+    Scenario(
+        "voluntary",
+        "Exclusion of voluntary contraction: ~120 contractions/h of 2-20 s between twitches; "
+        "their motor-unit potentials must become 'voluntary', not twitches.",
+        600.0,
+        104,
+        (_site("right_forearm", "rest", voluntary_per_hour=120.0),),
+    ),
+    Scenario(
+        "walking",
+        "Exclusion of limb motion: ~200 episodes/h of 0.05-1 g with a < 20 Hz EMG artifact; "
+        "motion must become 'motion', and twitches between episodes still count.",
+        600.0,
+        105,
+        (_site("left_calf", "rest", motion_per_hour=200.0),),
+    ),
+    Scenario(
+        "cramps",
+        "Cramp recognition: 3-5 cramps of 10-40 s (1-3 units at 6-25 pps) among twitches; "
+        "each cramp is one 'cramp' event, not hundreds of twitches.",
+        600.0,
+        108,  # 4 cramps
+        (_site("left_calf", "rest", cramp_per_hour=24.0),),
+    ),
+    Scenario(
+        "pops_leadoff",
+        "Electrode artifacts: ~60 pops/h (mV spikes) and lead-offs (mains pickup, EMG on the "
+        "rail for 2-30 s); both must become 'artifact', never twitches.",
+        600.0,
+        107,
+        (_site("left_calf", "rest", pop_per_hour=60.0, leadoff_per_hour=24.0),),
+    ),
+    Scenario(
+        "mains_50hz",
+        "Powerline: 50 Hz at 30 µV with odd harmonics, plus 50 µV baseline wander. Same seed "
+        "and site as calf_rest, so the same twitches: any change in the counts is the mains'.",
+        600.0,
+        _CALF_REST_SEED,
+        (_site("left_calf", "rest", powerline_hz=50.0, powerline_uv=_MAINS_UV, wander_uv=50.0),),
+    ),
+    Scenario(
+        "mains_60hz",
+        "Powerline: 60 Hz at 30 µV with 3rd/5th/7th harmonics (up to 420 Hz, inside the EMG band) "
+        "plus 80 µV wander; a 50 Hz-only notch would miss it. Same twitches as calf_rest.",
+        600.0,
+        _CALF_REST_SEED,
+        (_site("left_calf", "rest", powerline_hz=60.0, powerline_uv=_MAINS_UV, wander_uv=80.0),),
+    ),
+    Scenario(
+        "low_snr",
+        "Low SNR: 8 µV RMS noise (a poor dry electrode) and 60 µV median twitches; tests the "
+        "detection threshold and the false-positive rate near it.",
+        600.0,
+        110,
+        (_site("left_calf", "rest", noise_uv_rms=8.0, twitch_amp_uv_median=60.0),),
+    ),
+    Scenario(
+        "busy_day",
+        "Everything at once: twitches, voluntary, motion, cramps, pops, lead-off, 50 Hz mains and "
+        "wander; the overall accuracy figure.",
+        600.0,
+        123,  # holds every kind of truth event
+        (
+            _site(
+                "left_calf",
+                "busy",
+                **{**PRESETS["noisy_home"], "cramp_per_hour": 6.0, "leadoff_per_hour": 6.0},
+            ),
+        ),
+    ),
+    Scenario(
+        "acc_only_eyelid",
+        "Accelerometer-only sensor (no EMG) on the eyelid with visible twitches of ~30 mg. A "
+        "single unit's mechanical twitch is only 1-3 mg (detector.md §2, A12), so ACC-only "
+        "detection is for visible twitches.",
+        300.0,
+        112,
+        (
+            _site(
+                "left_eyelid",
+                "rest",
+                emg=False,
+                twitch_rate_per_min=10.0,
+                n_units=2,
+                twitch_acc_g=0.03,
+            ),
+        ),
+    ),
+    Scenario(
+        "two_sites",
+        "Two sensors at once: left calf at rest and right thumb (hand preset); events must land "
+        "on the right site, with independent timelines.",
+        300.0,
+        113,
+        (_site("left_calf", "rest"), _site("right_thumb", "hand")),
+    ),
+)
+
+#: Every scenario by name.
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}

@@ -1,0 +1,306 @@
+"""The detector's steps on signals with known answers, then the whole site detector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.detect import DetectorConfig, DetectorInputError, RateError, SiteDetector
+from edge.detect import emg as emg_step
+from edge.detect.design import EmgDesign
+from edge.detect.floor import FloorState, track_floor
+from edge.detect.mains import MainsState, cancel_mains
+from edge.detect.runs import RunTracker
+from firmware_sim.scenarios import SCENARIOS
+from twitchwatch.contract import Kind, Reason
+
+FS = 2000.0
+FA = 416.0
+CFG = DetectorConfig()
+
+
+def noise(seconds: float, rms_uv: float = 3.0, seed: int = 0, fs: float = FS) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, rms_uv, int(seconds * fs))
+
+
+def potential(p2p_uv: float, fs: float = FS, sigma_s: float = 0.0012) -> np.ndarray:
+    """A biphasic potential (1st derivative of a Gaussian) of the given peak-to-peak."""
+    t = np.arange(-5 * sigma_s, 5 * sigma_s, 1 / fs)
+    w = -t / sigma_s * np.exp(-0.5 * (t / sigma_s) ** 2)
+    return w * p2p_uv / np.ptp(w)
+
+
+def add_at(x: np.ndarray, times_s, wave: np.ndarray, fs: float = FS) -> np.ndarray:
+    for t in times_s:
+        i = round(t * fs) - wave.size // 2
+        x[i : i + wave.size] += wave
+    return x
+
+
+def detect(emg_uv=None, acc_g=None, chunk_s: float = 7.3, fs=FS, fa=FA, config=CFG):
+    det = SiteDetector(
+        "left_calf",
+        emg_fs=fs if emg_uv is not None else None,
+        acc_fs=fa if acc_g is not None else None,
+        config=config,
+    )
+    found = det.poll()
+    total_s = max(
+        0 if emg_uv is None else emg_uv.size / fs, 0 if acc_g is None else acc_g.shape[1] / fa
+    )
+    t = 0.0
+    while t < total_s:
+        if emg_uv is not None:
+            a, b = int(t * fs), int(min(t + chunk_s, total_s) * fs)
+            if a < b:
+                det.feed(Kind.EMG, a, emg_uv[a:b])
+        if acc_g is not None:
+            a, b = int(t * fa), int(min(t + chunk_s, total_s) * fa)
+            if a < b:
+                det.feed(Kind.ACC, a, acc_g[:, a:b])
+        found.extend(det.poll())
+        t += chunk_s
+    found.extend(det.finish())
+    return found
+
+
+def excluded_s(found, reason: Reason) -> float:
+    return sum(i.end_s - i.start_s for i in found.excluded if i.reason is reason)
+
+
+# --- steps ---------------------------------------------------------------------------------
+
+
+def test_design_refuses_rates_too_low_for_the_band():
+    with pytest.raises(RateError, match="cannot be analysed"):
+        EmgDesign.build(60.0, CFG)
+    design = EmgDesign.build(4000.0, CFG)
+    assert design.band_hz == (20.0, 450.0)
+    assert 0 < design.delay_s < 0.005  # corrected at output: a few ms at 150 Hz
+    assert EmgDesign.build(500.0, CFG).band_hz[1] == pytest.approx(225.0)
+
+
+def test_mains_is_cancelled_when_present_and_nothing_is_touched_when_absent():
+    design = EmgDesign.build(FS, CFG)
+    n_frames = 50
+    t = np.arange(n_frames * design.frame_n) / FS
+    clean = noise(t.size / FS, seed=1)
+    line = 30.0 * np.sin(2 * np.pi * 50.0 * t + 0.3) + 8.0 * np.sin(2 * np.pi * 150.0 * t)
+    frames = (clean + line).reshape(n_frames, design.frame_n)
+    cleaned, amplitude = cancel_mains(design, MainsState(), frames.copy())
+    residual = (cleaned - clean.reshape(n_frames, -1))[10:]  # after the 2 s estimate fills
+    assert np.sqrt(np.mean(residual**2)) < 0.1 * np.sqrt(np.mean(line**2))
+    assert amplitude[:, list(design.line_hz).index(50.0)].mean() == pytest.approx(30.0, rel=0.1)
+
+    quiet = clean.reshape(n_frames, -1)
+    untouched, _ = cancel_mains(design, MainsState(), quiet.copy())
+    assert np.array_equal(untouched, quiet)
+
+
+def test_mains_estimate_ignores_a_single_huge_frame():
+    design = EmgDesign.build(FS, CFG)
+    frames = noise(40 * design.frame_n / FS, seed=2).reshape(40, design.frame_n)
+    frames[20] += 3000.0 * np.hanning(design.frame_n)  # an electrode pop
+    before = frames.copy()
+    cleaned, _ = cancel_mains(design, MainsState(), frames)
+    assert np.array_equal(cleaned[21:], before[21:])  # no line was invented after the pop
+
+
+def test_noise_floor_follows_quiet_at_once_and_activity_slowly():
+    state = FloorState()
+    level = np.concatenate((np.full(50, 3.0), np.full(50, 300.0), np.full(20, 3.0)))
+    floor = track_floor(state, level, 5, 1.01)
+    assert floor[49] == pytest.approx(3.0)
+    assert floor[99] < 3.0 * 1.01**50 + 1e-9  # rose at most 1 % per step during activity
+    assert floor[-1] == pytest.approx(3.0)
+    # Chunked calls give the same floor.
+    chunked_state = FloorState()
+    parts = [track_floor(chunked_state, part, 5, 1.01) for part in np.split(level, [7, 60, 61])]
+    assert np.allclose(np.concatenate(parts), floor)
+
+
+def test_run_tracker_applies_the_isolation_rule_and_closes_runs_after_the_pause():
+    tracker = RunTracker(close_s=0.25, max_s=10.0)
+    starts = np.arange(0, 40) * 0.05
+    flags = np.zeros(40, bool)
+    flags[[2, 5, 6, 20]] = True  # 0.10, 0.25-0.35 (one run: 0.1 s apart), 1.00
+    runs = tracker.push(starts[:22], 0.05, flags[:22])
+    assert [(r.start_s, round(r.end_s, 6)) for r in runs] == [(0.1, 0.35)]
+    assert tracker.open_start_s == 1.0  # not closed until 0.25 s of quiet follow it
+    runs = tracker.push(starts[22:], 0.05, flags[22:])
+    assert [(r.start_s, round(r.end_s, 6)) for r in runs] == [(1.0, 1.05)]
+    assert tracker.flush() == []
+
+
+def test_candidates_are_found_at_their_peaks_and_noise_alone_gives_none():
+    design = EmgDesign.build(FS, CFG)
+    times = np.arange(2.0, 58.0, 1.7)
+    x = add_at(noise(60.0, seed=3), times, potential(120.0))
+    state = emg_step.start_state(design, 0)
+    _, cand = emg_step.process(design, state, x)
+    found = cand.peak[cand.shape_ok] / FS - design.delay_s
+    assert found.size == times.size
+    assert np.max(np.abs(found - times)) < 0.004
+    assert np.allclose(cand.p2p_uv[cand.shape_ok], 120.0, rtol=0.15)
+    assert np.all((cand.duration_s[cand.shape_ok] > 0.003) & (cand.duration_s[cand.shape_ok] < 0.02))
+
+    state = emg_step.start_state(design, 0)
+    _, cand = emg_step.process(design, state, noise(120.0, seed=4))
+    assert cand.take(cand.shape_ok).n == 0
+
+
+# --- the site detector -----------------------------------------------------------------------
+
+
+def test_isolated_twitches_are_counted_with_their_amplitude_and_rest_time():
+    times = np.arange(3.0, 118.0, 2.3)
+    found = detect(add_at(noise(120.0, seed=5), times, potential(150.0)))
+    assert found.twitch_t_s.size == times.size
+    assert np.max(np.abs(found.twitch_t_s - times)) < 0.004
+    assert np.median(found.twitch_amplitude) == pytest.approx(150.0, rel=0.1)
+    assert found.unit == "uV"
+    assert found.rest_s == pytest.approx(120.0 - CFG.warmup_s, abs=0.5)
+
+
+def test_doublets_count_twice_and_sustained_firing_is_voluntary_not_twitches():
+    x = noise(60.0, seed=6)
+    add_at(x, [5.0, 5.033], potential(140.0))  # a same-unit repeat 33 ms later (Kleine 2012)
+    rng = np.random.default_rng(7)
+    train = np.sort(rng.uniform(20.0, 24.0, 300))  # continual firing of many units for 4 s
+    for t, amp in zip(train, rng.uniform(50, 400, train.size), strict=True):
+        add_at(x, [t], potential(float(amp), sigma_s=rng.uniform(0.0008, 0.002)))
+    add_at(x, [40.0], potential(100.0))
+    found = detect(x)
+    assert np.allclose(found.twitch_t_s, [5.0, 5.033, 40.0], atol=0.004)
+    voluntary = [i for i in found.excluded if i.reason is Reason.VOLUNTARY]
+    assert len(voluntary) == 1
+    assert voluntary[0].start_s < 20.0 and voluntary[0].end_s > 24.0
+    assert found.cramps == []
+
+
+def test_a_cramp_of_units_seen_fasciculating_is_one_cramp():
+    rng = np.random.default_rng(8)
+    x = noise(120.0, seed=8)
+    shapes = [potential(180.0, sigma_s=0.001), -potential(260.0, sigma_s=0.0016)]
+    for i, t in enumerate(np.arange(2.0, 40.0, 1.9)):  # both units fasciculate at rest first
+        add_at(x, [t], shapes[i % 2])
+    for k, shape in enumerate(shapes):  # then fire at ~14 pps, irregularly, for 20 s
+        isi = rng.gamma(4.9, 1 / (14.5 * 4.9), 400)
+        times = 50.0 + k * 0.03 + np.cumsum(isi)
+        add_at(x, times[times < 70.0], shape * rng.normal(1.0, 0.05))
+    add_at(x, [90.0, 100.0], shapes[0])
+    found = detect(x)
+    assert len(found.cramps) == 1
+    cramp = found.cramps[0]
+    assert cramp.start_s == pytest.approx(50.0, abs=0.3) and cramp.end_s == pytest.approx(70.0, abs=0.5)
+    assert not np.any((found.twitch_t_s > 49.0) & (found.twitch_t_s < 71.0))
+    assert np.sum(found.twitch_t_s > 85.0) == 2
+    assert found.rest_s < 120.0 - 20.0
+
+
+def test_motion_seen_by_the_accelerometer_is_excluded_on_the_emg_too():
+    n_acc = int(60.0 * FA)
+    acc = np.random.default_rng(9).normal(0.0, 0.001, (3, n_acc))
+    acc[2] += 1.0  # gravity
+    t = np.arange(n_acc) / FA
+    moving = (t > 20.0) & (t < 30.0)
+    acc[0, moving] += 0.3 * np.sin(2 * np.pi * 1.5 * t[moving])
+    x = noise(60.0, seed=10)
+    add_at(x, [10.0, 25.0, 45.0], potential(150.0))  # the one at 25 s is during motion
+    found = detect(x, acc)
+    assert np.allclose(found.twitch_t_s, [10.0, 45.0], atol=0.004)
+    assert excluded_s(found, Reason.MOTION) == pytest.approx(10.0 + 2 * CFG.motion_pad_s, abs=0.6)
+
+
+def test_accelerometer_only_site_counts_visible_twitches():
+    n = int(60.0 * FA)
+    acc = np.random.default_rng(11).normal(0.0, 0.001, (3, n))
+    acc[2] += 1.0
+    t = np.arange(n) / FA
+    onsets = np.arange(5.0, 55.0, 4.0)
+    for onset in onsets:
+        x = np.clip(t - onset, 0, None)
+        acc[1] += 0.03 * (x / 0.05) * np.exp(1 - x / 0.05) * (t >= onset)  # a 30 mg twitch
+    found = detect(acc_g=acc)
+    assert found.unit == "g"
+    assert found.twitch_t_s.size == onsets.size
+    assert np.all(np.isnan(found.twitch_duration_s))
+
+
+def test_flat_saturated_signal_is_an_artifact_and_the_floor_recovers():
+    x = add_at(noise(60.0, seed=14), [5.0, 50.0], potential(120.0))
+    x[int(20 * FS) : int(25 * FS)] = 6553.6  # an open input on the rail
+    found = detect(x)
+    assert np.allclose(found.twitch_t_s, [5.0, 50.0], atol=0.004)
+    assert excluded_s(found, Reason.ARTIFACT) >= 5.0
+
+
+def test_a_gap_is_excluded_and_restarts_the_filters():
+    x = add_at(noise(60.0, seed=13), [5.0, 40.0], potential(150.0))
+    det = SiteDetector("left_calf", emg_fs=FS, acc_fs=None)
+    det.feed(Kind.EMG, 0, x[: int(20 * FS)])
+    det.feed(Kind.EMG, int(30 * FS), x[int(30 * FS) :])  # 10 s never arrived
+    found = det.poll()
+    found.extend(det.finish())
+    assert np.allclose(found.twitch_t_s, [5.0, 40.0], atol=0.004)
+    gap = excluded_s(found, Reason.GAP)
+    assert 10.0 < gap < 10.0 + 2 * CFG.warmup_s + 0.3
+    assert found.rest_s == pytest.approx(60.0 - gap, abs=0.01)
+    with pytest.raises(DetectorInputError, match="before"):
+        det.feed(Kind.EMG, 0, x[:100])
+
+
+def test_feeding_a_stream_the_site_does_not_have_is_an_error():
+    det = SiteDetector("left_calf", emg_fs=FS, acc_fs=None)
+    with pytest.raises(DetectorInputError, match="without acceleration"):
+        det.feed(Kind.ACC, 0, np.zeros((3, 10)))
+    with pytest.raises(DetectorInputError, match="expected"):
+        det.feed(Kind.EMG, 0, np.zeros((2, 10)))
+
+
+# --- chunk invariance ------------------------------------------------------------------------
+
+_BUSY = SCENARIOS["busy_day"]
+_GEN = _BUSY.generator(_BUSY.sites[0].site)
+_FROM_S, _SECONDS = 45.0, 100.0  # after the scenario's first cramp: twitches, motion, voluntary
+_EMG = _GEN.emg(int(_FROM_S * FS), int((_FROM_S + _SECONDS) * FS)).astype(np.float32)
+_ACC = _GEN.acc(int(_FROM_S * FA), int((_FROM_S + _SECONDS) * FA)).astype(np.float32)
+_WHOLE = detect(_EMG, _ACC, chunk_s=1e9)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.floats(0.0005, 4.0), min_size=1, max_size=40), st.integers(0, 2**31))
+def test_any_chunking_gives_the_events_of_one_batch(chunks_s, seed):
+    """Random chunk sizes (EMG and ACC chunked independently) give the events of one call."""
+    rng = np.random.default_rng(seed)
+    det = SiteDetector("left_calf", emg_fs=FS, acc_fs=FA)
+    found = det.poll()
+    ie = ia = 0
+    k = 0
+    while ie < _EMG.size or ia < _ACC.shape[1]:
+        c = chunks_s[k % len(chunks_s)]
+        k += 1
+        ne = min(_EMG.size, ie + max(1, int(c * FS)))
+        na = min(_ACC.shape[1], ia + max(1, int(rng.uniform(0.0005, 4.0) * FA)))
+        if ie < _EMG.size:
+            det.feed(Kind.EMG, ie, _EMG[ie:ne])
+        if ia < _ACC.shape[1]:
+            det.feed(Kind.ACC, ia, _ACC[:, ia:na])
+        ie, ia = ne, na
+        found.extend(det.poll())
+    found.extend(det.finish())
+    assert found.twitch_t_s.size == _WHOLE.twitch_t_s.size
+    assert np.allclose(found.twitch_t_s, _WHOLE.twitch_t_s, atol=1.0 / FS)
+    assert len(found.cramps) == len(_WHOLE.cramps)
+    key = sorted((round(i.start_s, 3), round(i.end_s, 3), i.reason) for i in found.excluded)
+    assert key == sorted((round(i.start_s, 3), round(i.end_s, 3), i.reason) for i in _WHOLE.excluded)
+    assert found.rest_s == pytest.approx(_WHOLE.rest_s, abs=1e-6)
+
+
+def test_the_busy_scenario_excerpt_has_something_to_exclude():
+    """The invariance test above must cover exclusions of every kind, or it proves little."""
+    reasons = {i.reason for i in _WHOLE.excluded}
+    assert {Reason.MOTION, Reason.VOLUNTARY, Reason.GAP} <= reasons
+    assert _WHOLE.twitch_t_s.size > 10
