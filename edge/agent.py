@@ -6,6 +6,23 @@ import asyncio
 from collections.abc import Callable
 
 from edge.ble.session import Backend, SensorConfig, SensorSession, StreamSink
+from edge.stream import StreamInfo
+from edge.timeline import TimelineUpdate
+
+
+class Fanout:
+    """A sink that hands everything to several sinks, in order (live figures, detection)."""
+
+    def __init__(self, *sinks: StreamSink) -> None:
+        self.sinks = sinks
+
+    def on_streams(self, session: SensorSession, infos: list[StreamInfo]) -> None:
+        for sink in self.sinks:
+            sink.on_streams(session, infos)
+
+    def on_update(self, info: StreamInfo, update: TimelineUpdate) -> None:
+        for sink in self.sinks:
+            sink.on_update(info, update)
 
 
 def make_sessions(

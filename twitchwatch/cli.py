@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     run = edge.add_parser("run", help="stream the configured sensors")
     run.add_argument("--config", type=Path, required=True, help="TOML config (see edge/config.py)")
     run.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    run.add_argument(
+        "--record", type=Path, metavar="DIR", help="write each sensor's streams to EDF+ here"
+    )
     run.set_defaults(func=_edge_run)
     return parser
 
@@ -154,7 +157,7 @@ async def _edge_run(args: argparse.Namespace) -> None:
         config.sim_hci if config.ble_backend is BleBackendKind.SIM else None
     )
     try:
-        await _stream_live(config.sensors, backend, args.seconds)
+        await _stream_live(config.sensors, backend, args.seconds, args.record)
     finally:
         if adapter is not None:
             await adapter.close()
@@ -170,7 +173,7 @@ async def _demo(args: argparse.Namespace) -> None:
     print(
         "TwitchWatch demo: simulated sensors on a virtual Bluetooth radio, streamed through bleak."
     )
-    print("(Detection, alerts and the six-week story arrive with the next issues.)\n")
+    print("(Alerts and the six-week story arrive with the next issues.)\n")
     radio = VirtualRadio()
     sensors = await start_fleet(
         radio, FleetSpec(DEMO_SITES, preset="busy", faults=Faults(drop_prob=0.005))
@@ -187,22 +190,30 @@ async def _demo(args: argparse.Namespace) -> None:
         await close_fleet(sensors)
 
 
-async def _stream_live(sensors, backend, seconds: float | None) -> None:
-    from edge.agent import make_sessions, run_for
+async def _stream_live(sensors, backend, seconds: float | None, record: Path | None = None) -> None:
+    from edge.agent import Fanout, make_sessions, run_for
     from edge.live import LiveFigures, format_rows
+    from edge.live_detect import LiveDetection, format_totals
 
     live = LiveFigures()
-    sessions = make_sessions(sensors, live, backend)
+    detection = LiveDetection(record)
+    sessions = make_sessions(sensors, Fanout(live, detection), backend)
     for session in sessions:
         live.watch(session)
 
     def show() -> None:
-        print("\n".join(format_rows(live.rows())) + "\n", flush=True)
+        lines = [*format_rows(live.rows()), "", *format_totals(detection.totals())]
+        print("\n".join(lines) + "\n", flush=True)
 
-    await run_for(sessions, seconds, on_tick=show, tick_s=2.0)
+    try:
+        await run_for(sessions, seconds, on_tick=show, tick_s=2.0)
+    finally:
+        detection.close()
     rows = live.rows()
     print("final:")
     show()
+    if record is not None:
+        print(f"recordings (EDF+, open them in EDFbrowser): {record}")
     streaming = [r for r in rows if r.emg_hz or r.acc_hz]
     print(
         f"{len(streaming)} of {len(rows)} sensors streamed; every lost sample above is counted as a gap."
