@@ -8,7 +8,7 @@ interleaved, polling after each chunk. In the same run the same EMG goes through
 and the best of ``--repeats`` counts, so the ratios hold on a shared, noisy machine. Memory:
 ``analyze_file`` on a short and a long EDF+ file, each in a fresh process, peak RSS compared.
 
-    .venv/bin/python bench/detector_speed.py [--quick] [--hours 24] [--minutes 60] [--profile]
+    .venv/bin/python bench/detector_speed.py [--quick] [--hours 24] [--minutes 60] [--profile 15]
 
 Targets (issue): >= 5,000x real time; <= 4x the bare band-pass; >= 20x faster than NeuroKit2;
 50 ms chunks at >= 1,000x real time; peak memory flat in the recording's length.
@@ -30,6 +30,7 @@ import argparse
 import cProfile
 import gc
 import json
+import math
 import platform
 import pstats
 import statistics
@@ -106,7 +107,7 @@ class Row:
 def chunk_bounds(duration_s: float, fs: float, chunk_s: float) -> list[int]:
     """Sample boundaries ``round(k * chunk_s * fs)``: the chunks tile the stream exactly."""
     n = round(duration_s * fs)
-    n_chunks = max(1, round(np.ceil(duration_s / chunk_s - 1e-9)))
+    n_chunks = max(1, math.ceil(duration_s / chunk_s - 1e-9))
     return [min(n, round(k * chunk_s * fs)) for k in range(n_chunks)] + [n]
 
 
@@ -154,34 +155,79 @@ def run_bandpass(signal: Signal, chunk_s: float) -> np.ndarray:
     return zi
 
 
-def time_interleaved(signal: Signal, repeats: int) -> tuple[list[float], list[float], Detections]:
-    """CPU seconds of detector and floor runs, alternated so that load hits both alike."""
-    det_cpu, floor_cpu = [], []
-    found = Detections()
+def span(seconds: float) -> str:
+    """``10 min``, ``1 h``, ``24 h``: a duration as the tables print it."""
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
+
+
+def xrt(signal_s: float, cpu_s: float) -> float:
+    """x real time: signal seconds per CPU second."""
+    return signal_s / max(cpu_s, 1e-9)
+
+
+def throughput_rows(signal: Signal, repeats: int) -> tuple[list[Row], float]:
+    """Detector and floor in 60 s chunks, runs alternated so that load hits both alike."""
+    print(f"detector vs bare band-pass, {span(signal.duration_s)} in 60 s chunks:")
+    det_cpu, floor_cpu, found = [], [], Detections()
     for _ in range(repeats):
         found, cpu, wall = timed(lambda: run_detector(signal, 60.0))
         det_cpu.append(cpu)
-        print(f"  detector 60 s chunks: CPU {cpu:.3f} s, wall {wall:.3f} s")
+        print(f"  detector     CPU {cpu:.3f} s, wall {wall:.3f} s")
         _, cpu, wall = timed(lambda: run_bandpass(signal, 60.0))
         floor_cpu.append(cpu)
-        print(f"  bare sosfilt:         CPU {cpu:.3f} s, wall {wall:.3f} s")
-    return det_cpu, floor_cpu, found
+        print(f"  bare sosfilt CPU {cpu:.3f} s, wall {wall:.3f} s")
+    print(
+        f"  found {found.twitch_t_s.size} twitches, {len(found.cramps)} cramps, rest {found.rest_s:.0f} s"
+    )
+    det_x = xrt(signal.duration_s, min(det_cpu))
+    best_median = [
+        f"{xrt(signal.duration_s, min(c)):,.0f}x / {xrt(signal.duration_s, statistics.median(c)):,.0f}x"
+        for c in (det_cpu, floor_cpu)
+    ]
+    ratio = min(det_cpu) / min(floor_cpu)
+    return [
+        Row("detector, 60 s chunks (best / median)", best_median[0], ">= 5,000x", det_x >= 5000),
+        Row("bare sosfilt band-pass (best / median)", best_median[1]),
+        Row("detector CPU / bare band-pass CPU (best)", f"{ratio:.2f}x", "<= 4x", ratio <= 4.0),
+    ], det_x
 
 
-def neurokit_cpu_per_s(signal: Signal) -> float | None:
-    """CPU seconds NeuroKit2 ``emg_process`` spends per signal second, or None without it."""
+def neurokit_rows(excerpt: Signal, det_x: float) -> list[Row]:
+    """NeuroKit2 ``emg_process`` on an excerpt, per signal second; nothing without neurokit2."""
+    print(f"\nNeuroKit2 emg_process on the first {span(excerpt.duration_s)}:")
     try:
         import neurokit2 as nk
     except ImportError:
         print("  neurokit2 is not installed: pip install -e '.[bench]' (figure skipped)")
-        return None
-    emg = signal.emg_uv.astype(np.float64)
-    nk.emg_process(emg[: round(10 * EMG_FS)], sampling_rate=round(EMG_FS))  # lazy imports
+        return []
+    emg = excerpt.emg_uv.astype(np.float64)
+    nk.emg_process(emg[: round(10 * EMG_FS)], sampling_rate=round(EMG_FS))  # its lazy imports
     _, cpu, wall = timed(lambda: nk.emg_process(emg, sampling_rate=round(EMG_FS)))
+    print(f"  neurokit2 {nk.__version__}: CPU {cpu:.2f} s, wall {wall:.2f} s")
+    nk_x = xrt(excerpt.duration_s, cpu)
+    return [
+        Row(f"NeuroKit2 emg_process ({span(excerpt.duration_s)})", f"{nk_x:,.0f}x"),
+        Row(
+            "detector speed / NeuroKit2 speed",
+            f"{det_x / nk_x:,.0f}x",
+            ">= 20x",
+            det_x / nk_x >= 20,
+        ),
+    ]
+
+
+def streaming_rows(excerpt: Signal) -> list[Row]:
+    """50 ms chunks, as a live edge feeds them; checked against 60 s chunks."""
+    print(f"\n50 ms chunks (EMG 100, ACC 20-21 samples), first {span(excerpt.duration_s)}:")
+    small, cpu, wall = timed(lambda: run_detector(excerpt, 0.05))
+    n_chunks = len(chunk_bounds(excerpt.duration_s, EMG_FS, 0.05)) - 1
     print(
-        f"  neurokit2 {nk.__version__} emg_process, first {signal.duration_s / 60:g} min: CPU {cpu:.2f} s, wall {wall:.2f} s"
+        f"  CPU {cpu:.2f} s, wall {wall:.2f} s: {cpu / n_chunks * 1e6:.0f} µs per chunk (2 feeds + poll)"
     )
-    return cpu / signal.duration_s
+    same = np.array_equal(small.twitch_t_s, run_detector(excerpt, 60.0).twitch_t_s)
+    print(f"  same twitches as in 60 s chunks: {'yes' if same else 'NO'}")
+    stream_x = xrt(excerpt.duration_s, cpu)
+    return [Row("detector, 50 ms chunks", f"{stream_x:,.0f}x", ">= 1,000x", stream_x >= 1000)]
 
 
 def write_edf(path: Path, seconds: float, piece_s: float = 60.0) -> None:
@@ -206,179 +252,92 @@ def analyze_in_child(path: Path) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_memory(short_s: float, long_s: float) -> list[dict[str, float]]:
-    """Write both files to a temp dir, analyze each in its own process."""
-    results = []
+def memory_rows(short_s: float, long_s: float) -> list[Row]:
+    """Write each file to a temp dir and analyze it in its own process; compare peak RSS."""
+    print(f"\nanalyze_file, {span(short_s)} vs {span(long_s)} EDF+ (a fresh process each):")
+    rows, peaks = [], []
     with tempfile.TemporaryDirectory(prefix="detector_speed_") as tmp:
         for seconds in (short_s, long_s):
-            path = Path(tmp) / f"busy_day_{seconds / 3600:g}h.edf"
+            path = Path(tmp) / f"busy_day_{span(seconds).replace(' ', '')}.edf"
             _, cpu, wall = timed(lambda: write_edf(path, seconds))  # noqa: B023 (called at once)
-            mb = path.stat().st_size / 1e6
-            print(
-                f"  wrote {path.name}: {mb:.0f} MB, generate + write CPU {cpu:.1f} s, wall {wall:.1f} s"
-            )
+            size_mb = path.stat().st_size / 1e6
+            print(f"  wrote {path.name} ({size_mb:.0f} MB): CPU {cpu:.1f} s, wall {wall:.1f} s")
             child = analyze_in_child(path)
-            path.unlink()  # the 24 h file is ~1 GB: keep one on disk at a time
+            path.unlink()  # a 24 h file is ~0.6 GB: one on disk at a time
             print(
-                f"  analyze {path.name}: CPU {child['cpu_s']:.2f} s, wall {child['wall_s']:.2f} s, "
-                f"RSS after imports {child['import_kb'] / 1024:.0f} MB, peak {child['peak_kb'] / 1024:.0f} MB, "
+                f"  analyzed it: CPU {child['cpu_s']:.2f} s, wall {child['wall_s']:.2f} s, RSS after "
+                f"imports {child['import_kb'] / 1024:.0f} MB, peak {child['peak_kb'] / 1024:.0f} MB, "
                 f"{child['twitches']} twitches"
             )
-            results.append(child)
-    return results
+            peaks.append(child["peak_kb"])
+            analyze_x = xrt(child["duration_s"], child["cpu_s"])
+            rows.append(
+                Row(f"analyze {span(seconds)}: peak RSS", f"{child['peak_kb'] / 1024:.0f} MB")
+            )
+            rows.append(Row(f"analyze {span(seconds)}: EDF read + detect", f"{analyze_x:,.0f}x"))
+    growth = peaks[1] / peaks[0]
+    name = f"peak RSS {span(long_s)} / {span(short_s)}"
+    return [*rows, Row(name, f"{growth:.2f}", "<= 1.10 (flat)", growth <= 1.10)]
 
 
-def profile_detector(signal: Signal, top: int) -> None:
-    """cProfile of one 60 s-chunk detector run: the functions that cost the most."""
+def profile_detector(signal: Signal, chunk_s: float, top: int) -> None:
+    """cProfile of one detector run: the functions that cost the most."""
     profiler = cProfile.Profile()
-    profiler.runcall(run_detector, signal, 60.0)
+    profiler.runcall(run_detector, signal, chunk_s)
     for key in ("tottime", "cumulative"):
-        print(
-            f"\nprofile of one detector run over {signal.duration_s / 60:g} min, top {top} by {key}:"
-        )
+        print(f"\nprofile, {span(signal.duration_s)} in {chunk_s:g} s chunks, top {top} by {key}:")
         pstats.Stats(profiler).strip_dirs().sort_stats(key).print_stats(top)
 
 
 def machine() -> str:
+    """CPU model, cores, load and the versions that decide the figures."""
     with open("/proc/cpuinfo") as f:
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?"
-        )
+        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
+    code = subprocess.run(git, capture_output=True, text=True).stdout.strip() or "?"
     return (
-        f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, load {load}; python {platform.python_version()}, "
-        f"numpy {np.__version__}, scipy {scipy.__version__}"
+        f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, load {load}; code {code}; "
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
     )
 
 
-def xrt(signal_s: float, cpu_s: float) -> float:
-    return signal_s / max(cpu_s, 1e-9)
-
-
 def print_table(rows: list[Row]) -> None:
-    print(f"\n{'figure':<44} {'value':>24}  {'target':<14} verdict")
+    print(f"\n{'figure':<44} {'value':>20}  {'target':<15} verdict")
     for row in rows:
         verdict = "" if row.ok is None else ("PASS" if row.ok else "MISS <<<")
-        print(f"{row.name:<44} {row.value:>24}  {row.target:<14} {verdict}")
+        print(f"{row.name:<44} {row.value:>20}  {row.target:<15} {verdict}")
     misses = [row.name for row in rows if row.ok is False]
-    print(f"\n{len(misses)} target(s) missed" + (": " + "; ".join(misses) if misses else ""))
+    print(f"\n{len(misses)} target(s) missed" + "".join(f"\n  MISS: {m}" for m in misses))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--minutes", type=float, default=60.0, help="recording for the throughput figures"
-    )
-    parser.add_argument(
-        "--hours",
-        type=float,
-        default=None,
-        help="long file of the memory figure (24; 1 with --quick)",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="memory on 10 min vs 1 h instead of 1 h vs 24 h"
-    )
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--nk-minutes", type=float, default=5.0, help="NeuroKit2 excerpt; 0 skips it"
-    )
-    parser.add_argument(
-        "--stream-minutes", type=float, default=10.0, help="excerpt streamed in 50 ms chunks"
-    )
-    parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="print cProfile's top N"
-    )
+    add = parser.add_argument
+    add("--minutes", type=float, default=60.0, help="recording of the throughput figures")
+    add("--hours", type=float, help="long file of the memory figure (24; 1 with --quick)")
+    add("--quick", action="store_true", help="memory on 10 min vs 1 h, not 1 h vs 24 h")
+    add("--repeats", type=int, default=3, help="runs of detector and floor (best counts)")
+    add("--nk-minutes", type=float, default=5.0, help="NeuroKit2 excerpt; 0 skips it")
+    add("--stream-minutes", type=float, default=10.0, help="excerpt fed in 50 ms chunks")
+    add("--profile", type=int, default=0, metavar="N", help="then print cProfile's top N")
     args = parser.parse_args()
     long_s = 3600.0 * (args.hours if args.hours is not None else 1.0 if args.quick else 24.0)
     short_s = min(args.minutes * 60.0, 600.0 if args.quick else 3600.0, long_s)
 
     print(machine())
-    print(f"scenario {SCENARIO.name}, site {SITE}: EMG {EMG_FS:g} Hz + ACC {ACC_FS:g} Hz")
+    print(f"scenario {SCENARIO.name}, site {SITE}: EMG {EMG_FS:g} Hz + ACC {ACC_FS:g} Hz, one core")
     signal, _, wall = timed(lambda: generate(args.minutes * 60.0))
-    print(f"generated {signal.duration_s / 60:g} min in {wall:.1f} s (not timed below)\n")
-    rows: list[Row] = []
-
-    print(
-        f"detector vs bare band-pass, {signal.duration_s / 60:g} min in 60 s chunks, {args.repeats} runs each:"
-    )
-    det_cpu, floor_cpu, found = time_interleaved(signal, args.repeats)
-    det_x, floor_x = xrt(signal.duration_s, min(det_cpu)), xrt(signal.duration_s, min(floor_cpu))
-    det_med = xrt(signal.duration_s, statistics.median(det_cpu))
-    floor_med = xrt(signal.duration_s, statistics.median(floor_cpu))
-    print(
-        f"  detections: {found.twitch_t_s.size} twitches, {len(found.cramps)} cramps, rest {found.rest_s:.0f} s"
-    )
-    rows.append(
-        Row(
-            "detector, 60 s chunks (best / median)",
-            f"{det_x:,.0f}x / {det_med:,.0f}x",
-            ">= 5,000x",
-            det_x >= 5000,
-        )
-    )
-    rows.append(
-        Row("bare sosfilt band-pass (best / median)", f"{floor_x:,.0f}x / {floor_med:,.0f}x")
-    )
-    ratio = min(det_cpu) / min(floor_cpu)
-    rows.append(Row("detector CPU / bare band-pass CPU", f"{ratio:.2f}x", "<= 4x", ratio <= 4.0))
-
+    print(f"generated {span(signal.duration_s)} in {wall:.1f} s, outside the timed regions\n")
+    rows, det_x = throughput_rows(signal, args.repeats)
     if args.nk_minutes > 0:
-        print(f"\nNeuroKit2 on the first {args.nk_minutes:g} min (extrapolated per signal second):")
-        nk_per_s = neurokit_cpu_per_s(signal.head(args.nk_minutes * 60.0))
-        if nk_per_s is not None:
-            speedup = det_x * nk_per_s
-            rows.append(
-                Row(
-                    f"NeuroKit2 emg_process ({args.nk_minutes:g} min excerpt)",
-                    f"{1 / nk_per_s:,.0f}x",
-                )
-            )
-            rows.append(
-                Row(
-                    "detector speed / NeuroKit2 speed",
-                    f"{speedup:,.0f}x",
-                    ">= 20x",
-                    speedup >= 20.0,
-                )
-            )
-
-    excerpt = signal.head(args.stream_minutes * 60.0)
-    print(f"\n50 ms chunks (EMG 100, ACC 20-21 samples), first {excerpt.duration_s / 60:g} min:")
-    small, cpu, wall = timed(lambda: run_detector(excerpt, 0.05))
-    n_chunks = len(chunk_bounds(excerpt.duration_s, EMG_FS, 0.05)) - 1
-    print(
-        f"  CPU {cpu:.2f} s, wall {wall:.2f} s: {cpu / n_chunks * 1e6:.0f} µs CPU per 50 ms chunk (2 feeds + poll)"
-    )
-    same = np.array_equal(small.twitch_t_s, run_detector(excerpt, 60.0).twitch_t_s)
-    print(f"  same twitches as 60 s chunks: {'yes' if same else 'NO'}")
-    stream_x = xrt(excerpt.duration_s, cpu)
-    rows.append(Row("detector, 50 ms chunks", f"{stream_x:,.0f}x", ">= 1,000x", stream_x >= 1000))
-
-    print(
-        f"\nanalyze_file peak RSS, {short_s / 3600:g} h vs {long_s / 3600:g} h EDF+ (fresh process each):"
-    )
-    short, long = measure_memory(short_s, long_s)
-    growth = long["peak_kb"] / short["peak_kb"]
-    for label, res in ((f"{short_s / 3600:g} h", short), (f"{long_s / 3600:g} h", long)):
-        rows.append(Row(f"analyze {label}: peak RSS", f"{res['peak_kb'] / 1024:.0f} MB"))
-        rows.append(
-            Row(
-                f"analyze {label}: throughput (EDF read + detect)",
-                f"{xrt(res['duration_s'], res['cpu_s']):,.0f}x",
-            )
-        )
-    rows.append(
-        Row(
-            f"peak RSS {long_s / 3600:g} h / {short_s / 3600:g} h",
-            f"{growth:.2f}",
-            "<= 1.10 (flat)",
-            growth <= 1.10,
-        )
-    )
-
+        rows += neurokit_rows(signal.head(args.nk_minutes * 60.0), det_x)
+    rows += streaming_rows(signal.head(args.stream_minutes * 60.0))
+    rows += memory_rows(short_s, long_s)
     print_table(rows)
     if args.profile:
-        profile_detector(signal, args.profile)
+        profile_detector(signal, 60.0, args.profile)
+        profile_detector(signal.head(args.stream_minutes * 60.0), 0.05, args.profile)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import numpy as np
 from edge.units import to_internal_factor
 from twitchwatch.contract import Kind
 
-#: Where the records are kept beside the repository: /work/main/bench/emgdb.py -> /work/shared/...
-EMGDB_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "emgdb"
+#: The records travel with the repository (tests/data/emgdb/SOURCE.md: origin and licence).
+EMGDB_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "emgdb"
 #: Set this to a folder holding the records to read them from elsewhere.
 EMGDB_ENV = "TWITCHWATCH_EMGDB"
 #: The whole database: three records.

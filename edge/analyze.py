@@ -16,7 +16,7 @@ import numpy as np
 
 from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason
 
-from .detect import Detections, DetectorConfig, SiteDetector
+from .detect import Detections, DetectorConfig, DetectorInputError, RateError, SiteDetector
 from .edf_read import Recording, RecordingError, open_recording
 
 #: Chunk read from the file at a time: memory stays flat in the recording's length.
@@ -42,10 +42,15 @@ def analyze_file(
         The file cannot be read or holds no usable channel.
     """
     with open_recording(path) as recording:
-        detectors = {
-            site: SiteDetector(site, emg_fs=signals.emg_fs, acc_fs=signals.acc_fs, config=config)
-            for site, signals in recording.sites.items()
-        }
+        try:
+            detectors = {
+                site: SiteDetector(
+                    site, emg_fs=signals.emg_fs, acc_fs=signals.acc_fs, config=config
+                )
+                for site, signals in recording.sites.items()
+            }
+        except RateError as exc:
+            raise RecordingError(path, str(exc)) from exc
         found: dict[str, Detections] = {site: Detections() for site in detectors}
         try:
             for site, kind, start, data in recording.chunks(CHUNK_S):
@@ -54,7 +59,7 @@ def analyze_file(
                 found[site].extend(detectors[site].poll())
             for site, detector in detectors.items():
                 found[site].extend(detector.finish())
-        except ValueError as exc:  # a rate the detector cannot use, named by RateError
+        except DetectorInputError as exc:  # blocks out of order: a reader bug, named with the file
             raise RecordingError(path, str(exc)) from exc
         return _document(recording, found)
 

@@ -266,6 +266,14 @@ _ALL: tuple[Scenario, ...] = (
         (_site("left_calf", "rest", motion_per_hour=200.0),),
     ),
     Scenario(
+        "active_hour",
+        "An hour of an active day: ~120 voluntary contractions and ~200 motion episodes, both "
+        "with twitches between them; enough activity to measure false twitches per hour of it.",
+        3600.0,
+        115,
+        (_site("right_calf", "rest", voluntary_per_hour=120.0, motion_per_hour=200.0),),
+    ),
+    Scenario(
         "cramps",
         "Cramp recognition: 3-5 cramps of 10-40 s (1-3 units at 6-25 pps) among twitches; "
         "each cramp is one 'cramp' event, not hundreds of twitches.",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import AccDesign
 from .floor import FloorState, track_floor
+from .peaks import peaks_over
 
 #: Subframes in the median that smooths the motion floor (1 s).
 _SMOOTH_SUBFRAMES = 20
@@ -115,9 +115,5 @@ def _candidates(
     ext_thr = np.concatenate((state.tail_thr, thr))
     ext_start = first - state.tail_mag.size
     state.tail_mag, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
-    local_max = maximum_filter1d(ext, 2 * h + 1)
-    idx = np.flatnonzero((ext > ext_thr) & (ext >= local_max))
-    idx = idx[(idx >= h) & (idx < ext.size - h)]
-    if idx.size:
-        idx = idx[np.concatenate(([True], np.diff(idx) > h))]
+    idx = peaks_over(ext, ext_thr, h, h)
     return AccCandidates((idx + ext_start).astype(np.int64), ext[idx])

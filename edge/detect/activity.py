@@ -89,9 +89,13 @@ class EmgActivity:
     def _on_run(self, run: Run, episodes: list[Episode], cleared: list[Candidates]) -> None:
         cfg = self._design.config
         span = (self._sub_t >= run.start_s - EPS_S) & (self._sub_t < run.end_s - EPS_S)
-        if (span & self._sub_artifact).any():
-            # Activity around an electrode event (the filters ringing after a pop, a lead-off)
-            # is the artifact's, however short: neither twitches nor voluntary.
+        n_artifact = int((span & self._sub_artifact).sum())
+        if n_artifact and (
+            run.duration_s < cfg.artifact_run_s or n_artifact >= cfg.artifact_share * span.sum()
+        ):
+            # Activity that an electrode event explains (the filters ringing after a pop, a
+            # lead-off) is the artifact's: neither twitches nor voluntary. In a long run of real
+            # activity a few such subframes are excluded on their own (site's artifact spans).
             if self._pending is not None:
                 self._finalize(self._pending, episodes, cleared)
                 self._pending = None

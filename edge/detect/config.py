@@ -93,6 +93,11 @@ class DetectorConfig:
     leadoff_line_uv: float = 200.0
     #: A raw EMG this flat for 50 ms is saturated or disconnected: real inputs have noise.
     flat_p2p_uv: float = 1.0
+    #: A run of activity with an artifact in it is the artifact's (a pop's decay and the filters'
+    #: ringing last up to ~2 s) when shorter than this, or when artifacts fill this share of it.
+    #: Big needle MUAPs trip the step rule now and then inside real contractions (emgdb).
+    artifact_run_s: float = 3.0
+    artifact_share: float = 0.2
 
     # --- accelerometer ---------------------------------------------------------------------------
     #: Gravity and posture are below 0.3 Hz; movement and twitches are 0.3-20 Hz (detector.md §2).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from twitchwatch.contract import TwitchWatchError
 
 from .config import DetectorConfig
 
+#: Below this the band would end under 180 Hz, cutting most of a potential's energy (surface
+#: FPs reach a few hundred Hz; 1 kHz or more is usual).
+MIN_EMG_FS_HZ = 400.0
 #: Frequency at which the band-pass delay is corrected: the bulk of a surface FP's energy.
 _DELAY_REFERENCE_HZ = 150.0
 
@@ -35,6 +39,7 @@ class EmgDesign:
     line_hz: np.ndarray  # (k,) candidate harmonics of every mains frequency, inside the band
     line_basis: np.ndarray  # (2k, frame_n) cosines then sines of line_hz over one frame
     line_basis_pinv: np.ndarray  # (2k, frame_n) least-squares projector onto them
+    line_per_frame: np.ndarray  # (k,) cycles of each harmonic per frame: its phase advance
     delay_s: float  # band-pass group delay near 150 Hz: subtracted from peak times
     refractory_n: int
     shadow_n: int
@@ -42,11 +47,12 @@ class EmgDesign:
     feature_half_n: int  # samples each side of a peak that shape measures look at
 
     @classmethod
+    @functools.cache
     def build(cls, fs: float, config: DetectorConfig) -> EmgDesign:
         low, high = config.emg_band_hz
+        if fs < MIN_EMG_FS_HZ:
+            raise RateError("EMG", fs, f"needs at least {MIN_EMG_FS_HZ:g} Hz")
         high = min(high, 0.45 * fs)
-        if high < 2 * low:
-            raise RateError("EMG", fs, f"needs at least {4.5 * 2 * low:g} Hz for a {low:g} Hz band")
         sos = butter(config.emg_filter_order, (low, high), "bandpass", fs=fs, output="sos")
         sub_n = max(1, round(config.frame_s * fs / config.subframes_per_frame))
         frame_n = sub_n * config.subframes_per_frame
@@ -75,7 +81,8 @@ class EmgDesign:
             sub_n=sub_n,
             line_hz=line_hz,
             line_basis=basis,
-            line_basis_pinv=np.linalg.pinv(basis.T),
+            line_basis_pinv=np.linalg.solve(basis @ basis.T, basis),
+            line_per_frame=line_hz * frame_n / fs,
             delay_s=float(gd[0]) / fs,
             refractory_n=max(1, round(config.refractory_s * fs)),
             shadow_n=max(1, round(config.shadow_s * fs)),
@@ -98,6 +105,7 @@ class AccDesign:
     sub_n: int
 
     @classmethod
+    @functools.cache
     def build(cls, fs: float, config: DetectorConfig) -> AccDesign:
         low, high = config.acc_band_hz
         high = min(high, 0.4 * fs)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import EmgDesign
 from .floor import FloorState, track_floor
 from .mains import MainsState, cancel_mains
+from .peaks import peaks_over, window_max
 
 _MAD_TO_SIGMA = 1.4826
 #: Frames in the median that smooths per-frame statistics (1 s at 0.2 s frames).
@@ -158,7 +158,7 @@ def process(
     y = _bandpass(design, state, frames_raw)
     frames = y.reshape(n_frames, design.frame_n)
     frames, line_amp = cancel_mains(design, state.mains, frames)
-    sigma = _MAD_TO_SIGMA * np.median(np.abs(frames), axis=1)
+    sigma = _MAD_TO_SIGMA * _upper_median(np.abs(frames))
     # A flat frame (saturated, or an open input on the rail) says nothing about the noise.
     flat_frame = np.ptp(frames_raw.reshape(n_frames, -1), axis=1) < design.config.flat_p2p_uv
     rise = design.config.floor_rise_per_s ** (design.frame_n / design.fs)
@@ -171,6 +171,12 @@ def process(
 
 
 # --- steps ----------------------------------------------------------------------------------
+
+
+def _upper_median(x: np.ndarray) -> np.ndarray:
+    """Row-wise median (the upper one for even lengths): a partition, 3x cheaper than median."""
+    middle = x.shape[1] // 2
+    return np.partition(x, middle, axis=1)[:, middle]
 
 
 def _bandpass(design: EmgDesign, state: EmgState, x: np.ndarray) -> np.ndarray:
@@ -240,17 +246,12 @@ def _candidates(
     ext_start = first - state.tail_y.size
     state.tail_y, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
     mag = np.abs(ext)
-    local_max = maximum_filter1d(mag, 2 * design.refractory_n + 1)
-    neighbourhood = maximum_filter1d(mag, 2 * design.shadow_n + 1)
-    idx = np.flatnonzero(
-        (mag > ext_thr) & (mag >= local_max) & (mag >= cfg.shadow_fraction * neighbourhood)
-    )
-    idx = idx[(idx >= h) & (idx < ext.size - h)]
+    idx = peaks_over(mag, ext_thr, design.refractory_n, h)
+    if idx.size:
+        idx = idx[mag[idx] >= cfg.shadow_fraction * window_max(mag, idx, design.shadow_n)]
     length = 2 * design.template_half_n + 1
     if idx.size == 0:
         return Candidates.empty(length)
-    # Equal neighbouring maxima (a flat top) count once: keep the first.
-    idx = idx[np.concatenate(([True], np.diff(idx) > design.refractory_n))]
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n

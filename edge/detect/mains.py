@@ -10,11 +10,9 @@ notch filter, this does not ring after a twitch, and nothing is touched when no 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .design import EmgDesign
 
@@ -23,10 +21,16 @@ from .design import EmgDesign
 COHERENT_FRAMES = 10
 
 
+#: The estimate is renewed every this many frames (1 s) and held in between: the line is
+#: stationary, and medians are the costly part.
+ESTIMATE_EVERY = 5
+
+
 @dataclass(slots=True)
 class MainsState:
     frame: int = 0  # frames since the stream's origin: the phase reference
     history: np.ndarray | None = None  # (<= COHERENT_FRAMES, k) complex de-rotated projections
+    estimate: np.ndarray | None = None  # (k,) complex de-rotated line in force
     on: np.ndarray | None = None  # (k,) bool: harmonic being cancelled (hysteresis)
 
 
@@ -48,7 +52,9 @@ def cancel_mains(
     frames : ndarray, shape (n_frames, frame_n)
         The cleaned frames (the same array).
     amplitude : ndarray, shape (n_frames, k)
-        Each frame's own projection amplitude per harmonic in µV (lead-off shows here).
+        Amplitude of the line cancelled in each frame per harmonic in µV (0 where none): a
+        lead-off shows here as mains pickup of hundreds of µV. Coherent by construction, so a
+        big motor-unit potential (which projects on 50 Hz too) never counts.
     """
     k = design.line_hz.size
     n_frames = frames.shape[0]
@@ -57,43 +63,58 @@ def cancel_mains(
     coef = frames @ design.line_basis_pinv.T
     z = coef[:, :k] - 1j * coef[:, k:]  # x = Re(z exp(i w t)) within a frame
     index = state.frame + np.arange(n_frames)
-    turns = np.outer(index, design.line_hz * design.frame_n / design.fs) % 1.0
-    rotation = np.exp(2j * np.pi * turns)
+    rotation = np.exp(2j * np.pi * (np.outer(index, design.line_per_frame) % 1.0))
     history = state.history if state.history is not None else np.zeros((0, k), complex)
     joined = np.concatenate((history, z / rotation))
-    # Prediction for frame i: the median (real and imaginary parts apart) of the frames before
-    # it; a pop or a big twitch in one frame hardly moves it. Frames before the stream's start
-    # are missing (NaN) and ignored.
-    missing = np.full((COHERENT_FRAMES - history.shape[0], k), np.nan + 0j)
-    padded = np.concatenate((missing, joined))[:-1]
-    windows = sliding_window_view(padded, COHERENT_FRAMES, axis=0)  # (n_frames, k, M)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN window: the very first frame
-        predicted = np.nanmedian(windows.real, axis=-1) + 1j * np.nanmedian(windows.imag, axis=-1)
-        spread = np.nanmedian(np.abs(windows - predicted[..., None]), axis=-1)
-    level = np.nan_to_num(np.abs(predicted))
+
+    # Renew the estimate at every ESTIMATE_EVERY-th frame from the frames before it; hold it.
+    renew = np.flatnonzero(index % ESTIMATE_EVERY == 0)
+    estimate = np.zeros((renew.size, k), complex)
+    spread = np.zeros((renew.size, k))
+    for j, i in enumerate(renew):
+        if history.shape[0] + i >= COHERENT_FRAMES:
+            break
+        before = joined[max(0, history.shape[0] + i - COHERENT_FRAMES) : history.shape[0] + i]
+        if before.shape[0]:  # just after a start: the median of the few frames there are
+            estimate[j], spread[j] = _median_and_spread(before[None])
+    full = renew[history.shape[0] + renew >= COHERENT_FRAMES]
+    if full.size:
+        rows = history.shape[0] + full[:, None] + np.arange(-COHERENT_FRAMES, 0)
+        estimate[-full.size :], spread[-full.size :] = _median_and_spread(joined[rows])
+    level = np.abs(estimate)
     # Coherent: a line's projections agree with their median far better than its own size.
     # Random projections (voluntary activity, pops) spread as widely as their median is large.
     cfg = design.config
-    present = (level > cfg.line_min_uv) & (level > cfg.line_coherence * np.nan_to_num(spread))
-    absent = ~present & ((level < 0.5 * cfg.line_min_uv) | (level < np.nan_to_num(spread)))
-    decided = np.where(present, 1, np.where(absent, 0, -1))
-    rows = np.where(decided >= 0, np.arange(n_frames)[:, None], -1)
-    last = np.maximum.accumulate(rows, axis=0)
-    previous = state.on if state.on is not None else np.zeros(k, bool)
-    on = np.where(last >= 0, decided[np.maximum(last, 0), np.arange(k)] == 1, previous)
-    predicted = np.nan_to_num(predicted)
+    present = (level > cfg.line_min_uv) & (level > cfg.line_coherence * spread)
+    absent = ~present & ((level < 0.5 * cfg.line_min_uv) | (level < spread))
+    on_at = state.on.copy() if state.on is not None else np.zeros(k, bool)
+    on_renewed = np.zeros((renew.size, k), bool)
+    for j in range(renew.size):  # hysteresis, once per second
+        on_at = np.where(present[j], True, np.where(absent[j], False, on_at))
+        on_renewed[j] = on_at
 
-    line = np.where(on, predicted * rotation, 0.0)
+    # Row 0: what was in force before this call; row j + 1: the j-th renewal.
+    previous = state.estimate if state.estimate is not None else np.zeros(k, complex)
+    previous_on = state.on if state.on is not None else np.zeros(k, bool)
+    held = np.searchsorted(renew, np.arange(n_frames), side="right")
+    line_est = np.concatenate((previous[None], estimate))[held]
+    on = np.concatenate((previous_on[None], on_renewed))[held]
+    line = np.where(on, line_est * rotation, 0.0)
     if on.any():
         used = np.flatnonzero(on.any(axis=0))
-        basis = np.concatenate(
-            (design.line_basis[used], design.line_basis[k + used])
-        )  # (2u, frame_n) cos rows then sin rows
+        basis = np.concatenate((design.line_basis[used], design.line_basis[k + used]))
         weights = np.concatenate((line[:, used].real, -line[:, used].imag), axis=1)
-        frames -= weights @ basis
+        frames -= weights @ basis  # cos rows then sin rows, as in the design
 
     state.frame += n_frames
     state.history = joined[-COHERENT_FRAMES:]
+    state.estimate = line_est[-1].copy()
     state.on = on[-1].copy()
-    return frames, np.abs(z)
+    return frames, np.abs(line)
+
+
+def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
+    twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
+    med = np.median(frames.real, axis=1) + 1j * np.median(frames.imag, axis=1)
+    return med, np.median(np.abs(frames - med[:, None, :]), axis=1)
