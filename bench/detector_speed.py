@@ -48,7 +48,7 @@ import numpy as np
 import scipy
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from edge.detect import Detections, SiteDetector
+from edge.detect import Detections, DetectorConfig, SiteDetector
 from edge.edf import EdfRecorder
 from edge.stream import Block, StreamInfo
 from firmware_sim.scenarios import SCENARIOS
@@ -147,7 +147,8 @@ def run_detector(signal: Signal, chunk_s: float) -> Detections:
 
 def run_bandpass(signal: Signal, chunk_s: float) -> np.ndarray:
     """The floor: the detector's band-pass design alone, chunked with carried ``zi``."""
-    sos = butter(4, (20.0, 450.0), "bandpass", fs=EMG_FS, output="sos")
+    cfg = DetectorConfig()  # (20, 450) Hz, order 4
+    sos = butter(cfg.emg_filter_order, cfg.emg_band_hz, "bandpass", fs=EMG_FS, output="sos")
     zi = sosfilt_zi(sos) * signal.emg_uv[0]
     e = chunk_bounds(signal.duration_s, EMG_FS, chunk_s)
     for k in range(len(e) - 1):

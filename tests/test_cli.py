@@ -59,9 +59,13 @@ def test_sim_and_edge_in_separate_processes(tmp_path: Path) -> None:
             timeout=90,
         )
         assert run.returncode == 0, run.stderr
-        final = run.stdout.split("final:")[1]
-        rows = [line for line in final.splitlines() if line.startswith(("left_calf", "right_hand"))]
+        link_table, detector_table = run.stdout.split("final:")[1].strip().split("\n\n")[:2]
+        sites = ("left_calf", "right_hand")
+        rows = [line for line in link_table.splitlines() if line.startswith(sites)]
         assert len(rows) == 2
+        # The detector's table: every site with its twitches, rest, rate, cramps, exclusions.
+        assert detector_table.splitlines()[0].split()[:3] == ["site", "twitches", "rest"]
+        assert sum(line.startswith(sites) for line in detector_table.splitlines()) == 2
         for row in rows:
             emg_hz = float(row.split()[3].replace(",", ""))
             assert 1500 < emg_hz < 2500, row  # real-time 2 kHz EMG measured over the last 5 s
@@ -114,3 +118,28 @@ def test_demo_streams_every_site(capsys) -> None:
     out = capsys.readouterr().out
     assert "3 of 3 sensors streamed" in out
     assert time.monotonic() - started < 60
+
+
+def test_scenario_export_is_a_file_any_detector_can_be_judged_on(tmp_path: Path, capsys) -> None:
+    import json
+
+    import numpy as np
+
+    assert main(["scenario", "calf_rest", "--out", str(tmp_path), "--seconds", "60"]) == 0
+    edf, truth = tmp_path / "calf_rest.edf", tmp_path / "calf_rest.truth.json"
+    assert edf.is_file() and truth.is_file()
+    doc = json.loads(truth.read_text())
+    assert doc["duration_s"] == 60 and all(e["start_s"] < 60 for e in doc["events"])
+    capsys.readouterr()
+    assert main(["analyze", str(edf), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    true_s = np.array([e["peak_s"] for e in doc["events"] if e["kind"] == "twitch"])
+    found_s = np.array([e["t"] for e in found["events"] if e["kind"] == "twitch"])
+    assert true_s.size > 5 and found_s.size == true_s.size
+    assert np.max(np.abs(np.sort(found_s) - np.sort(true_s))) < 0.025
+
+
+def test_unknown_scenario_is_one_line(capsys) -> None:
+    assert main(["scenario", "no_such"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twitchwatch: unknown scenario 'no_such'") and err.count("\n") == 1

@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true", help="print the JSON document")
     analyze.set_defaults(func=_analyze)
 
+    scenario = commands.add_parser(
+        "scenario", help="list or export the simulator's named scenarios with their ground truth"
+    )
+    scenario.add_argument("name", nargs="?", help="scenario to export (omit to list them)")
+    scenario.add_argument("--out", type=Path, default=Path("."), help="folder for .edf and .json")
+    scenario.add_argument("--seconds", type=float, default=None, help="export only the start")
+    scenario.set_defaults(func=_scenario)
+
     sim = commands.add_parser("sim", help="run simulated sensors on a virtual Bluetooth radio")
     sim.add_argument("--site", action="append", dest="sites", help="body site (repeatable)")
     sim.add_argument("--hci", default="127.0.0.1:7390", help="HOST:PORT to serve the radio on")
@@ -95,6 +103,26 @@ async def _analyze(args: argparse.Namespace) -> None:
 
     doc = analyze_file(args.file)
     print(json.dumps(doc) if args.json else format_table(doc))
+
+
+async def _scenario(args: argparse.Namespace) -> None:
+    from firmware_sim.scenarios import SCENARIOS
+
+    if args.name is None:
+        for name, sc in SCENARIOS.items():
+            print(f"{name:<16} {sc.duration_s:>6.0f} s  {sc.summary}")
+        return
+    if args.name not in SCENARIOS:
+        raise UnknownScenarioError(args.name, sorted(SCENARIOS))
+    from firmware_sim.export import export_scenario
+
+    edf_path, truth_path = export_scenario(SCENARIOS[args.name], args.out, args.seconds)
+    print(f"wrote {edf_path} and {truth_path}")
+
+
+class UnknownScenarioError(TwitchWatchError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown scenario {name!r} (known: {', '.join(known)})")
 
 
 async def _sim(args: argparse.Namespace) -> None:

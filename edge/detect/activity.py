@@ -4,7 +4,8 @@ Sleutjes 2016: a discharge is isolated when nothing fires within 250 ms of it. B
 closer than that form a run; a run of half a second or more is continual firing. Continual runs
 less than a second apart are one episode (a cramp's units pause up to ~0.4 s). An episode is a
 cramp when it lasts 5 s or more, is sparse (few units, high kurtosis) and its discharges match
-units already seen fasciculating at rest at this site; otherwise it is voluntary activity.
+units already seen fasciculating at rest at this site; otherwise it is voluntary activity. A run
+that an electrode artifact explains (short, or full of artifact subframes) is the artifact's.
 Candidates outside episodes leave here in time order, to be judged against the other exclusions.
 """
 

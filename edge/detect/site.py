@@ -102,12 +102,12 @@ class SiteDetector:
         Sampling rates of the site's streams in Hz; None when the site has no such stream.
     config : DetectorConfig
 
-    Examples
-    --------
-    >>> det = SiteDetector("left_calf", emg_fs=2000.0, acc_fs=None)
-    >>> det.feed(Kind.EMG, 0, emg_uv)          # (n,) or (1, n) µV, any chunk size
-    >>> new = det.poll()                        # Detections decided so far
-    >>> rest = det.finish()                     # end of the recording
+    Use::
+
+        det = SiteDetector("left_calf", emg_fs=2000.0, acc_fs=None)
+        det.feed(Kind.EMG, 0, emg_uv)  # (n,) or (1, n) µV, any chunk size; ACC (3, n) g
+        new = det.poll()  # Detections decided so far
+        rest = det.finish()  # end of the recording
     """
 
     def __init__(
@@ -139,7 +139,6 @@ class SiteDetector:
         self._cand_dur = np.zeros(0)
         self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs else Kind.ACC])
         self._judged_until_s = 0.0
-        self._rest_from_s = 0.0
 
     # --- input -------------------------------------------------------------------------------
 
@@ -183,14 +182,14 @@ class SiteDetector:
         """End of the recording: decide everything; trailing unprocessed samples are a gap."""
         end_s = 0.0
         if self._emg is not None and self._emg_state is not None:
-            self._close_emg(self._emg_state.next_sample)
+            self._close_emg()
             end_s = max(end_s, self._emg.end_s)
             self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP)
         if self._acc is not None and self._acc_state is not None:
             self._close_acc()
             end_s = max(end_s, self._acc.end_s)
             if self._emg is None:
-                self._exclude(self._acc_state.next_sample / self._acc.fs, end_s, Reason.GAP)
+                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP)
         self._judge(end_s, final=True)
         out, self._new = self._new, Detections(unit=self._new.unit)
         return out
@@ -200,7 +199,7 @@ class SiteDetector:
     def _restart_emg(self, gap_from: int, start: int) -> None:
         assert self._emg is not None and self._emg_design is not None
         if self._emg_state is not None:
-            self._close_emg(gap_from)
+            self._close_emg()
             gap_start_s = self._emg_unseen_s()
         else:
             gap_start_s = gap_from / self._emg.fs
@@ -227,7 +226,7 @@ class SiteDetector:
                 self._emg_artifact.push(starts_s, sub_s, subframes.artifact), Reason.ARTIFACT
             )
 
-    def _close_emg(self, upto: int) -> None:
+    def _close_emg(self) -> None:
         assert self._activity is not None
         episodes, cleared = self._activity.flush()
         self._take_emg(episodes, cleared)
@@ -267,9 +266,15 @@ class SiteDetector:
         if self._emg is None:  # the accelerometer is the primary stream: its gaps are gaps
             from_s = gap_from / self._acc.fs
             if self._acc_state is not None:
-                from_s = self._acc_state.next_sample / self._acc.fs
+                from_s = self._acc_unseen_s()
             self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP)
         self._acc_state = acc.start_state(self._acc_design, start)
+
+    def _acc_unseen_s(self) -> float:
+        """Where analysed acceleration ends: the peak finder's look-ahead is not."""
+        assert self._acc_state is not None and self._acc is not None
+        lag = self._acc_state.tail_mag.size // 2
+        return (self._acc_state.next_sample - lag) / self._acc.fs
 
     def _run_acc(self, x: np.ndarray) -> None:
         assert self._acc_state is not None and self._acc_design is not None
@@ -302,8 +307,7 @@ class SiteDetector:
         if self._acc is not None:
             if self._acc_state is None:
                 return 0.0 if self._emg is None else min(final, 0.0)
-            acc_seen = (self._acc_state.next_sample - self._acc_state.tail_mag.size) / self._acc.fs
-            final = min(final, acc_seen, *self._open_starts(self._acc_motion))
+            final = min(final, self._acc_unseen_s(), *self._open_starts(self._acc_motion))
         return final - max(self.config.motion_pad_s, self.config.exclusion_pad_s)
 
     @staticmethod
