@@ -54,7 +54,8 @@ class AccState:
     origin: int
     next_sample: int
     pending: np.ndarray  # (3, m) raw samples not yet making a whole subframe
-    zi: np.ndarray | None = None
+    zi: np.ndarray | None = None  # full-rate band-pass (twitches)
+    motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
     floor: FloorState = field(default_factory=FloorState)
     tail_mag: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -76,23 +77,33 @@ def _refractory_n(design: AccDesign) -> int:
 
 
 def process(
-    design: AccDesign, state: AccState, x_g: np.ndarray
+    design: AccDesign, state: AccState, x_g: np.ndarray, find_twitches: bool
 ) -> tuple[AccSubframes | None, AccCandidates]:
-    """Feed contiguous raw samples (3, n) in g; return features of the subframes now complete."""
+    """Feed contiguous raw samples (3, n) in g; return features of the subframes now complete.
+
+    Motion is judged on 50 ms subframes: their means, high-passed at the subframe rate to drop
+    gravity and posture, carry the 0.3-10 Hz movement; the variance inside each subframe carries
+    what is faster (tremor, impacts). That costs a fraction of filtering every sample, which is
+    needed only where twitches are looked for in the acceleration (``find_twitches``: sites
+    without EMG).
+    """
     raw = np.concatenate((state.pending, np.asarray(x_g, dtype=np.float64)), axis=1)
     n_sub = raw.shape[1] // design.sub_n
+    none = AccCandidates(np.zeros(0, np.int64), np.zeros(0))
     if n_sub == 0:
         state.pending = raw
-        return None, AccCandidates(np.zeros(0, np.int64), np.zeros(0))
+        return None, none
     used = n_sub * design.sub_n
     x, state.pending = raw[:, :used], raw[:, used:]
     first = state.next_sample
     state.next_sample += used
-    if state.zi is None:  # steady state on the first sample: gravity does not ring the filter
-        state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
-    dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
-    mag = np.sqrt(np.sum(dyn * dyn, axis=0))
-    rms = np.sqrt(np.mean((mag * mag).reshape(n_sub, design.sub_n), axis=1))
+    blocks = x.reshape(3, n_sub, design.sub_n)
+    means = blocks.mean(axis=2)
+    inside = np.sum(blocks.var(axis=2), axis=0)
+    if state.motion_zi is None:  # steady state on the first mean: gravity does not ring
+        state.motion_zi = sosfilt_zi(design.motion_sos)[:, None, :] * means[None, :, 0, None]
+    slow, state.motion_zi = sosfilt(design.motion_sos, means, axis=-1, zi=state.motion_zi)
+    rms = np.sqrt(np.sum(slow * slow, axis=0) + inside)
     floor = track_floor(state.floor, rms, _SMOOTH_SUBFRAMES, 1.02)
     cfg = design.config
     subframes = AccSubframes(
@@ -103,6 +114,12 @@ def process(
         floor_g=floor,
         moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * floor),
     )
+    if not find_twitches:
+        return subframes, none
+    if state.zi is None:
+        state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
+    dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
+    mag = np.sqrt(np.sum(dyn * dyn, axis=0))
     thr = np.repeat(np.maximum(cfg.acc_candidate_k * floor, cfg.acc_twitch_min_g), design.sub_n)
     return subframes, _candidates(design, state, mag, thr, first)
 

@@ -51,21 +51,23 @@ class EmgActivity:
         self._library = np.zeros((0, length))  # templates of cleared twitch candidates
         self._library_p2p = np.zeros(0)
         self.final_until_s = -math.inf
+        self._fed_until_s = -math.inf  # subframes before this went to the run tracker
 
     def push(
-        self, subframes: Subframes | None, candidates: Candidates
+        self, subframes: Subframes | None, candidates: Candidates, complete_until_s: float
     ) -> tuple[list[Episode], Candidates]:
-        """Feed one call's output of the EMG front end; return what is now decided."""
+        """Feed one call's output of the EMG front end; return what is now decided.
+
+        ``complete_until_s``: every candidate before this time has been delivered. Subframes
+        after it wait, so that a discharge can mark its subframe busy before the run is judged.
+        """
         length = self._candidates.template.shape[1]
         self._candidates = Candidates.concat([self._candidates, candidates], length)
         episodes: list[Episode] = []
         cleared: list[Candidates] = []
         if subframes is not None and subframes.n:
-            starts_s = subframes.starts_s()
-            self._retain(starts_s, subframes)
-            for run in self._runs.push(starts_s, subframes.sub_n / subframes.fs, subframes.busy):
-                self._on_run(run, episodes, cleared)
-            self._expire(episodes, cleared)
+            self._retain(subframes.starts_s(), subframes)
+        self._feed_runs(complete_until_s, episodes, cleared)
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
@@ -75,6 +77,7 @@ class EmgActivity:
         """End of contiguous data (end of stream or a gap): decide everything held."""
         episodes: list[Episode] = []
         cleared: list[Candidates] = []
+        self._feed_runs(math.inf, episodes, cleared)
         for run in self._runs.flush():
             self._on_run(run, episodes, cleared)
         if self._pending is not None:
@@ -86,6 +89,29 @@ class EmgActivity:
         return episodes, Candidates.concat(cleared, self._candidates.template.shape[1])
 
     # --- runs and episodes ---------------------------------------------------------------
+
+    def _feed_runs(
+        self, complete_until_s: float, episodes: list[Episode], cleared: list[Candidates]
+    ) -> None:
+        """Judge the subframes whose candidates are all in: the isolation rule on discharges
+        (a subframe holding a candidate potential is busy, however small its RMS) as well as
+        on energy (an interference pattern is busy without separable peaks)."""
+        sub_s = self._design.sub_s
+        ready = (self._sub_t >= self._fed_until_s - EPS_S) & (
+            self._sub_t + sub_s <= complete_until_s + EPS_S
+        )
+        if not ready.any():
+            return
+        at = np.flatnonzero(ready)
+        starts_s = self._sub_t[at]
+        t = self._candidates.peak / self._design.fs
+        inside = (t >= starts_s[0]) & (t < starts_s[-1] + sub_s)
+        hit = np.searchsorted(starts_s, t[inside], side="right") - 1
+        self._sub_busy[at[hit]] = True
+        for run in self._runs.push(starts_s, sub_s, self._sub_busy[at]):
+            self._on_run(run, episodes, cleared)
+        self._fed_until_s = float(starts_s[-1] + sub_s)
+        self._expire(episodes, cleared)
 
     def _on_run(self, run: Run, episodes: list[Episode], cleared: list[Candidates]) -> None:
         cfg = self._design.config

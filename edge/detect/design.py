@@ -101,7 +101,8 @@ class AccDesign:
 
     fs: float
     config: DetectorConfig
-    sos: np.ndarray
+    sos: np.ndarray  # band-pass at fs: visible twitches
+    motion_sos: np.ndarray  # high-pass at the subframe rate: gravity out, movement in
     sub_n: int
 
     @classmethod
@@ -113,7 +114,8 @@ class AccDesign:
             raise RateError("acceleration", fs, "needs at least 20 Hz")
         sos = butter(config.acc_filter_order, (low, high), "bandpass", fs=fs, output="sos")
         sub_n = max(1, round(config.frame_s * fs / config.subframes_per_frame))
-        return cls(fs=fs, config=config, sos=sos, sub_n=sub_n)
+        motion_sos = butter(config.acc_filter_order, low, "highpass", fs=fs / sub_n, output="sos")
+        return cls(fs=fs, config=config, sos=sos, motion_sos=motion_sos, sub_n=sub_n)
 
     @property
     def sub_s(self) -> float:

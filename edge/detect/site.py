@@ -68,12 +68,30 @@ class Detections:
 
 
 class _Stream:
-    """Continuity bookkeeping shared by both kinds: expected next sample, gaps, warm-up."""
+    """One stream's bookkeeping: continuity (expected next sample, gaps) and the batch of samples
+    gathered before they are processed."""
 
-    def __init__(self, site: str, kind: Kind, fs: float) -> None:
+    def __init__(self, site: str, kind: Kind, fs: float, batch_s: float) -> None:
         self.site, self.kind, self.fs = site, kind, fs
         self.expected: int | None = None  # next absolute sample
         self.end_s = 0.0
+        self.batch_n = max(1, round(batch_s * fs))
+        self._parts: list[np.ndarray] = []
+        self._held = 0
+
+    def hold(self, data: np.ndarray) -> bool:
+        """Gather samples; True once a batch is due."""
+        self._parts.append(data)
+        self._held += data.shape[-1]
+        return self._held >= self.batch_n
+
+    def take(self) -> np.ndarray | None:
+        """The samples gathered so far, in one array (None if there are none)."""
+        if not self._parts:
+            return None
+        data = self._parts[0] if len(self._parts) == 1 else np.concatenate(self._parts, axis=-1)
+        self._parts, self._held = [], 0
+        return data
 
     def check(self, start: int, n: int) -> int | None:
         """Validate a block's position; return the gap's first sample if one precedes it."""
@@ -124,8 +142,8 @@ class SiteDetector:
         self.config = cfg = config or DetectorConfig()
         self._emg_design = EmgDesign.build(emg_fs, cfg) if emg_fs is not None else None
         self._acc_design = AccDesign.build(acc_fs, cfg) if acc_fs is not None else None
-        self._emg = _Stream(site, Kind.EMG, emg_fs) if emg_fs is not None else None
-        self._acc = _Stream(site, Kind.ACC, acc_fs) if acc_fs is not None else None
+        self._emg = _Stream(site, Kind.EMG, emg_fs, cfg.batch_s) if emg_fs is not None else None
+        self._acc = _Stream(site, Kind.ACC, acc_fs, cfg.batch_s) if acc_fs is not None else None
         self._emg_state: emg.EmgState | None = None
         self._acc_state: acc.AccState | None = None
         self._activity = EmgActivity(self._emg_design) if self._emg_design else None
@@ -156,8 +174,10 @@ class SiteDetector:
                 )
             gap_from = self._emg.check(start, x.size)
             if gap_from is not None:
+                self._drain_emg()
                 self._restart_emg(gap_from, start)
-            self._run_emg(x)
+            if self._emg.hold(x):
+                self._drain_emg()
         else:
             if self._acc is None or self._acc_design is None:
                 raise DetectorInputError(
@@ -169,8 +189,10 @@ class SiteDetector:
                 )
             gap_from = self._acc.check(start, data.shape[1])
             if gap_from is not None:
+                self._drain_acc()
                 self._restart_acc(gap_from, start)
-            self._run_acc(data)
+            if self._acc.hold(data):
+                self._drain_acc()
 
     def poll(self) -> Detections:
         """Detections decided since the last poll."""
@@ -181,6 +203,8 @@ class SiteDetector:
     def finish(self) -> Detections:
         """End of the recording: decide everything; trailing unprocessed samples are a gap."""
         end_s = 0.0
+        self._drain_emg()
+        self._drain_acc()
         if self._emg is not None and self._emg_state is not None:
             self._close_emg()
             end_s = max(end_s, self._emg.end_s)
@@ -195,6 +219,12 @@ class SiteDetector:
         return out
 
     # --- EMG ---------------------------------------------------------------------------------
+
+    def _drain_emg(self) -> None:
+        """Process the EMG gathered so far (per-call costs make tiny batches slow)."""
+        data = self._emg.take() if self._emg is not None else None
+        if data is not None:
+            self._run_emg(data)
 
     def _restart_emg(self, gap_from: int, start: int) -> None:
         assert self._emg is not None and self._emg_design is not None
@@ -217,7 +247,7 @@ class SiteDetector:
         assert self._emg_state is not None and self._emg_design is not None
         assert self._activity is not None
         subframes, candidates = emg.process(self._emg_design, self._emg_state, x)
-        episodes, cleared = self._activity.push(subframes, candidates)
+        episodes, cleared = self._activity.push(subframes, candidates, self._emg_unseen_s())
         self._take_emg(episodes, cleared)
         if subframes is not None:
             starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
@@ -237,11 +267,12 @@ class SiteDetector:
         assert self._emg_design is not None
         pad = self.config.exclusion_pad_s
         for ep in episodes:
+            tail = pad if ep.kind is Reason.ARTIFACT else max(pad, self.config.derecruitment_s)
             if ep.kind is EventKind.CRAMP:
                 self._new.cramps.append(Cramp(ep.start_s, ep.end_s, ep.amplitude_uv))
-                self._exclude(ep.start_s - pad, ep.end_s + pad, None)
+                self._exclude(ep.start_s - pad, ep.end_s + tail, None)
             else:
-                self._exclude(ep.start_s - pad, ep.end_s + pad, Reason(ep.kind))
+                self._exclude(ep.start_s - pad, ep.end_s + tail, Reason(ep.kind))
         fit = cleared.take(cleared.shape_ok)
         self._add_candidates(
             fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
@@ -258,6 +289,11 @@ class SiteDetector:
                 self._exclude(run.start_s - pad, run.end_s + pad, reason)
 
     # --- acceleration ----------------------------------------------------------------------------
+
+    def _drain_acc(self) -> None:
+        data = self._acc.take() if self._acc is not None else None
+        if data is not None:
+            self._run_acc(data)
 
     def _restart_acc(self, gap_from: int, start: int) -> None:
         assert self._acc is not None and self._acc_design is not None
@@ -278,7 +314,8 @@ class SiteDetector:
 
     def _run_acc(self, x: np.ndarray) -> None:
         assert self._acc_state is not None and self._acc_design is not None
-        subframes, candidates = acc.process(self._acc_design, self._acc_state, x)
+        find_twitches = self._emg is None  # with EMG, acceleration only gates motion
+        subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
         if subframes is not None:
             starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
             self._take_runs(self._acc_motion.push(starts_s, sub_s, subframes.moving), Reason.MOTION)
