@@ -28,8 +28,9 @@ class DetectorConfig:
     #: coherent: this many times the spread of the frames' projections around it.
     line_min_uv: float = 1.0
     line_coherence: float = 2.0
-    #: Robust noise floor: per-frame 1.4826 * MAD, median over 1 s, then a tracker that follows
-    #: drops at once and rises at most this factor per second (electrode settling, not activity).
+    #: Robust noise floor: per frame the median RMS of its subframes, median over 1 s, then a
+    #: tracker that follows drops at once and rises at most this factor per second (electrode
+    #: settling, not activity).
     floor_rise_per_s: float = 1.05
     #: A wearable sEMG floor is 2-10 µV RMS (detector.md §2). Above this the muscle is not at rest
     #: (or the electrode is poor) and nothing there can be called an isolated twitch.
@@ -96,8 +97,9 @@ class DetectorConfig:
     emg_artifact_step_uv: float = 400.0
     #: Lines this strong are a lead-off (an open input picks up mains).
     leadoff_line_uv: float = 200.0
-    #: A raw EMG this flat for 50 ms is saturated or disconnected: real inputs have noise.
-    flat_p2p_uv: float = 1.0
+    #: EMG this quiet in the band for 50 ms is flat, saturated or disconnected: amplifiers and
+    #: electrodes always add some noise (< 1 µV for a research amplifier, detector.md §2).
+    flat_rms_uv: float = 0.1
     #: A run of activity with an artifact in it is the artifact's (a pop's decay and the filters'
     #: ringing last up to ~2 s) when shorter than this, or when artifacts fill this share of it.
     #: Big needle MUAPs trip the step rule now and then inside real contractions (emgdb).

@@ -156,27 +156,14 @@ def process(
     state.next_sample += used
 
     y = _bandpass(design, state, frames_raw)
-    frames = y.reshape(n_frames, design.frame_n)
-    frames, line_amp = cancel_mains(design, state.mains, frames)
-    sigma = _MAD_TO_SIGMA * _upper_median(np.abs(frames))
-    # A flat frame (saturated, or an open input on the rail) says nothing about the noise.
-    flat_frame = np.ptp(frames_raw.reshape(n_frames, -1), axis=1) < design.config.flat_p2p_uv
-    rise = design.config.floor_rise_per_s ** (design.frame_n / design.fs)
-    floor = track_floor(state.floor, np.where(flat_frame, np.inf, sigma), _SMOOTH_FRAMES, rise)
-
-    subframes = _subframes(design, state, frames_raw, y, floor, line_amp, first)
+    frames, line_amp = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
+    subframes, floor = _subframes(design, state, frames_raw, y, frames, line_amp, first)
     thr = np.repeat(design.config.candidate_k * floor, design.frame_n)
     candidates = _candidates(design, state, y, thr, first)
     return subframes, candidates
 
 
 # --- steps ----------------------------------------------------------------------------------
-
-
-def _upper_median(x: np.ndarray) -> np.ndarray:
-    """Row-wise median (the upper one for even lengths): a partition, 3x cheaper than median."""
-    middle = x.shape[1] // 2
-    return np.partition(x, middle, axis=1)[:, middle]
 
 
 def _bandpass(design: EmgDesign, state: EmgState, x: np.ndarray) -> np.ndarray:
@@ -192,24 +179,38 @@ def _subframes(
     state: EmgState,
     raw: np.ndarray,
     y: np.ndarray,
-    floor: np.ndarray,
+    frames: np.ndarray,
     line_amp: np.ndarray,
     first: int,
-) -> Subframes:
+) -> tuple[Subframes, np.ndarray]:
+    """Activity features per subframe, and the noise floor per frame.
+
+    The floor's level for a frame is 1.4826 x the median of |x| (MAD): a few discharging units
+    (a cramp, the end of a contraction) occupy few samples and leave it at the noise, where an
+    RMS would rise with them. Every other sample is enough: the band ends near fs / 4.
+    """
     cfg = design.config
     per = cfg.subframes_per_frame
     sub = y.reshape(-1, design.sub_n)
-    m2 = np.mean(sub * sub, axis=1)
-    m4 = np.mean((sub * sub) ** 2, axis=1)
+    power = sub * sub
+    m2 = power.mean(axis=1)
+    m4 = (power * power).mean(axis=1)
     rms = np.sqrt(m2)
     kurt = m4 / np.maximum(m2 * m2, 1e-12)
+    # Flat: saturated, or an open input on the rail. Real inputs have noise; and a flat stretch
+    # says nothing about the noise, so it does not move the floor.
+    flat = rms < cfg.flat_rms_uv
+    half = np.abs(frames[:, ::2])
+    middle = half.shape[1] // 2
+    level = _MAD_TO_SIGMA * np.partition(half, middle, axis=1)[:, middle]
+    frame_flat = flat.reshape(-1, per).any(axis=1)
+    rise = cfg.floor_rise_per_s ** (design.frame_n / design.fs)
+    floor = track_floor(state.floor, np.where(frame_flat, np.inf, level), _SMOOTH_FRAMES, rise)
     floor_sub = np.repeat(floor, per)
     busy = (rms > cfg.busy_k * np.minimum(floor_sub, cfg.noise_max_uv)) | (
         floor_sub > cfg.noise_max_uv
     )
-    raw_sub = raw.reshape(-1, design.sub_n)
-    means = raw_sub.mean(axis=1)
-    flat = np.ptp(raw_sub, axis=1) < cfg.flat_p2p_uv
+    means = raw.reshape(-1, design.sub_n).mean(axis=1)
     previous = means[0] if state.last_mean is None else state.last_mean
     step = np.abs(np.diff(np.concatenate(([previous], means))))
     state.last_mean = float(means[-1])
@@ -218,7 +219,7 @@ def _subframes(
         if line_amp.shape[1]
         else np.zeros(rms.size, bool)
     )
-    return Subframes(
+    subframes = Subframes(
         first_sample=first,
         sub_n=design.sub_n,
         fs=design.fs,
@@ -229,6 +230,7 @@ def _subframes(
         motion=step > cfg.emg_motion_step_uv,
         artifact=(step > cfg.emg_artifact_step_uv) | leadoff | flat,
     )
+    return subframes, floor
 
 
 def _candidates(

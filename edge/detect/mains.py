@@ -60,7 +60,7 @@ def cancel_mains(
     n_frames = frames.shape[0]
     if k == 0:
         return frames, np.zeros((n_frames, 0))
-    coef = frames @ design.line_basis_pinv.T
+    coef = frames[:, :: design.line_step] @ design.line_basis_pinv.T
     z = coef[:, :k] - 1j * coef[:, k:]  # x = Re(z exp(i w t)) within a frame
     index = state.frame + np.arange(n_frames)
     rotation = np.exp(2j * np.pi * (np.outer(index, design.line_per_frame) % 1.0))
