@@ -4,7 +4,8 @@ Sleutjes 2016: a discharge is isolated when nothing fires within 250 ms of it. B
 closer than that form a run; a run of half a second or more is continual firing. Continual runs
 less than a second apart are one episode (a cramp's units pause up to ~0.4 s). An episode is a
 cramp when it lasts 5 s or more, is sparse (few units, high kurtosis) and its discharges match
-units already seen fasciculating at rest at this site; otherwise it is voluntary activity. A run
+units seen fasciculating at rest at this site (if it comes before enough of them are known, it is
+held, excluded, until they are); otherwise it is voluntary activity. A run
 that an electrode artifact explains (short, or full of artifact subframes) is the artifact's.
 Candidates outside episodes leave here in time order, to be judged against the other exclusions.
 """
@@ -52,6 +53,8 @@ class EmgActivity:
         self._library_p2p = np.zeros(0)
         self.final_until_s = -math.inf
         self._fed_until_s = -math.inf  # subframes before this went to the run tracker
+        # Possible cramps seen before the site's fasciculating units are known: held, excluded.
+        self._held: list[tuple[Run, Candidates]] = []
 
     def push(
         self, subframes: Subframes | None, candidates: Candidates, complete_until_s: float
@@ -68,13 +71,14 @@ class EmgActivity:
         if subframes is not None and subframes.n:
             self._retain(subframes.starts_s(), subframes)
         self._feed_runs(complete_until_s, episodes, cleared)
+        self._decide_held(episodes, force=False)
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
         return episodes, Candidates.concat(cleared, length)
 
-    def flush(self) -> tuple[list[Episode], Candidates]:
-        """End of contiguous data (end of stream or a gap): decide everything held."""
+    def flush(self, end: bool) -> tuple[list[Episode], Candidates]:
+        """End of contiguous data: a gap, or the ``end`` of the stream (then nothing is held)."""
         episodes: list[Episode] = []
         cleared: list[Candidates] = []
         self._feed_runs(math.inf, episodes, cleared)
@@ -83,8 +87,9 @@ class EmgActivity:
         if self._pending is not None:
             self._finalize(self._pending, episodes, cleared)
             self._pending = None
-        cleared.append(self._clear(math.inf))
-        self.final_until_s = self._runs.seen_until_s
+        self._decide_held(episodes, force=end)
+        self.final_until_s = self._decided_until()
+        cleared.append(self._clear(self.final_until_s))
         self._trim()
         return episodes, Candidates.concat(cleared, self._candidates.template.shape[1])
 
@@ -141,9 +146,12 @@ class EmgActivity:
                 if pending is not None:
                     self._finalize(pending, episodes, cleared)
                 self._pending = run
-        elif pending is not None and not joins:
-            self._finalize(pending, episodes, cleared)
-            self._pending = None
+        else:
+            if pending is not None and not joins:
+                self._finalize(pending, episodes, cleared)
+                self._pending = None
+            if self._pending is None:
+                self._learn(run)  # isolated discharges: the units that twitch at rest here
 
     def _expire(self, episodes: list[Episode], cleared: list[Candidates]) -> None:
         """Decide the pending episode once no later run can join it any more."""
@@ -161,7 +169,8 @@ class EmgActivity:
     def _decided_until(self) -> float:
         """Everything before this time is decided: no open or pending run can cover it."""
         until = self._runs.seen_until_s
-        for s in (self._runs.open_start_s, self._pending and self._pending.start_s):
+        held = self._held[0][0].start_s if self._held else None
+        for s in (self._runs.open_start_s, self._pending and self._pending.start_s, held):
             if s is not None:
                 until = min(until, s)
         return until
@@ -178,19 +187,44 @@ class EmgActivity:
         cleared.append(self._clear(run.start_s))
         t = self._candidates.peak / self._design.fs
         inside = (t >= run.start_s) & (t < run.end_s)
-        if reason is None:
-            episodes.append(self._classify(run, self._candidates.take(inside)))
-        else:
-            episodes.append(Episode(run.start_s, run.end_s, reason, 0.0))
+        discharges = self._candidates.take(inside)
         self._candidates = self._candidates.take(~inside)
+        if reason is not None:
+            episodes.append(Episode(run.start_s, run.end_s, reason, 0.0))
+        elif self._may_be_cramp(run) and self._library.shape[0] < self._design.config.units_known:
+            self._held.append((run, discharges))  # decided once the site's units are known
+        else:
+            episodes.append(self._classify(run, discharges))
+
+    def _may_be_cramp(self, run: Run) -> bool:
+        """Long and sparse enough to be a cramp: a few units firing, not an interference pattern."""
+        cfg = self._design.config
+        span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
+        busy = span & self._sub_busy
+        return (
+            run.duration_s >= cfg.cramp_min_s - EPS_S
+            and bool(busy.any())
+            and float(np.median(self._sub_kurt[busy])) > cfg.sparse_kurtosis
+        )
+
+    def _decide_held(self, episodes: list[Episode], force: bool) -> None:
+        """Classify held episodes once enough units are known, or after units_wait_s."""
+        cfg = self._design.config
+        while self._held:
+            run, discharges = self._held[0]
+            known = self._library.shape[0] >= cfg.units_known
+            waited = self._fed_until_s - run.end_s >= cfg.units_wait_s - EPS_S
+            if not (force or known or waited):
+                return
+            episodes.append(self._classify(run, discharges))
+            self._held.pop(0)
 
     def _classify(self, run: Run, discharges: Candidates) -> Episode:
         cfg = self._design.config
         span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
         busy = span & self._sub_busy
         rms = float(np.median(self._sub_rms[busy])) if busy.any() else 0.0
-        sparse = busy.any() and float(np.median(self._sub_kurt[busy])) > cfg.sparse_kurtosis
-        if run.duration_s >= cfg.cramp_min_s - EPS_S and sparse and discharges.n:
+        if self._may_be_cramp(run) and discharges.n:
             known = self._known_units(discharges)
             if known.mean() >= cfg.cramp_template_share:
                 amp = float(np.median(discharges.p2p_uv[known]))
@@ -215,12 +249,16 @@ class EmgActivity:
         done = t < until_s
         out = self._candidates.take(done)
         self._candidates = self._candidates.take(~done)
-        fit = out.take(out.shape_ok)
+        return out
+
+    def _learn(self, run: Run) -> None:
+        """Keep the templates of a short run's potentials (isolated discharges at rest)."""
+        t = self._candidates.peak / self._design.fs
+        fit = self._candidates.take((t >= run.start_s) & (t < run.end_s) & self._candidates.shape_ok)
         if fit.n:
             keep = self._design.config.template_library
             self._library = np.concatenate((self._library, fit.template))[-keep:]
             self._library_p2p = np.concatenate((self._library_p2p, fit.p2p_uv))[-keep:]
-        return out
 
     def _retain(self, starts_s: np.ndarray, subframes: Subframes) -> None:
         self._sub_t = np.concatenate((self._sub_t, starts_s))

@@ -87,6 +87,11 @@ class DetectorConfig:
     template_match_r: float = 0.85
     template_amp_ratio: tuple[float, float] = (0.6, 1.6)
     template_library: int = 64
+    #: A possible cramp seen before this many twitches at rest is held (excluded from rest at
+    #: once) until they are, or for units_wait_s at most: a cramp early in a recording is still
+    #: recognised by the units that twitch after it.
+    units_known: int = 8
+    units_wait_s: float = 120.0
     #: Activity longer than this is reported in pieces so memory and latency stay bounded.
     max_episode_s: float = 600.0
 

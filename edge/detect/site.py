@@ -206,7 +206,7 @@ class SiteDetector:
         self._drain_emg()
         self._drain_acc()
         if self._emg is not None and self._emg_state is not None:
-            self._close_emg()
+            self._close_emg(end=True)
             end_s = max(end_s, self._emg.end_s)
             self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP)
         if self._acc is not None and self._acc_state is not None:
@@ -256,9 +256,9 @@ class SiteDetector:
                 self._emg_artifact.push(starts_s, sub_s, subframes.artifact), Reason.ARTIFACT
             )
 
-    def _close_emg(self) -> None:
+    def _close_emg(self, end: bool = False) -> None:
         assert self._activity is not None
-        episodes, cleared = self._activity.flush()
+        episodes, cleared = self._activity.flush(end)
         self._take_emg(episodes, cleared)
         self._take_runs(self._emg_motion.flush(), Reason.MOTION)
         self._take_runs(self._emg_artifact.flush(), Reason.ARTIFACT)
