@@ -18,26 +18,25 @@ so the EMG's 25 ms window does not apply to it.
 
 from __future__ import annotations
 
+import twitchwatch.one_core  # noqa: F401  (one BLAS thread, as the twitchwatch command runs)
+
+# isort: split
+
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# One BLAS thread, as the twitchwatch command runs (small matrix products; see cli.py).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scoring import CrampScore, TwitchScore, combine, score_cramps, score_twitches  # noqa: E402
-from edge.detect import Detections, SiteDetector  # noqa: E402
-from firmware_sim.physiology import TruthKind  # noqa: E402
-from firmware_sim.scenarios import SCENARIOS, Scenario, SiteSpec, TruthRecord  # noqa: E402
-from twitchwatch.contract import Kind, Reason  # noqa: E402
+from bench.scoring import CrampScore, TwitchScore, combine, score_cramps, score_twitches
+from edge.detect import Detections, SiteDetector
+from firmware_sim.physiology import TruthKind
+from firmware_sim.scenarios import SCENARIOS, Scenario, SiteSpec, TruthRecord
+from twitchwatch.contract import Kind, Reason
 
 EMG_TOLERANCE_S = 0.025
 ACC_TOLERANCE_S = 0.2

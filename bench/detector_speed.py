@@ -17,20 +17,16 @@ x real time = signal seconds / CPU seconds of this process (time.process_time).
 
 from __future__ import annotations
 
-import os
+import twitchwatch.one_core  # noqa: F401  (one core: before every import of numpy)
 
-# One core: BLAS/OpenMP pools are sized when numpy loads, so this precedes every import of it.
-os.environ.update(
-    dict.fromkeys(
-        ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"), "1"
-    )
-)
+# isort: split
 
 import argparse
 import cProfile
 import gc
 import json
 import math
+import os
 import platform
 import pstats
 import statistics

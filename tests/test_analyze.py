@@ -682,7 +682,7 @@ EMGDB_NAMES = ("emg_healthy", "emg_myopathy", "emg_neuropathy")
 
 
 @pytest.mark.parametrize("name", EMGDB_NAMES)
-def test_real_needle_emg_is_excluded_not_counted(
+def test_real_needle_emg_is_excluded_as_voluntary_not_counted(
     emgdb_files: dict[str, tuple[Path, float]], capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     path, seconds = emgdb_files[name]
@@ -694,12 +694,4 @@ def test_real_needle_emg_is_excluded_not_counted(
     assert figures["excluded"] >= 0.8
     assert figures["twitches"] / (seconds / 60) < 1.0
     assert figures["cramps"] == 0
-
-
-@pytest.mark.parametrize("name", EMGDB_NAMES)
-def test_real_needle_emg_is_excluded_as_voluntary(
-    emgdb_files: dict[str, tuple[Path, float]], capsys: pytest.CaptureFixture[str], name: str
-) -> None:
-    path, seconds = emgdb_files[name]
-    doc = analyze_json(path, capsys)
-    assert emgdb_figures(doc, seconds)["voluntary"] >= 0.8
+    assert figures["voluntary"] >= 0.8

@@ -19,7 +19,6 @@ from firmware_sim.physiology import (
     SiteModel,
     TruthEvent,
     TruthKind,
-    default_site_model,
 )
 from firmware_sim.physiology.interference import MAINS_HARMONIC_FRACTION, MAINS_HARMONICS
 from firmware_sim.physiology.plan import LEADOFF_DURATION_S, LEADOFF_PICKUP_UV, REST_MARGIN_S
@@ -34,6 +33,7 @@ from firmware_sim.scenarios import (
     truth_json,
     write_truth,
 )
+from tests.test_physiology import model, n_acc, n_emg  # same rates as the scenarios
 
 #: Every new component at once, dense enough that two minutes hold several lead-offs.
 NOISY = {
@@ -49,18 +49,6 @@ NOISY_SEED = 21
 NOISY_S = 120.0
 #: Only the component under test: no noise, no twitches.
 SILENT = {"noise_uv_rms": 0.0, "twitch_rate_per_min": 0.0, "acc_noise_g_rms": 0.0}
-
-
-def model(**fields: object) -> SiteModel:
-    return default_site_model(EMG_FS_HZ, ACC_FS_HZ, **fields)
-
-
-def n_emg(seconds: float) -> int:
-    return round(seconds * EMG_FS_HZ)
-
-
-def n_acc(seconds: float) -> int:
-    return round(seconds * ACC_FS_HZ)
 
 
 def of_kind(events: list[TruthEvent], kind: TruthKind) -> list[TruthEvent]:

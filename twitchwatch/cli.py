@@ -8,17 +8,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from pathlib import Path
 
-# The detector's matrix products are small (a frame of samples by a few dozen harmonics):
-# multi-threaded BLAS only spins against the asyncio loop on a 2-core Pi. One core, set before
-# numpy is first imported (measured: 7,900x vs 4,100x real time on a busy 2-core machine).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-from twitchwatch.contract import TwitchWatchError  # noqa: E402  (after the BLAS setting)
+import twitchwatch.one_core  # noqa: F401  (before anything imports numpy)
+from twitchwatch.contract import TwitchWatchError
 
 DEMO_SITES = ("left_calf", "right_calf", "right_hand")
 

@@ -15,6 +15,7 @@ from scipy.signal import sosfilt, sosfilt_zi
 from .design import AccDesign
 from .floor import FloorState, track_floor
 from .peaks import peaks_over
+from .runs import SubframeGrid
 
 #: Subframes in the median that smooths the motion floor (1 s).
 _SMOOTH_SUBFRAMES = 20
@@ -24,23 +25,14 @@ _ACC_REFRACTORY_S = 0.4
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AccSubframes:
-    """Motion features of consecutive subframes; subframe ``i`` starts at sample
-    ``first_sample + i * sub_n``."""
+class AccSubframes(SubframeGrid):
+    """Motion of consecutive subframes."""
 
-    first_sample: int
-    sub_n: int
-    fs: float
-    rms_g: np.ndarray  # (n,) RMS of the dynamic acceleration's magnitude
-    floor_g: np.ndarray  # (n,)
-    moving: np.ndarray  # (n,) bool
+    moving: np.ndarray  # (n,) bool: dynamic acceleration above the motion threshold
 
     @property
     def n(self) -> int:
-        return int(self.rms_g.size)
-
-    def starts_s(self) -> np.ndarray:
-        return (self.first_sample + np.arange(self.n) * self.sub_n) / self.fs
+        return int(self.moving.size)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,8 +43,9 @@ class AccCandidates:
 
 @dataclass(slots=True)
 class AccState:
-    origin: int
-    next_sample: int
+    """Everything that crosses a chunk boundary of one accelerometer stream."""
+
+    next_sample: int  # absolute index of pending[0]; subframes are anchored at the first one
     pending: np.ndarray  # (3, m) raw samples not yet making a whole subframe
     zi: np.ndarray | None = None  # full-rate band-pass (twitches)
     motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
@@ -64,7 +57,6 @@ class AccState:
 def start_state(design: AccDesign, origin: int) -> AccState:
     half = _refractory_n(design)
     return AccState(
-        origin=origin,
         next_sample=origin,
         pending=np.zeros((3, 0)),
         tail_mag=np.zeros(2 * half),
@@ -112,8 +104,6 @@ def process(
         first_sample=first,
         sub_n=design.sub_n,
         fs=design.fs,
-        rms_g=rms,
-        floor_g=floor,
         moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * floor),
     )
     if not find_twitches:

@@ -31,7 +31,7 @@ class Episode:
     start_s: float
     end_s: float
     kind: EventKind | Reason  # EventKind.CRAMP, Reason.VOLUNTARY or Reason.ARTIFACT
-    amplitude_uv: float  # cramp: median p2p of its discharges; voluntary: median RMS
+    amplitude_uv: float  # cramp: median p2p of its discharges; 0 otherwise
 
 
 class EmgActivity:
@@ -45,7 +45,6 @@ class EmgActivity:
         self._candidates = Candidates.empty(2 * design.template_half_n + 1)
         self._sub_t = np.zeros(0)  # retained subframe features, for classifying episodes
         self._sub_kurt = np.zeros(0)
-        self._sub_rms = np.zeros(0)
         self._sub_busy = np.zeros(0, bool)
         self._sub_artifact = np.zeros(0, bool)
         length = 2 * design.template_half_n + 1
@@ -64,8 +63,7 @@ class EmgActivity:
         ``complete_until_s``: every candidate before this time has been delivered. Subframes
         after it wait, so that a discharge can mark its subframe busy before the run is judged.
         """
-        length = self._candidates.template.shape[1]
-        self._candidates = Candidates.concat([self._candidates, candidates], length)
+        self._candidates = Candidates.concat([self._candidates, candidates])
         episodes: list[Episode] = []
         cleared: list[Candidates] = []
         if subframes is not None and subframes.n:
@@ -75,7 +73,7 @@ class EmgActivity:
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
-        return episodes, Candidates.concat(cleared, length)
+        return episodes, Candidates.concat(cleared)
 
     def flush(self, end: bool) -> tuple[list[Episode], Candidates]:
         """End of contiguous data: a gap, or the ``end`` of the stream (then nothing is held)."""
@@ -91,7 +89,7 @@ class EmgActivity:
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
-        return episodes, Candidates.concat(cleared, self._candidates.template.shape[1])
+        return episodes, Candidates.concat(cleared)
 
     # --- runs and episodes ---------------------------------------------------------------
 
@@ -220,16 +218,12 @@ class EmgActivity:
             self._held.pop(0)
 
     def _classify(self, run: Run, discharges: Candidates) -> Episode:
-        cfg = self._design.config
-        span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
-        busy = span & self._sub_busy
-        rms = float(np.median(self._sub_rms[busy])) if busy.any() else 0.0
         if self._may_be_cramp(run) and discharges.n:
             known = self._known_units(discharges)
-            if known.mean() >= cfg.cramp_template_share:
+            if known.mean() >= self._design.config.cramp_template_share:
                 amp = float(np.median(discharges.p2p_uv[known]))
                 return Episode(run.start_s, run.end_s, EventKind.CRAMP, amp)
-        return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, rms)
+        return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)
 
     def _known_units(self, discharges: Candidates) -> np.ndarray:
         """(k,) bool: the discharge matches the shape and size of a twitch seen at rest here."""
@@ -263,7 +257,6 @@ class EmgActivity:
     def _retain(self, starts_s: np.ndarray, subframes: Subframes) -> None:
         self._sub_t = np.concatenate((self._sub_t, starts_s))
         self._sub_kurt = np.concatenate((self._sub_kurt, subframes.kurtosis))
-        self._sub_rms = np.concatenate((self._sub_rms, subframes.rms_uv))
         self._sub_busy = np.concatenate((self._sub_busy, subframes.busy))
         self._sub_artifact = np.concatenate((self._sub_artifact, subframes.artifact))
 
@@ -276,6 +269,5 @@ class EmgActivity:
         if not keep.all():
             self._sub_t = self._sub_t[keep]
             self._sub_kurt = self._sub_kurt[keep]
-            self._sub_rms = self._sub_rms[keep]
             self._sub_busy = self._sub_busy[keep]
             self._sub_artifact = self._sub_artifact[keep]

@@ -7,7 +7,7 @@ the peak finder must see again), so any chunking of the input gives the same out
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy.signal import sosfilt, sosfilt_zi
@@ -16,6 +16,7 @@ from .design import EmgDesign
 from .floor import FloorState, track_floor
 from .mains import MainsState, cancel_mains
 from .peaks import peaks_over, window_max
+from .runs import SubframeGrid
 
 _MAD_TO_SIGMA = 1.4826
 #: Frames in the median that smooths per-frame statistics (1 s at 0.2 s frames).
@@ -23,27 +24,17 @@ _SMOOTH_FRAMES = 5
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Subframes:
-    """Activity features of consecutive subframes; subframe ``i`` starts at sample
-    ``first_sample + i * sub_n``."""
+class Subframes(SubframeGrid):
+    """Activity features of consecutive subframes."""
 
-    first_sample: int
-    sub_n: int
-    fs: float
-    rms_uv: np.ndarray  # (n,) RMS of the cleaned signal
     kurtosis: np.ndarray  # (n,) m4 / m2^2 of the cleaned signal
-    floor_uv: np.ndarray  # (n,) noise floor in force
     busy: np.ndarray  # (n,) bool: activity above the floor (or a floor too high for rest)
     motion: np.ndarray  # (n,) bool: low-frequency step of the raw signal (motion artifact)
     artifact: np.ndarray  # (n,) bool: electrode pop, saturation or lead-off
 
     @property
     def n(self) -> int:
-        return int(self.rms_uv.size)
-
-    def starts_s(self) -> np.ndarray:
-        """(n,) start time of each subframe, in s from sample 0."""
-        return (self.first_sample + np.arange(self.n) * self.sub_n) / self.fs
+        return int(self.busy.size)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,37 +49,24 @@ class Candidates:
 
     @staticmethod
     def empty(length: int) -> Candidates:
-        return Candidates(
-            np.zeros(0, np.int64),
-            np.zeros(0),
-            np.zeros(0),
-            np.zeros(0, bool),
-            np.zeros((0, length)),
-        )
+        """No candidates, with templates of ``length`` samples."""
+        zeros = np.zeros(0)
+        return Candidates(zeros.astype(np.int64), zeros, zeros, zeros.astype(bool), np.zeros((0, length)))
 
     @property
     def n(self) -> int:
         return int(self.peak.size)
 
     def take(self, keep: np.ndarray) -> Candidates:
-        return Candidates(
-            self.peak[keep], self.p2p_uv[keep], self.duration_s[keep], self.shape_ok[keep],
-            self.template[keep],
-        )  # fmt: skip
+        return Candidates(*(getattr(self, f.name)[keep] for f in fields(Candidates)))
 
     @staticmethod
-    def concat(parts: list[Candidates], length: int) -> Candidates:
-        parts = [p for p in parts if p.n]
-        if not parts:
-            return Candidates.empty(length)
+    def concat(parts: list[Candidates]) -> Candidates:
+        """One struct of the parts, in order (at least one part)."""
         if len(parts) == 1:
             return parts[0]
         return Candidates(
-            np.concatenate([p.peak for p in parts]),
-            np.concatenate([p.p2p_uv for p in parts]),
-            np.concatenate([p.duration_s for p in parts]),
-            np.concatenate([p.shape_ok for p in parts]),
-            np.concatenate([p.template for p in parts]),
+            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Candidates))
         )
 
 
@@ -96,8 +74,7 @@ class Candidates:
 class EmgState:
     """Everything that crosses a chunk boundary of one EMG stream."""
 
-    origin: int  # absolute sample where this run of contiguous data began (frames anchor here)
-    next_sample: int  # absolute index of pending[0]
+    next_sample: int  # absolute index of pending[0]; frames are anchored at the first one
     pending: np.ndarray  # raw samples not yet making a whole frame
     bp_zi: np.ndarray | None = None
     mains: MainsState = field(default_factory=MainsState)
@@ -111,7 +88,6 @@ def start_state(design: EmgDesign, origin: int) -> EmgState:
     """A fresh state for data starting at absolute sample ``origin`` (stream start or gap end)."""
     half = _context_n(design)
     return EmgState(
-        origin=origin,
         next_sample=origin,
         pending=np.zeros(0),
         tail_y=np.zeros(2 * half),
@@ -223,9 +199,7 @@ def _subframes(
         first_sample=first,
         sub_n=design.sub_n,
         fs=design.fs,
-        rms_uv=rms,
         kurtosis=kurt,
-        floor_uv=floor_sub,
         busy=busy,
         motion=step > cfg.emg_motion_step_uv,
         artifact=(step > cfg.emg_artifact_step_uv) | leadoff | flat,

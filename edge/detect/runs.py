@@ -12,6 +12,30 @@ import numpy as np
 EPS_S = 1e-9
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SubframeGrid:
+    """Where a call's subframes lie: subframe ``i`` starts at sample ``first_sample + i * sub_n``.
+
+    Subclasses add per-subframe arrays and say how many subframes there are (``n``).
+    """
+
+    first_sample: int
+    sub_n: int
+    fs: float
+
+    @property
+    def n(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def sub_s(self) -> float:
+        return self.sub_n / self.fs
+
+    def starts_s(self) -> np.ndarray:
+        """(n,) start time of each subframe, in s from sample 0."""
+        return (self.first_sample + np.arange(self.n) * self.sub_n) / self.fs
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     """Flagged time ``[start_s, end_s)``, from the first flagged subframe to the end of the last."""

@@ -54,7 +54,6 @@ class Detections:
     cramps: list[Cramp] = field(default_factory=list)
     excluded: list[Interval] = field(default_factory=list)
     rest_s: float = 0.0  # observed rest in which twitches could be counted
-    until_s: float = 0.0  # everything before this is decided
 
     def extend(self, other: Detections) -> None:
         self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
@@ -64,7 +63,6 @@ class Detections:
         self.cramps += other.cramps
         self.excluded += other.excluded
         self.rest_s += other.rest_s
-        self.until_s = max(self.until_s, other.until_s)
 
 
 class _Stream:
@@ -74,10 +72,14 @@ class _Stream:
     def __init__(self, site: str, kind: Kind, fs: float, batch_s: float) -> None:
         self.site, self.kind, self.fs = site, kind, fs
         self.expected: int | None = None  # next absolute sample
-        self.end_s = 0.0
         self.batch_n = max(1, round(batch_s * fs))
         self._parts: list[np.ndarray] = []
         self._held = 0
+
+    @property
+    def end_s(self) -> float:
+        """Time just after the last sample received."""
+        return 0.0 if self.expected is None else self.expected / self.fs
 
     def hold(self, data: np.ndarray) -> bool:
         """Gather samples; True once a batch is due."""
@@ -105,7 +107,6 @@ class _Stream:
         if self.expected is None or start > self.expected:
             gap_from = 0 if self.expected is None else self.expected
         self.expected = start + n
-        self.end_s = self.expected / self.fs
         return gap_from
 
 
@@ -151,7 +152,7 @@ class SiteDetector:
         self._emg_artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         # Decided inputs waiting for every stream to be final past them.
-        self._spans: list[tuple[float, float, Reason | None]] = []  # None: a cramp's time
+        self._spans: list[tuple[float, float]] = []  # excluded from rest (cramps' time too)
         self._cand_t = np.zeros(0)
         self._cand_amp = np.zeros(0)
         self._cand_dur = np.zeros(0)
@@ -250,7 +251,7 @@ class SiteDetector:
         episodes, cleared = self._activity.push(subframes, candidates, self._emg_unseen_s())
         self._take_emg(episodes, cleared)
         if subframes is not None:
-            starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
+            starts_s, sub_s = subframes.starts_s(), subframes.sub_s
             self._take_runs(self._emg_motion.push(starts_s, sub_s, subframes.motion), Reason.MOTION)
             self._take_runs(
                 self._emg_artifact.push(starts_s, sub_s, subframes.artifact), Reason.ARTIFACT
@@ -317,8 +318,10 @@ class SiteDetector:
         find_twitches = self._emg is None  # with EMG, acceleration only gates motion
         subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
         if subframes is not None:
-            starts_s, sub_s = subframes.starts_s(), subframes.sub_n / subframes.fs
-            self._take_runs(self._acc_motion.push(starts_s, sub_s, subframes.moving), Reason.MOTION)
+            self._take_runs(
+                self._acc_motion.push(subframes.starts_s(), subframes.sub_s, subframes.moving),
+                Reason.MOTION,
+            )
         if self._emg is None and candidates.peak.size:
             t = candidates.peak / self._acc_design.fs
             self._add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
@@ -342,8 +345,8 @@ class SiteDetector:
             final = min(final, self._activity.final_until_s, self._emg_unseen_s())
             final = min(final, *self._open_starts(self._emg_motion, self._emg_artifact))
         if self._acc is not None:
-            if self._acc_state is None:
-                return 0.0 if self._emg is None else min(final, 0.0)
+            if self._acc_state is None:  # nothing decided before both streams have started
+                return 0.0
             final = min(final, self._acc_unseen_s(), *self._open_starts(self._acc_motion))
         return final - max(self.config.motion_pad_s, self.config.exclusion_pad_s)
 
@@ -356,7 +359,7 @@ class SiteDetector:
         if until_s <= self._judged_until_s and not final:
             return
         until_s = max(until_s, self._judged_until_s)
-        spans = np.array([(a, b) for a, b, _ in self._spans]).reshape(-1, 2)
+        spans = np.array(self._spans).reshape(-1, 2)
         take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
         t = self._cand_t[take]
         counted = ~_covered(t, spans)
@@ -373,11 +376,10 @@ class SiteDetector:
         # Later candidates and rest lie after until_s: spans ending before it are done.
         self._spans = [span for span in self._spans if span[1] > until_s]
         self._judged_until_s = until_s
-        new.until_s = until_s
 
     def _exclude(self, start_s: float, end_s: float, reason: Reason | None) -> None:
         """A decided exclusion (None: a cramp's time, which is not rest either)."""
-        self._spans.append((start_s, end_s, reason))
+        self._spans.append((start_s, end_s))
         if reason is not None:
             self._new.excluded.append(Interval(max(start_s, 0.0), end_s, reason))
 
