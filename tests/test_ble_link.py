@@ -123,7 +123,7 @@ async def test_disconnect_then_reconnect_resumes_with_the_gap_reported(sim_rig) 
     await dropper
     assert session.health.link_losses >= 1 and session.health.connects >= 2
     for stream_id in (0, 1):
-        counts = check_stream_against_firmware(rig, sensor, stream_id)
+        counts = check_stream_against_firmware(rig, sensor, stream_id, link_cut=True)
         assert counts["gap"] > 0  # the time off the link is reported, not hidden
         assert rig.sessions[0].timelines[stream_id].stats.gaps >= 1
 
