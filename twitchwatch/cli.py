@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     analyze = commands.add_parser("analyze", help="count twitches in an EDF+/BDF recording")
-    analyze.add_argument("file", type=Path, help="EDF+/BDF file (labels 'EMG <site>', 'ACC X <site>')")
+    analyze.add_argument(
+        "file", type=Path, help="EDF+/BDF file (labels 'EMG <site>', 'ACC X <site>')"
+    )
     analyze.add_argument("--json", action="store_true", help="print the JSON document")
     analyze.set_defaults(func=_analyze)
 

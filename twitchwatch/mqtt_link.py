@@ -1,0 +1,410 @@
+"""The one MQTT adapter: paho-mqtt 2.x behind a small asyncio API. It moves bytes, knows no payloads.
+
+paho runs its own network thread (``loop_start``), which connects, reconnects with backoff and
+re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the asyncio loop with
+``call_soon_threadsafe``; nothing else crosses threads. Never hold a lock around a paho call that a
+callback could also wait on: paho calls ``on_publish`` while holding its own outgoing-message lock.
+
+Use::
+
+    link = MqttLink(BrokerUrl.parse("mqtt://127.0.0.1:1883"), client_id="server-1",
+                    subscriptions=[("twitchwatch/v1/+/+/windows", 1)], manual_ack=True,
+                    session_expiry_s=7 * 86400)
+    async with link:
+        async for message in link.messages():
+            ...  # store it, then:
+            link.ack(message)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from twitchwatch.contract import TwitchWatchError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = {"mqtt": 1883, "mqtts": 8883}
+#: Keep-alive: a dead link is noticed within 1.5x this.
+KEEPALIVE_S = 30
+#: Reconnect backoff bounds: quick after a blip, gentle on a broker that stays down.
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 30
+CONNECT_TIMEOUT_S = 10.0
+#: paho's in-memory queue of QoS 1 messages not yet acknowledged (the edge keeps its own
+#: durable outbox, so this only needs to cover what is in flight).
+MAX_QUEUED_MESSAGES = 10_000
+
+
+class MqttLinkError(TwitchWatchError):
+    """The broker refused, could not be reached, or rejected a publish or subscription."""
+
+
+class Protocol(StrEnum):
+    MQTT5 = "5"
+    MQTT311 = "3.1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUrl:
+    """``mqtt://[user[:password]@]host[:port]`` or ``mqtts://…?ca=/path/ca.pem`` (TLS)."""
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None  # None with TLS: the system's trusted CAs
+
+    @classmethod
+    def parse(cls, url: str) -> Self:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORT or not parts.hostname:
+            raise MqttLinkError(
+                f"broker URL {url!r}: use mqtt://host[:port] or mqtts://host[:port] (TLS)"
+            )
+        try:
+            port = parts.port or DEFAULT_PORT[parts.scheme]
+        except ValueError:
+            raise MqttLinkError(f"broker URL {url!r}: the port is not a number") from None
+        query = parse_qs(parts.query)
+        return cls(
+            host=parts.hostname,
+            port=port,
+            tls=parts.scheme == "mqtts",
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            ca_file=query.get("ca", [None])[0],
+        )
+
+    def __str__(self) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """Published by the broker if the link dies without a clean disconnect."""
+
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A received message, converted once from paho's."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    dup: bool
+    mid: int
+
+
+class MqttLink:
+    """One MQTT connection, kept up by paho; publish, receive and acknowledge from asyncio.
+
+    Parameters
+    ----------
+    broker : BrokerUrl
+    client_id : str
+        Fixed for a persistent session (the server); anything unique otherwise.
+    protocol : Protocol
+        MQTT 5 by default; 3.1.1 accepted (no session expiry, no reason codes on PUBACK).
+    session_expiry_s : int or None
+        None: a clean session on every connect. A number: resume the session (clean start off)
+        and let the broker keep it, with queued QoS 1 messages, this long after a disconnect.
+    manual_ack : bool
+        Received QoS 1 messages are acknowledged only by :meth:`ack` (after they are stored).
+    receive_maximum : int
+        MQTT 5 flow control: at most this many unacknowledged messages in flight to us.
+    """
+
+    def __init__(
+        self,
+        broker: BrokerUrl,
+        *,
+        client_id: str,
+        protocol: Protocol = Protocol.MQTT5,
+        subscriptions: Sequence[tuple[str, int]] = (),
+        session_expiry_s: int | None = None,
+        manual_ack: bool = False,
+        will: Will | None = None,
+        receive_maximum: int = 100,
+    ) -> None:
+        self.broker, self.client_id, self.protocol = broker, client_id, Protocol(protocol)
+        self.subscriptions = list(subscriptions)
+        self.session_expiry_s = session_expiry_s
+        self.manual_ack = manual_ack
+        self.connected = asyncio.Event()
+        self.connects = 0  # successful connections so far
+        self.session_present = False  # on the last connect
+        self.on_connected: Callable[[bool], None] | None = (
+            None  # called in the loop, with session_present
+        )
+        self._loop = asyncio.get_running_loop()
+        self._incoming: asyncio.Queue[Message] = asyncio.Queue()
+        self._pubacks: dict[int, asyncio.Future[None]] = {}
+        self._refused: str | None = None
+        self._changed = asyncio.Event()  # any connect, refusal or disconnect
+        self._started = False
+        self._client = self._make_client(will, receive_maximum)
+
+    # --- set-up --------------------------------------------------------------------------------
+
+    def _make_client(self, will: Will | None, receive_maximum: int) -> paho.Client:
+        v5 = self.protocol is Protocol.MQTT5
+        persistent = self.session_expiry_s is not None
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+            clean_session=None if v5 else not persistent,
+            manual_ack=self.manual_ack,
+        )
+        if self.broker.tls:
+            # The CA file pins the project's CA; without one, the system's trusted CAs decide.
+            client.tls_set(ca_certs=self.broker.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if self.broker.username is not None:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
+        self._connect_properties: Properties | None = None
+        if v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.ReceiveMaximum = receive_maximum
+            if persistent:
+                props.SessionExpiryInterval = self.session_expiry_s
+            self._connect_properties = props
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    def start(self) -> None:
+        """Begin connecting in the background; paho keeps retrying until :meth:`close`."""
+        if self._started:
+            return
+        self._started = True
+        clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
+        if self.protocol is Protocol.MQTT5:
+            clean_start = self.session_expiry_s is None
+        self._client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=KEEPALIVE_S,
+            clean_start=clean_start,
+            properties=self._connect_properties,
+        )
+        self._client.loop_start()
+
+    async def wait_connected(self, within_s: float = CONNECT_TIMEOUT_S) -> None:
+        """Return once connected; MqttLinkError if the broker refuses or stays unreachable."""
+        try:
+            async with asyncio.timeout(within_s):
+                while not self.connected.is_set():
+                    if self._refused is not None:
+                        raise MqttLinkError(
+                            f"broker {self.broker} refused the connection: {self._refused}"
+                        )
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise MqttLinkError(
+                f"broker {self.broker} not reachable within {within_s:g} s (is it running?)"
+            ) from None
+
+    async def close(self) -> None:
+        """Disconnect cleanly (the Will is not sent) and stop paho's thread."""
+        if not self._started:
+            return
+        self._started = False
+        self._client.disconnect()
+        await asyncio.to_thread(self._client.loop_stop)
+        for future in self._pubacks.values():
+            if not future.done():
+                future.set_exception(MqttLinkError("link closed before the broker acknowledged"))
+        self._pubacks.clear()
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        try:
+            await self.wait_connected()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def drop_connection(self) -> None:
+        """Cut the TCP connection without a DISCONNECT (tests: the broker sends the Will)."""
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+
+    # --- publish -------------------------------------------------------------------------------
+
+    def publish_nowait(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+    ) -> asyncio.Future[None]:
+        """Queue a message; the future resolves on PUBACK (QoS 1) or once written (QoS 0).
+
+        While disconnected, paho keeps QoS 1 messages and sends them after reconnecting.
+        """
+        properties = None
+        if expiry_s is not None and self.protocol is Protocol.MQTT5:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.MessageExpiryInterval = expiry_s
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        future: asyncio.Future[None] = self._loop.create_future()
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            future.set_exception(MqttLinkError(f"publish to {topic}: {paho.error_string(info.rc)}"))
+        elif info.rc is MQTTErrorCode.MQTT_ERR_NO_CONN and qos == 0:
+            future.set_exception(MqttLinkError(f"publish to {topic}: not connected"))
+        else:
+            # on_publish reaches the loop through call_soon_threadsafe, so it runs after this.
+            self._pubacks[info.mid] = future
+        return future
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+    ) -> None:
+        """Publish and wait for the broker's acknowledgement (MqttLinkError if it refuses)."""
+        await self.publish_nowait(topic, payload, qos=qos, retain=retain, expiry_s=expiry_s)
+
+    # --- receive -------------------------------------------------------------------------------
+
+    async def messages(self) -> AsyncIterator[Message]:
+        """Received messages, across reconnects, until the link is closed."""
+        while True:
+            yield await self._incoming.get()
+
+    def pending_messages(self) -> int:
+        return self._incoming.qsize()
+
+    def ack(self, message: Message) -> None:
+        """Acknowledge a QoS 1 message received with ``manual_ack`` (after storing it)."""
+        if self.manual_ack and message.qos > 0:
+            self._client.ack(message.mid, message.qos)
+
+    # --- paho callbacks (paho's thread: hand over to the loop, nothing else) --------------------
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            self._loop.call_soon_threadsafe(self._refuse, str(reason))
+            return
+        for topic, qos in self.subscriptions:  # a new session has none; an old one keeps them
+            client.subscribe(topic, qos)
+        self._loop.call_soon_threadsafe(self._connected, bool(flags.session_present))
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
+    ) -> None:
+        self._loop.call_soon_threadsafe(self._disconnected, str(reason))
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        converted = Message(
+            message.topic,
+            bytes(message.payload),
+            message.qos,
+            bool(message.retain),
+            bool(message.dup),
+            message.mid,
+        )
+        self._loop.call_soon_threadsafe(self._incoming.put_nowait, converted)
+
+    def _on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Any
+    ) -> None:
+        self._loop.call_soon_threadsafe(self._puback, mid, str(reason), reason.is_failure)
+
+    def _on_subscribe(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Any,
+    ) -> None:
+        for reason in reasons:
+            if reason.is_failure:
+                log.error("broker %s refused a subscription: %s", self.broker, reason)
+
+    # --- the same events, in the loop ----------------------------------------------------------
+
+    def _connected(self, session_present: bool) -> None:
+        self._refused = None
+        self.connects += 1
+        self.session_present = session_present
+        self.connected.set()
+        self._changed.set()
+        log.info(
+            "connected to %s as %s (session present: %s)",
+            self.broker,
+            self.client_id,
+            session_present,
+        )
+        if self.on_connected is not None:
+            self.on_connected(session_present)
+
+    def _refuse(self, reason: str) -> None:
+        self._refused = reason
+        self._changed.set()
+        log.error("broker %s refused %s: %s", self.broker, self.client_id, reason)
+
+    def _disconnected(self, reason: str) -> None:
+        if self.connected.is_set() and self._started:
+            log.warning("lost the connection to %s (%s); reconnecting", self.broker, reason)
+        self.connected.clear()
+        self._changed.set()
+
+    def _puback(self, mid: int, reason: str, failed: bool) -> None:
+        future = self._pubacks.pop(mid, None)
+        if future is None or future.done():
+            return
+        if failed:
+            future.set_exception(MqttLinkError(f"broker refused the message: {reason}"))
+        else:
+            future.set_result(None)
