@@ -84,9 +84,7 @@ def detect_site(scenario: Scenario, spec: SiteSpec, seconds: float) -> Detection
     return found
 
 
-def score_site(
-    scenario: Scenario, spec: SiteSpec, seconds: float, baseline: bool
-) -> SiteResult:
+def score_site(scenario: Scenario, spec: SiteSpec, seconds: float, baseline: bool) -> SiteResult:
     truth = [e for e in scenario.truth() if e.site == spec.site and e.start_s < seconds]
     true_s = np.array([e.peak_s for e in truth if e.kind is TruthKind.TWITCH])
     activity = _spans(truth, ACTIVITY)
@@ -189,7 +187,9 @@ def misses(score: TwitchScore, floors: dict[str, float]) -> list[str]:
         value = getattr(score, key)
         bad = value > bound if key == "false_per_hour_activity" else value < bound
         if bad:
-            out.append(f"{key} {value:.3f} (target {'<=' if key.startswith('false') else '>='} {bound})")
+            out.append(
+                f"{key} {value:.3f} (target {'<=' if key.startswith('false') else '>='} {bound})"
+            )
     return out
 
 
@@ -239,8 +239,12 @@ def report(results: list[SiteResult], quick: bool) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help=f"first {QUICK_S:.0f} s of each scenario, no baseline")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"first {QUICK_S:.0f} s of each scenario, no baseline"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip NeuroKit2")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="only these")
     args = parser.parse_args()
@@ -249,9 +253,13 @@ def main() -> int:
     missed = report(results, args.quick)
     if not args.quick and not args.scenario:
         print("\nReal needle EMG (PhysioNet emgdb), voluntary contraction throughout:")
-        print(f"{'record':<16} {'s':>6} {'voluntary':>9} {'twitch/min':>10} {'cramps':>6} {'NK onsets/min':>13}")
+        print(
+            f"{'record':<16} {'s':>6} {'voluntary':>9} {'twitch/min':>10} {'cramps':>6} {'NK onsets/min':>13}"
+        )
         for name, seconds, share, per_min, n_cramps, nk in emgdb_figures():
-            print(f"{name:<16} {seconds:>6.1f} {share:>9.1%} {per_min:>10.2f} {n_cramps:>6} {nk:>13.2f}")
+            print(
+                f"{name:<16} {seconds:>6.1f} {share:>9.1%} {per_min:>10.2f} {n_cramps:>6} {nk:>13.2f}"
+            )
             if share < 0.9 or per_min >= 1.0:
                 missed.append(f"emgdb {name}: voluntary {share:.0%}, {per_min:.2f} twitches/min")
     print(f"\n{len(results)} site runs in {time.perf_counter() - started:.1f} s")

@@ -186,9 +186,7 @@ def format_table(doc: dict[str, Any]) -> str:
     cramps = [e for e in doc["events"] if e["kind"] == EventKind.CRAMP.value]
     if cramps:
         lines += ["", "Cramps:"]
-        lines += [
-            f"  {c['site']}: at {c['t']:.1f} s for {c['duration_s']:.1f} s" for c in cramps
-        ]
+        lines += [f"  {c['site']}: at {c['t']:.1f} s for {c['duration_s']:.1f} s" for c in cramps]
     if any(s["twitches_per_min"] is None for s in doc["summary"].values()):
         lines += ["", f"per min: shown after {MIN_REST_FOR_RATE_S:.0f} s of observed rest."]
     lines += [

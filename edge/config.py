@@ -9,20 +9,38 @@ sim_hci = "127.0.0.1:7390"    # where `twitchwatch sim` serves its virtual radio
 name = "TW-0001"              # advertised name, or: address = "F4:57:00:01:1B:83"
 site = "left_calf"
 driver = "diy"                # optional, "diy" by default
+
+[mqtt]                        # optional: publish per-site windows to a TwitchWatch server
+broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
+user = "alice"                # the <user> and <device> topic levels
+device = "kitchen-pi"
+# username = "dev-kitchen"    # broker credentials (or user:password@ in the URL)
+# password = "..."
+# protocol = "5"              # "5" (default) or "3.1.1"
+# window_s = 60               # whole seconds that divide a day
+# outbox = "outbox.db"        # relative to this file; default ~/.local/share/twitchwatch/
 ```
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from edge.ble.session import SensorConfig
-from twitchwatch.contract import TwitchWatchError, is_known_site, normalize_site
+from edge.windows import WINDOW_S, check_window_s
+from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
+from twitchwatch.mqtt_link import BrokerUrl, Protocol
 
 DEFAULT_SIM_HCI = "127.0.0.1:7390"
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+_MQTT_KEYS = frozenset(
+    {"broker", "user", "device", "username", "password", "protocol", "window_s", "outbox"}
+)
 
 
 class ConfigError(TwitchWatchError):
@@ -37,10 +55,33 @@ class BleBackendKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """Where and as whom the agent publishes its windows."""
+
+    broker: BrokerUrl
+    user: str
+    device: str
+    protocol: Protocol = Protocol.MQTT5
+    window_s: float = WINDOW_S
+    outbox: Path | None = None  # None: the default place for this user and device
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox or default_outbox_path(self.user, self.device)
+
+
+def default_outbox_path(user: str, device: str) -> Path:
+    """``$XDG_DATA_HOME/twitchwatch/outbox-<user>-<device>.db`` (``~/.local/share`` by default)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "twitchwatch" / f"outbox-{user}-{device}.db"
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     sensors: tuple[SensorConfig, ...]
     ble_backend: BleBackendKind = BleBackendKind.BLEAK
     sim_hci: str = DEFAULT_SIM_HCI
+    mqtt: MqttConfig | None = None  # None: detect and show, publish nothing
 
 
 def load_config(path: Path) -> EdgeConfig:
@@ -70,7 +111,98 @@ def load_config(path: Path) -> EdgeConfig:
     duplicates = sorted({s for s in seen if seen.count(s) > 1})
     if duplicates:
         raise ConfigError(path, f"sensor listed twice: {', '.join(duplicates)}")
-    return EdgeConfig(tuple(sensors), backend, str(ble.get("sim_hci", DEFAULT_SIM_HCI)))
+    mqtt = None
+    if "mqtt" in doc:
+        mqtt = _mqtt(path, doc["mqtt"])
+        _check_one_sensor_per_site(path, sensors)
+    return EdgeConfig(tuple(sensors), backend, str(ble.get("sim_hci", DEFAULT_SIM_HCI)), mqtt)
+
+
+def with_mqtt_overrides(
+    config: EdgeConfig,
+    path: Path,
+    *,
+    broker: str | None = None,
+    user: str | None = None,
+    device: str | None = None,
+) -> EdgeConfig:
+    """The config with the command line's ``--broker``/``--user``/``--device`` over [mqtt]."""
+    if broker is None and user is None and device is None:
+        return config
+    base = config.mqtt
+    if base is None:
+        if user is None or device is None:
+            raise ConfigError(
+                path, "publishing needs a user and a device: add [mqtt] or pass --user and --device"
+            )
+        base = _mqtt(path, {"user": user, "device": device})
+    try:
+        url = base.broker
+        if broker is not None:
+            url = BrokerUrl.parse(broker)
+            if url.username is None:  # keep the config's credentials for the new address
+                url = dataclasses.replace(
+                    url, username=base.broker.username, password=base.broker.password
+                )
+        mqtt = dataclasses.replace(
+            base,
+            broker=url,
+            user=base.user if user is None else check_id(user, "user"),
+            device=base.device if device is None else check_id(device, "device"),
+        )
+    except TwitchWatchError as exc:
+        raise ConfigError(path, str(exc)) from exc
+    _check_one_sensor_per_site(path, list(config.sensors))
+    return dataclasses.replace(config, mqtt=mqtt)
+
+
+def _mqtt(path: Path, table: object) -> MqttConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(path, "[mqtt] must be a table")
+    unknown = sorted(set(table) - _MQTT_KEYS)
+    if unknown:
+        raise ConfigError(
+            path,
+            f"[mqtt] has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_MQTT_KEYS))})",
+        )
+    for key in ("user", "device"):
+        if key not in table:
+            raise ConfigError(path, f'[mqtt] needs {key} = "..." (the {key} topic level)')
+    protocol = str(table.get("protocol", Protocol.MQTT5.value))
+    if protocol not in Protocol.__members__.values():
+        raise ConfigError(path, f'[mqtt] protocol must be "5" or "3.1.1", got {protocol!r}')
+    window_s = table.get("window_s", WINDOW_S)
+    if isinstance(window_s, bool) or not isinstance(window_s, int | float):
+        raise ConfigError(path, f"[mqtt] window_s must be a number, got {window_s!r}")
+    try:
+        broker = BrokerUrl.parse(str(table.get("broker", DEFAULT_BROKER)))
+        if "username" in table or "password" in table:
+            broker = dataclasses.replace(
+                broker,
+                username=str(table.get("username", broker.username or "")) or None,
+                password=str(table.get("password", broker.password or "")) or None,
+            )
+        user = check_id(str(table["user"]), "user")
+        device = check_id(str(table["device"]), "device")
+        window_s = check_window_s(float(window_s))
+    except TwitchWatchError as exc:  # the URL, an id or the window length
+        raise ConfigError(path, f"[mqtt] {exc}") from exc
+    outbox = None
+    if "outbox" in table:
+        outbox = Path(str(table["outbox"])).expanduser()
+        if not outbox.is_absolute():
+            outbox = path.parent / outbox
+    return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox)
+
+
+def _check_one_sensor_per_site(path: Path, sensors: list[SensorConfig]) -> None:
+    """A window reports each site once: two sensors on one site cannot both be published."""
+    sites = [s.site for s in sensors]
+    shared = sorted({s for s in sites if sites.count(s) > 1})
+    if shared:
+        raise ConfigError(
+            path, f"[mqtt] publishes one sensor per site, but {', '.join(shared)} has several"
+        )
 
 
 def _sensor(path: Path, number: int, entry: object) -> SensorConfig:

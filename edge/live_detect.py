@@ -3,7 +3,9 @@
 A :class:`~edge.ble.session.StreamSink` like the live figures: blocks go to one
 :class:`~edge.detect.SiteDetector` per sensor, decided detections are totalled per site, and
 with a recording directory each sensor's raw streams go to an EDF+ file whose annotations hold
-the twitches, cramps, exclusions and gaps (EDFbrowser shows them on the traces).
+the twitches, cramps, exclusions and gaps (EDFbrowser shows them on the traces). With a
+:class:`~edge.windows.WindowBuilder`, every poll's decisions also go into per-site windows for the
+server; whoever owns the builder closes them (``close_due`` on a tick, ``flush`` after close).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from edge.detect import Detections, DetectorInputError, SiteDetector
 from edge.edf import EdfRecorder
 from edge.stream import StreamInfo
 from edge.timeline import TimelineUpdate
+from edge.windows import WindowBuilder
 from twitchwatch.contract import Kind, Reason
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,9 @@ class SiteTotals:
         for interval in sorted(found.excluded, key=lambda i: i.start_s):
             # Overlapping exclusions of one reason (motion seen by EMG and by ACC) count once.
             reach = self._reach_s[interval.reason]
-            self.excluded_s[interval.reason] += max(0.0, interval.end_s - max(interval.start_s, reach))
+            self.excluded_s[interval.reason] += max(
+                0.0, interval.end_s - max(interval.start_s, reach)
+            )
             self._reach_s[interval.reason] = max(reach, interval.end_s)
 
     @property
@@ -64,10 +69,13 @@ class _Sensor:
 
 
 class LiveDetection:
-    """Runs the detector on every sensor that streams; records them when asked to."""
+    """Runs the detector on every sensor that streams; records them and cuts windows when asked."""
 
-    def __init__(self, record_dir: Path | None = None) -> None:
+    def __init__(
+        self, record_dir: Path | None = None, windows: WindowBuilder | None = None
+    ) -> None:
         self.record_dir = record_dir
+        self.windows = windows
         self._sensors: dict[str, _Sensor] = {}
 
     def on_streams(self, session: SensorSession, infos: list[StreamInfo]) -> None:
@@ -76,10 +84,14 @@ class LiveDetection:
         rates = {info.kind: info.fs for info in infos}
         site = session.config.site
         detector = SiteDetector(site, emg_fs=rates.get(Kind.EMG), acc_fs=rates.get(Kind.ACC))
+        # Sample 0 is now, to the latency of a notification, unless the driver knows better.
+        known = [info.t0_utc for info in infos if info.t0_utc is not None]
+        start_utc = known[0] if known else datetime.now(UTC)
+        if self.windows is not None:
+            self.windows.start(site, start_utc)
         recorder = None
         if self.record_dir is not None:
             self.record_dir.mkdir(parents=True, exist_ok=True)
-            start_utc = datetime.now(UTC)  # sample 0 is now, to the latency of a notification
             stamp = start_utc.strftime("%Y%m%dT%H%M%SZ")
             path = self.record_dir / f"{session.name}_{site}_{stamp}.edf"
             recorder = EdfRecorder(path, infos, start_utc, device=session.name)
@@ -115,6 +127,8 @@ class LiveDetection:
 
     def _take(self, sensor: _Sensor, found: Detections) -> None:
         sensor.totals.add(found)
+        if self.windows is not None:
+            self.windows.add(sensor.site, found)
         recorder = sensor.recorder
         if recorder is None:
             return

@@ -1,1 +1,5 @@
-"""The server: ingest, store, rules, alerts (arrives with the MQTT issue)."""
+"""The server: ingest windows and reports from MQTT, store them, evaluate the rules, publish alerts.
+
+``service`` runs it (``twitchwatch server``); ``ingest`` validates, ``store`` keeps (SQLite or
+PostgreSQL), ``rules`` and ``alerts`` decide (pure functions), ``evaluate`` joins them.
+"""

@@ -132,6 +132,9 @@ def test_window_round_trip() -> None:
         (_window(rest_s="50"), "bad_type"),
         (_window(amp_median=-3.0), "out_of_range"),
         (_window(unit="volts"), "bad_unit"),
+        (_window(unit=["uV"]), "bad_unit"),
+        (_window(rest_s=10**400), "out_of_range"),
+        (_window(amp_median=-(10**400)), "out_of_range"),
     ],
 )
 def test_hostile_windows_are_refused_with_a_reason(doc: dict[str, object], problem: str) -> None:
@@ -149,6 +152,7 @@ def test_hostile_windows_are_refused_with_a_reason(doc: dict[str, object], probl
         (b"\xff\xfe", "not_json"),
         (b"[1, 2]", "not_object"),
         (b"x" * 20_000, "too_large"),
+        (b"[" * 10_000, "not_json"),
     ],
 )
 def test_malformed_bytes_are_refused(payload: bytes, problem: str) -> None:

@@ -13,6 +13,7 @@ from edge.detect.design import EmgDesign
 from edge.detect.floor import FloorState, track_floor
 from edge.detect.mains import MainsState, cancel_mains
 from edge.detect.runs import RunTracker
+from edge.detect.site import merge_spans
 from firmware_sim.scenarios import SCENARIOS
 from twitchwatch.contract import Kind, Reason
 
@@ -145,7 +146,9 @@ def test_candidates_are_found_at_their_peaks_and_noise_alone_gives_none():
     assert found.size == times.size
     assert np.max(np.abs(found - times)) < 0.004
     assert np.allclose(cand.p2p_uv[cand.shape_ok], 120.0, rtol=0.15)
-    assert np.all((cand.duration_s[cand.shape_ok] > 0.003) & (cand.duration_s[cand.shape_ok] < 0.02))
+    assert np.all(
+        (cand.duration_s[cand.shape_ok] > 0.003) & (cand.duration_s[cand.shape_ok] < 0.02)
+    )
 
     state = emg_step.start_state(design, 0)
     _, cand = emg_step.process(design, state, noise(120.0, seed=4))
@@ -195,7 +198,9 @@ def test_a_cramp_of_units_seen_fasciculating_is_one_cramp():
     found = detect(x)
     assert len(found.cramps) == 1
     cramp = found.cramps[0]
-    assert cramp.start_s == pytest.approx(50.0, abs=0.3) and cramp.end_s == pytest.approx(70.0, abs=0.5)
+    assert cramp.start_s == pytest.approx(50.0, abs=0.3) and cramp.end_s == pytest.approx(
+        70.0, abs=0.5
+    )
     assert not np.any((found.twitch_t_s > 49.0) & (found.twitch_t_s < 71.0))
     assert np.sum(found.twitch_t_s > 85.0) == 2
     assert found.rest_s < 120.0 - 20.0
@@ -298,8 +303,16 @@ def test_any_chunking_gives_the_events_of_one_batch(chunks_s, seed):
     assert np.allclose(found.twitch_t_s, _WHOLE.twitch_t_s, atol=1.0 / FS)
     assert len(found.cramps) == len(_WHOLE.cramps)
     key = sorted((round(i.start_s, 3), round(i.end_s, 3), i.reason) for i in found.excluded)
-    assert key == sorted((round(i.start_s, 3), round(i.end_s, 3), i.reason) for i in _WHOLE.excluded)
+    assert key == sorted(
+        (round(i.start_s, 3), round(i.end_s, 3), i.reason) for i in _WHOLE.excluded
+    )
     assert found.rest_s == pytest.approx(_WHOLE.rest_s, abs=1e-6)
+    # Where the rest was: chunking may split a span at a poll boundary, never move it.
+    assert found.decided_until_s == _WHOLE.decided_until_s
+    spans = merge_spans(found.rest_spans, -np.inf, np.inf)
+    whole = merge_spans(_WHOLE.rest_spans, -np.inf, np.inf)
+    assert spans.shape == whole.shape
+    assert np.allclose(spans, whole, atol=1e-6)
 
 
 def test_the_busy_scenario_excerpt_has_something_to_exclude():

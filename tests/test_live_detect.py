@@ -32,9 +32,7 @@ async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path)
     # Offline, in one go, on exactly the blocks the link delivered: the same count.
     device = rig.sessions[0].name
     infos = {kind: rig.sink.infos[(device, kind)] for kind in Kind}
-    offline = SiteDetector(
-        "left_calf", emg_fs=infos[Kind.EMG].fs, acc_fs=infos[Kind.ACC].fs
-    )
+    offline = SiteDetector("left_calf", emg_fs=infos[Kind.EMG].fs, acc_fs=infos[Kind.ACC].fs)
     for kind in Kind:
         for block in rig.sink.blocks[(device, kind)]:
             offline.feed(kind, block.start, block.data)
@@ -49,7 +47,10 @@ async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path)
         labels = reader.getSignalLabels()
         onsets, _, texts = reader.readAnnotations()
     assert labels == ["EMG l_calf", "ACC X l_calf", "ACC Y l_calf", "ACC Z l_calf"] or labels == [
-        "EMG left_calf", "ACC X left_calf", "ACC Y left_calf", "ACC Z left_calf"
+        "EMG left_calf",
+        "ACC X left_calf",
+        "ACC Y left_calf",
+        "ACC Z left_calf",
     ]
     twitch_notes = [t for t in texts if t.startswith("twitch")]
     assert len(twitch_notes) == totals.twitches

@@ -88,7 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--record", type=Path, metavar="DIR", help="write each sensor's streams to EDF+ here"
     )
+    run.add_argument("--broker", help="publish windows here (overrides [mqtt] broker)")
+    run.add_argument("--user", help="the <user> topic level (overrides [mqtt] user)")
+    run.add_argument("--device", help="the <device> topic level (overrides [mqtt] device)")
     run.set_defaults(func=_edge_run)
+    _add_alert_commands(commands)
+    _add_server_command(commands)
     return parser
 
 
@@ -181,14 +186,20 @@ async def _edge_scan(args: argparse.Namespace) -> None:
 
 
 async def _edge_run(args: argparse.Namespace) -> None:
-    from edge.config import BleBackendKind, load_config
+    from edge.config import BleBackendKind, load_config, with_mqtt_overrides
 
-    config = load_config(args.config)
+    config = with_mqtt_overrides(
+        load_config(args.config),
+        args.config,
+        broker=args.broker,
+        user=args.user,
+        device=args.device,
+    )
     backend, adapter = _backend_for(
         config.sim_hci if config.ble_backend is BleBackendKind.SIM else None
     )
     try:
-        await _stream_live(config.sensors, backend, args.seconds, args.record)
+        await _stream_live(config.sensors, backend, args.seconds, args.record, mqtt=config.mqtt)
     finally:
         if adapter is not None:
             await adapter.close()
@@ -221,25 +232,43 @@ async def _demo(args: argparse.Namespace) -> None:
         await close_fleet(sensors)
 
 
-async def _stream_live(sensors, backend, seconds: float | None, record: Path | None = None) -> None:
+async def _stream_live(
+    sensors, backend, seconds: float | None, record: Path | None = None, mqtt=None
+) -> None:
     from edge.agent import Fanout, make_sessions, run_for
     from edge.live import LiveFigures, format_rows
     from edge.live_detect import LiveDetection, format_totals
 
+    uplink = None
+    if mqtt is not None:  # windows -> outbox -> broker
+        from edge.uplink import Uplink
+
+        uplink = await Uplink.start([s.site for s in sensors], mqtt)
     live = LiveFigures()
-    detection = LiveDetection(record)
+    detection = LiveDetection(record, windows=uplink.windows if uplink else None)
     sessions = make_sessions(sensors, Fanout(live, detection), backend)
     for session in sessions:
         live.watch(session)
 
     def show() -> None:
         lines = [*format_rows(live.rows()), "", *format_totals(detection.totals())]
+        if uplink is not None:
+            lines.append(uplink.status())
         print("\n".join(lines) + "\n", flush=True)
 
+    def tick() -> None:
+        if uplink is not None:
+            uplink.tick()
+        show()
+
     try:
-        await run_for(sessions, seconds, on_tick=show, tick_s=2.0)
+        await run_for(sessions, seconds, on_tick=tick, tick_s=2.0)
     finally:
-        detection.close()
+        try:
+            detection.close()  # the detectors' last decisions go into the last windows
+        finally:
+            if uplink is not None:
+                await uplink.stop()
     rows = live.rows()
     print("final:")
     show()
@@ -275,3 +304,199 @@ def _host_port(value: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise AddressError(value)
     return host, int(port)
+
+
+# --- alerts and broker accounts --------------------------------------------------------------------
+
+
+def _add_alert_commands(commands: argparse._SubParsersAction) -> None:
+    alerts = commands.add_parser(
+        "alerts", help="print a person's alerts as they come (Ctrl-C to stop)"
+    )
+    alerts.add_argument(
+        "--broker", required=True, help="mqtt://[user:password@]host[:port] or mqtts://…?ca=ca.pem"
+    )
+    alerts.add_argument("--user", required=True, help="whose alerts (the <user> topic level)")
+    alerts.add_argument(
+        "--json", action="store_true", help="one JSON object per state and event, for scripts"
+    )
+    alerts.add_argument(
+        "--ack", metavar="RULE/SCOPE", help="mark an alert as seen (e.g. persistence/left_calf)"
+    )
+    alerts.add_argument(
+        "--homeassistant",
+        action="store_true",
+        help="also describe this person's sensors and alerts to Home Assistant (MQTT discovery)",
+    )
+    alerts.add_argument(
+        "--ha-prefix", default="homeassistant", help="Home Assistant's discovery prefix"
+    )
+    alerts.add_argument(
+        "--seconds", type=float, default=None, help="stop after this long (default: until Ctrl-C)"
+    )
+    alerts.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="seconds to wait for the broker"
+    )
+    alerts.set_defaults(func=_alerts)
+
+    acl = commands.add_parser(
+        "broker-acl", help="write Mosquitto password and ACL files for devices, people, the server"
+    )
+    acl.add_argument(
+        "accounts", type=Path, help="accounts file (deploy/mosquitto/accounts.example.toml)"
+    )
+    acl.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for acl and passwd (/etc/mosquitto/twitchwatch)",
+    )
+    acl.add_argument(
+        "--rotate",
+        action="append",
+        default=[],
+        metavar="USERNAME",
+        help="give this account a new password (repeatable)",
+    )
+    acl.set_defaults(func=_broker_acl)
+
+
+async def _alerts(args: argparse.Namespace) -> None:
+    import secrets
+
+    from server.alert_feed import (
+        AlertFeed,
+        FeedLine,
+        connect,
+        follow,
+        parse_ack_target,
+        send_ack,
+    )
+    from server.homeassistant import HomeAssistantBridge
+    from twitchwatch.mqtt_link import BrokerUrl, MqttLink
+
+    broker = BrokerUrl.parse(args.broker)
+    ack = parse_ack_target(args.ack) if args.ack else None
+    feed = AlertFeed(args.user, as_json=args.json)
+    bridge = HomeAssistantBridge(args.user, args.ha_prefix) if args.homeassistant else None
+    subscriptions = [*feed.subscriptions, *(bridge.subscriptions if bridge else [])]
+    link = MqttLink(
+        broker,
+        client_id=f"twitchwatch-alerts-{args.user}-{secrets.token_hex(4)}",
+        subscriptions=[] if ack else subscriptions,
+    )
+    await connect(link, args.connect_timeout)
+    try:
+        if ack is not None:
+            await send_ack(link, args.user, ack)
+            print(f"{ack.rule.value}/{ack.scope}: marked as seen (no reminders unless it changes)")
+            return
+        if not args.json:
+            print(f"alerts of {args.user} on {broker} (Ctrl-C to stop):", file=sys.stderr)
+
+        def emit(line: FeedLine) -> None:
+            if line.problem:
+                print(f"twitchwatch: warning: {line.text}", file=sys.stderr, flush=True)
+            else:
+                print(line.text, flush=True)
+
+        deadline = asyncio.timeout(args.seconds)
+        try:
+            async with deadline:
+                await follow(link, feed, emit, bridge)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+    finally:
+        await link.close()
+
+
+async def _broker_acl(args: argparse.Namespace) -> None:
+    from server.broker_acl import load_deployment, plan_accounts, write_files
+
+    accounts = plan_accounts(load_deployment(args.accounts))
+    written = write_files(accounts, args.out, rotate=args.rotate)
+    print(f"wrote {written.acl_path} and {written.password_path} ({len(accounts)} accounts)")
+    for name in written.removed:
+        print(f"removed account {name}")
+    if not written.new_passwords:
+        print("no new accounts: every password kept")
+    else:
+        print("new passwords, shown this once (give each to its device or person now):")
+        width = max(map(len, written.new_passwords))
+        for name, password in written.new_passwords.items():
+            print(f"  {name:<{width}}  {password}")
+    print("apply: sudo systemctl reload mosquitto (Mosquitto rereads both files on SIGHUP)")
+
+
+# --- server ----------------------------------------------------------------------------------------
+
+
+def _add_server_command(commands: argparse._SubParsersAction) -> None:
+    server = commands.add_parser(
+        "server", help="store windows and reports from MQTT, evaluate the rules, publish alerts"
+    )
+    server.add_argument(
+        "--broker", required=True, help="mqtt://[user:password@]host[:port] or mqtts://…?ca=ca.pem"
+    )
+    server.add_argument(
+        "--db",
+        required=True,
+        help="sqlite:///twitchwatch.db (relative), sqlite:////abs/path.db or postgresql://…",
+    )
+    server.add_argument(
+        "--client-id",
+        default="twitchwatch-server",
+        help="fixed MQTT client id: the broker queues messages for it while the server is down",
+    )
+    server.add_argument(
+        "--share",
+        metavar="GROUP",
+        help="split the messages with other servers of this group ($share/GROUP/…; use PostgreSQL)",
+    )
+    server.add_argument("--rules", type=Path, help="TOML file overriding rule thresholds")
+    server.add_argument("--mqtt", choices=["5", "3.1.1"], default="5", help="MQTT version")
+    server.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="seconds to wait for the broker"
+    )
+    server.set_defaults(func=_server)
+
+
+async def _server(args: argparse.Namespace) -> None:
+    import signal
+
+    from server.rules_config import load_rule_config
+    from server.service import Server, ServerOptions
+    from twitchwatch.mqtt_link import Protocol
+
+    server = Server(
+        args.broker,
+        args.db,
+        client_id=args.client_id,
+        share_group=args.share,
+        protocol=Protocol(args.mqtt),
+        rule_config=load_rule_config(args.rules),
+        options=ServerOptions(connect_timeout_s=args.connect_timeout),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    task = asyncio.create_task(server.run(stop))
+    ready = asyncio.create_task(server.ready.wait())
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    ready.cancel()
+    if server.ready.is_set():
+        print(
+            f"twitchwatch server: {server.broker} -> {args.db} as {args.client_id}"
+            f"{f' (share group {args.share})' if args.share else ''}; Ctrl-C to stop",
+            flush=True,
+        )
+    await task  # raises StoreError / MqttLinkError: one line, exit code 2
+    s = server.stats
+    print(
+        f"stopped: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
+        f"{s.replayed} replayed, {s.rejected} rejected; {s.evaluations} evaluations, "
+        f"{s.alert_events} alert events",
+        flush=True,
+    )

@@ -204,6 +204,17 @@ SERVER_FILTERS: dict[TopicKind, str] = {
     TopicKind.ALERT_ACKS: f"{TOPIC_ROOT}/+/acks",
 }
 
+#: Every user's alert states and events (the server writes them; broker ACLs name it).
+ALL_ALERTS_FILTER = f"{TOPIC_ROOT}/+/alerts/#"
+
+
+def device_filter(kind: TopicKind, user: str | None = None) -> str:
+    """``<user>/+/<kind>``: one topic kind of every device of a user (of every user if None)."""
+    if kind not in (TopicKind.STATUS, TopicKind.WINDOWS, TopicKind.ACK):
+        raise ContractError(f"{kind.value} is not a device topic")
+    owner = "+" if user is None else check_id(user, "user")
+    return f"{TOPIC_ROOT}/{owner}/+/{kind.value}"
+
 
 @dataclass(frozen=True, slots=True)
 class Topic:
@@ -292,6 +303,8 @@ def decode_json(payload: bytes, kind: TopicKind) -> dict[str, Any]:
         doc = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise PayloadError(what, "not_json", f"not JSON ({exc})") from None
+    except RecursionError:  # "[[[[…" nested deeper than the parser's stack
+        raise PayloadError(what, "not_json", "nested too deeply") from None
     if not isinstance(doc, dict):
         raise PayloadError(what, "not_object", f"must be a JSON object, got {type(doc).__name__}")
     if doc.get("v") != SCHEMA_VERSION or isinstance(doc.get("v"), bool):
@@ -348,7 +361,7 @@ def _number(
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(what, "bad_type", f'"{name}" must be a number, got {value!r}')
-    if not (math.isfinite(value) and lo <= value <= hi):
+    if not (lo <= value <= hi and math.isfinite(value)):  # 10**400 compares, isfinite overflows
         raise PayloadError(what, "out_of_range", f'"{name}" = {value} is outside [{lo:g}, {hi:g}]')
     return float(value)
 
@@ -492,7 +505,7 @@ def _site_window(entry: object, what: str, length: float) -> SiteWindow:
             what, "out_of_range", f"rest + active + gap exceed the {length:g} s window"
         )
     unit = entry.get("unit")
-    if unit not in AMPLITUDE_UNITS:
+    if not isinstance(unit, str) or unit not in AMPLITUDE_UNITS:
         raise PayloadError(
             what, "bad_unit", f'"unit" must be one of {sorted(AMPLITUDE_UNITS)}, got {unit!r}'
         )

@@ -248,7 +248,9 @@ class EmgActivity:
     def _learn(self, run: Run) -> None:
         """Keep the templates of a short run's potentials (isolated discharges at rest)."""
         t = self._candidates.peak / self._design.fs
-        fit = self._candidates.take((t >= run.start_s) & (t < run.end_s) & self._candidates.shape_ok)
+        fit = self._candidates.take(
+            (t >= run.start_s) & (t < run.end_s) & self._candidates.shape_ok
+        )
         if fit.n:
             keep = self._design.config.template_library
             self._library = np.concatenate((self._library, fit.template))[-keep:]

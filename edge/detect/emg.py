@@ -51,7 +51,9 @@ class Candidates:
     def empty(length: int) -> Candidates:
         """No candidates, with templates of ``length`` samples."""
         zeros = np.zeros(0)
-        return Candidates(zeros.astype(np.int64), zeros, zeros, zeros.astype(bool), np.zeros((0, length)))
+        return Candidates(
+            zeros.astype(np.int64), zeros, zeros, zeros.astype(bool), np.zeros((0, length))
+        )
 
     @property
     def n(self) -> int:

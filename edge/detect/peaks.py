@@ -17,9 +17,7 @@ def window_max(x: np.ndarray, at: np.ndarray, half: int) -> np.ndarray:
     return maximum_filter1d(x, 2 * half + 1)[at]
 
 
-def peaks_over(
-    mag: np.ndarray, thr: np.ndarray, half: int, margin: int
-) -> np.ndarray:
+def peaks_over(mag: np.ndarray, thr: np.ndarray, half: int, margin: int) -> np.ndarray:
     """Indices ``i`` in ``[margin, n - margin)`` with ``mag[i] > thr[i]`` that are the largest
     within ``+-half`` samples; of equal neighbouring maxima (a flat top) the first.
 

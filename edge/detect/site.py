@@ -45,7 +45,8 @@ class Cramp:
 
 @dataclass(slots=True)
 class Detections:
-    """What a site detector decided: twitches (struct of arrays), cramps, exclusions, rest time."""
+    """What a site detector decided: twitches (struct of arrays), cramps, exclusions, and the rest
+    time with where it lay; everything before ``decided_until_s`` is final."""
 
     twitch_t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # at the peak
     twitch_amplitude: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p2p, in unit
@@ -54,6 +55,9 @@ class Detections:
     cramps: list[Cramp] = field(default_factory=list)
     excluded: list[Interval] = field(default_factory=list)
     rest_s: float = 0.0  # observed rest in which twitches could be counted
+    # Where that rest was: (k, 2) half-open [start_s, end_s), sorted, lengths summing to rest_s.
+    rest_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    decided_until_s: float = 0.0  # every decision before this time is final
 
     def extend(self, other: Detections) -> None:
         self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
@@ -63,6 +67,8 @@ class Detections:
         self.cramps += other.cramps
         self.excluded += other.excluded
         self.rest_s += other.rest_s
+        self.rest_spans = np.concatenate((self.rest_spans, other.rest_spans))
+        self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
 
 
 class _Stream:
@@ -198,8 +204,7 @@ class SiteDetector:
     def poll(self) -> Detections:
         """Detections decided since the last poll."""
         self._judge(self._final_s())
-        out, self._new = self._new, Detections(unit=self._new.unit)
-        return out
+        return self._hand_out()
 
     def finish(self) -> Detections:
         """End of the recording: decide everything; trailing unprocessed samples are a gap."""
@@ -216,7 +221,11 @@ class SiteDetector:
             if self._emg is None:
                 self._exclude(self._acc_unseen_s(), end_s, Reason.GAP)
         self._judge(end_s, final=True)
-        out, self._new = self._new, Detections(unit=self._new.unit)
+        return self._hand_out()
+
+    def _hand_out(self) -> Detections:
+        out = self._new
+        self._new = Detections(unit=out.unit, decided_until_s=self._judged_until_s)
         return out
 
     # --- EMG ---------------------------------------------------------------------------------
@@ -371,11 +380,14 @@ class SiteDetector:
         )
         self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
         self._cand_dur = self._cand_dur[~take]
-        observed_s = until_s - self._judged_until_s
-        new.rest_s += observed_s - _union_length(spans, self._judged_until_s, until_s)
+        rest = _complement(
+            merge_spans(spans, self._judged_until_s, until_s), self._judged_until_s, until_s
+        )
+        new.rest_spans = np.concatenate((new.rest_spans, rest))
+        new.rest_s += float(np.sum(rest[:, 1] - rest[:, 0]))
         # Later candidates and rest lie after until_s: spans ending before it are done.
         self._spans = [span for span in self._spans if span[1] > until_s]
-        self._judged_until_s = until_s
+        self._judged_until_s = new.decided_until_s = until_s
 
     def _exclude(self, start_s: float, end_s: float, reason: Reason | None) -> None:
         """A decided exclusion (None: a cramp's time, which is not rest either)."""
@@ -391,16 +403,42 @@ def _covered(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
     return ((t[:, None] >= spans[None, :, 0]) & (t[:, None] < spans[None, :, 1])).any(axis=1)
 
 
-def _union_length(spans: np.ndarray, lo: float, hi: float) -> float:
-    """Length of the union of (m, 2) spans clipped to [lo, hi)."""
+def merge_spans(spans: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """The union of half-open spans clipped to ``[lo, hi)``.
+
+    Parameters
+    ----------
+    spans : (m, 2) array of [start_s, end_s), in any order, overlapping or not.
+    lo, hi : float
+        Clip bounds in the same seconds.
+
+    Returns
+    -------
+    (k, 2) array of disjoint, non-empty spans sorted by start; touching spans are joined.
+    """
+    spans = np.asarray(spans, dtype=float).reshape(-1, 2)
     if hi <= lo or spans.size == 0:
-        return 0.0
+        return np.zeros((0, 2))
     a = np.clip(spans[:, 0], lo, hi)
     b = np.clip(spans[:, 1], lo, hi)
-    order = np.argsort(a)
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return np.zeros((0, 2))
+    order = np.argsort(a, kind="stable")
     a, b = a[order], b[order]
     reach = np.maximum.accumulate(b)
     starts_new = np.concatenate(([True], a[1:] > reach[:-1]))
     first = a[starts_new]
     last = np.maximum.reduceat(b, np.flatnonzero(starts_new))
-    return float(np.sum(last - first))
+    return np.column_stack((first, last))
+
+
+def _complement(merged: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(k, 2) spans of ``[lo, hi)`` that the merged (sorted, disjoint) spans leave free."""
+    if hi <= lo:
+        return np.zeros((0, 2))
+    starts = np.concatenate(([lo], merged[:, 1]))
+    ends = np.concatenate((merged[:, 0], [hi]))
+    keep = ends > starts
+    return np.column_stack((starts[keep], ends[keep]))

@@ -1,0 +1,468 @@
+"""Outbox -> MQTT: every stored window reaches the server exactly once, whatever fails in between.
+
+The publisher sends what the :class:`~edge.outbox.Outbox` holds (QoS 1, in seq order, a bounded
+number awaiting PUBACK) and deletes windows only when the server's retained ack
+(``<user>/<device>/ack``: every seq up to it is stored) covers them. Duplicates are harmless (the
+server ignores a seq it has), losses are not, so it errs towards sending again:
+
+- on every (re)connect, everything waiting is sent again (what paho still holds unacknowledged,
+  paho itself re-sends);
+- a window the broker acknowledged but the server's ack has not covered ``resend_after_s`` later
+  is sent again: brokers drop acknowledged messages (queue caps, a restart without persistence,
+  a server session that expired). While the ack does not move (the server is down), the wait
+  doubles per round up to ``MAX_RESEND_AFTER_S``; any progress resets it.
+
+A fresh outbox sends nothing until it knows where the server stands: a retained ack arrives
+right after the subscription, before the broker acknowledges our "online" status. An ack
+beyond our numbering means the outbox file was lost or replaced, and the outbox renumbers after
+it. The device's status topic says ``online`` (retained) on every connect; the Last Will and a
+clean stop say ``offline``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from types import TracebackType
+from typing import Self
+
+from edge.outbox import Outbox, OutboxError
+from edge.windows import Window
+from twitchwatch.contract import (
+    DeviceAck,
+    DeviceState,
+    DeviceStatus,
+    PayloadError,
+    SiteWindow,
+    TopicKind,
+    WindowMessage,
+    device_topic,
+)
+from twitchwatch.mqtt_link import BrokerUrl, MqttLink, MqttLinkError, Protocol, Will
+
+log = logging.getLogger(__name__)
+
+#: Windows awaiting the broker's PUBACK at once: enough to drain a day offline in seconds, few
+#: enough that paho's in-memory queue stays small (the outbox is the durable copy).
+MAX_IN_FLIGHT = 100
+#: A window the broker acknowledged but the server has not, after this long, is sent again. The
+#: server acks within a second when it is up; when it is down, resending costs one message a
+#: window per period.
+RESEND_AFTER_S = 30.0
+#: While the server's ack does not move, each round of resends waits twice as long as the last,
+#: up to this: a server down overnight must not turn every device into a resend storm.
+MAX_RESEND_AFTER_S = 600.0
+#: Status and stop messages wait this long for the broker; they never hold the agent up longer.
+ANNOUNCE_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 2.0
+#: Loop steps the sender yields for the receiver to take queued acks (it needs one or two).
+_MAX_YIELDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherStats:
+    """Counters for the live table and the logs."""
+
+    connected: bool
+    sent: int  # windows published for the first time by this publisher
+    resent: int  # publishes of a window already published (reconnects, resend timer)
+    acked_seq: int  # the server's last ack: every window up to it is stored
+    pending: int  # windows in the outbox, not yet covered by an ack
+    in_flight: int  # publishes awaiting the broker's PUBACK
+    lost: int  # windows the outbox could not store (disk full...): never sent, counted here
+    refused: int  # publishes the broker refused (MQTT 5 reason code); retried later
+    bad_acks: int  # ack messages that broke the contract; ignored
+
+
+class EdgePublisher:
+    """Publishes one device's outbox over MQTT; runs as its own tasks beside the BLE loop.
+
+    Parameters
+    ----------
+    outbox : Outbox
+        The device's outbox; its user and device name the topics.
+    broker : BrokerUrl or str
+        ``mqtt://host:1883`` or ``mqtts://user:password@host:8883?ca=/path/ca.pem``.
+    protocol : Protocol
+        MQTT 5 (default) or 3.1.1.
+    client_id : str or None
+        Default ``twitchwatch-edge-<user>-<device>``: one connection per device.
+    max_in_flight : int
+        Windows awaiting PUBACK at once.
+    resend_after_s : float
+        Send a broker-acknowledged window again if the server's ack has not covered it by then.
+
+    Use::
+
+        async with EdgePublisher(outbox, "mqtt://127.0.0.1:1883") as publisher:
+            publisher.add(window.start, window.end, window.sites)  # stored, then sent
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        broker: BrokerUrl | str,
+        *,
+        protocol: Protocol = Protocol.MQTT5,
+        client_id: str | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        resend_after_s: float = RESEND_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
+        self.outbox = outbox
+        self.user, self.device = outbox.user, outbox.device
+        self.broker = BrokerUrl.parse(broker) if isinstance(broker, str) else broker
+        self.protocol = Protocol(protocol)
+        self.client_id = client_id or f"twitchwatch-edge-{self.user}-{self.device}"
+        self.max_in_flight = max_in_flight
+        self.resend_after_s = resend_after_s
+        self._clock = clock
+        self.status_topic = device_topic(self.user, self.device, TopicKind.STATUS)
+        self.ack_topic = device_topic(self.user, self.device, TopicKind.ACK)
+        self.windows_topic = device_topic(self.user, self.device, TopicKind.WINDOWS)
+        self._link: MqttLink | None = None
+        self._tasks: list[asyncio.Task[None]] = []  # kept: a crash is raised by raise_if_failed
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._connection = 0  # link.connects when this connection was announced
+        self._cursor = 0  # highest seq sent on this connection (in seq order)
+        self._in_flight: dict[int, asyncio.Future[None]] = {}  # seq -> PUBACK
+        self._broker_has: dict[int, float] = {}  # seq -> clock at PUBACK, until the server acks
+        self._published: set[int] = set()  # seqs this publisher has sent at least once
+        self._rounds = 0  # resend rounds since the server's ack last moved (the backoff)
+        self._round_at = -math.inf
+        self._acked_seq = outbox.acked_seq
+        self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
+        self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
+
+    # --- life cycle ------------------------------------------------------------------------------
+
+    @property
+    def link(self) -> MqttLink:
+        if self._link is None:
+            raise RuntimeError("the publisher is not started")
+        return self._link
+
+    async def start(self) -> None:
+        """Connect in the background and start sending; returns at once (offline is fine)."""
+        if self._link is not None:
+            raise RuntimeError("the publisher is already started")
+        offline = DeviceStatus(self.device, DeviceState.OFFLINE).to_payload()
+        self._link = MqttLink(
+            self.broker,
+            client_id=self.client_id,
+            protocol=self.protocol,
+            subscriptions=[(self.ack_topic, 1)],
+            will=Will(self.status_topic, offline, qos=1, retain=True),
+        )
+        self._link.on_connected = lambda _session_present: self._wake.set()
+        self._link.start()
+        self._tasks = [
+            asyncio.create_task(self._receive(), name=f"publisher {self.device} acks"),
+            asyncio.create_task(self._send(), name=f"publisher {self.device} windows"),
+        ]
+        self._update_drained()
+
+    async def close(self, grace_s: float = 0.0) -> None:
+        """Clean stop: wait up to ``grace_s`` for the server to ack what waits, say offline, close.
+
+        Whatever is still waiting stays in the outbox for the next run.
+        """
+        if self._link is None:
+            return
+        if grace_s > 0:
+            await self.wait_drained(grace_s)
+        link, self._link = self._link, None
+        try:
+            await self._stop_tasks()
+        finally:
+            await self._say_offline_and_close(link)
+
+    async def _say_offline_and_close(self, link: MqttLink) -> None:
+        if link.connected.is_set():
+            offline = DeviceStatus(self.device, DeviceState.OFFLINE).to_payload()
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await link.publish(self.status_topic, offline, qos=1, retain=True)
+            except (TimeoutError, MqttLinkError) as exc:
+                log.warning("%s: could not say offline before stopping (%s)", self.device, exc)
+        await link.close()
+
+    async def abort(self) -> None:
+        """Stop as a crash would: cut the connection (the broker sends the Last Will), no goodbye."""
+        if self._link is None:
+            return
+        link, self._link = self._link, None
+        try:
+            await self._stop_tasks()
+        finally:
+            link.drop_connection()
+            await link.close()
+
+    async def _stop_tasks(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- input -------------------------------------------------------------------------------
+
+    def add(
+        self, start: datetime, end: datetime, sites: Mapping[str, SiteWindow]
+    ) -> WindowMessage | None:
+        """Store a window in the outbox, then send it. None if the outbox could not store it.
+
+        A window that cannot be stored (disk full, file gone) is counted in ``lost`` and logged;
+        the agent keeps streaming, and the server sees that time as not reported.
+        """
+        self.raise_if_failed()
+        try:
+            message = self.outbox.add(start, end, sites)
+        except OutboxError as exc:
+            self._lost += 1
+            log.error("%s: window %s lost: %s", self.device, start.isoformat(), exc)
+            return None
+        self._pending += 1
+        self._drained.clear()
+        self._wake.set()
+        return message
+
+    def add_windows(self, windows: Iterable[Window]) -> int:
+        """:meth:`add` each closed window in order; returns how many were stored."""
+        return sum(self.add(w.start, w.end, w.sites) is not None for w in windows)
+
+    def raise_if_failed(self) -> None:
+        """Surface a crash of the publisher's tasks (a bug, or the outbox failing to read)."""
+        for task in list(self._tasks):
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+    async def wait_drained(self, timeout_s: float) -> bool:
+        """Wait until the server has acked everything in the outbox; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._drained.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def stats(self) -> PublisherStats:
+        return PublisherStats(
+            connected=self._link is not None and self._link.connected.is_set(),
+            sent=self._sent,
+            resent=self._resent,
+            acked_seq=self._acked_seq,
+            pending=self._pending,
+            in_flight=len(self._in_flight),
+            lost=self._lost,
+            refused=self._refused,
+            bad_acks=self._bad_acks,
+        )
+
+    def format_stats(self) -> str:
+        s = self.stats
+        state = "connected" if s.connected else "offline"
+        return (
+            f"mqtt {self.broker} ({state}): sent {s.sent}, resent {s.resent}, "
+            f"acked up to seq {s.acked_seq}, waiting {s.pending}, lost {s.lost}"
+        )
+
+    # --- acks --------------------------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        async for message in self.link.messages():
+            if message.topic != self.ack_topic:
+                continue
+            try:
+                ack = DeviceAck.from_payload(message.payload, device=self.device)
+            except PayloadError as exc:
+                self._bad_acks += 1
+                log.warning("%s: ignoring an ack: %s", self.device, exc)
+                continue
+            self._on_ack(ack.seq)
+
+    def _on_ack(self, seq: int) -> None:
+        try:
+            if seq >= self.outbox.next_seq or not self.outbox.synced:
+                renumbered = self.outbox.fast_forward(seq)
+                if renumbered:
+                    log.warning(
+                        "%s: the server already holds windows up to seq %d that this outbox did "
+                        "not send (a new or replaced outbox file); %d waiting windows renumbered",
+                        self.device,
+                        seq,
+                        renumbered,
+                    )
+                    # The old numbers mean nothing now: send everything waiting afresh.
+                    self._in_flight.clear()
+                    self._broker_has.clear()
+                    self._published.clear()
+                    self._cursor = seq
+            else:
+                self.outbox.acked(seq)
+        except OutboxError as exc:
+            # The ack is retained: it comes again on the next connect, and deletes then.
+            log.error("%s: could not record the server's ack %d: %s", self.device, seq, exc)
+            return
+        if seq > self._acked_seq:
+            self._rounds = 0  # the server is taking windows: resend at the base pace again
+        elif seq < self._acked_seq:
+            log.warning(
+                "%s: the server's ack went back from seq %d to %d (its store was restored?)",
+                self.device,
+                self._acked_seq,
+                seq,
+            )
+        self._acked_seq = seq
+        for done in [s for s in self._broker_has if s <= seq]:
+            del self._broker_has[done]
+        self._published = {s for s in self._published if s > seq}
+        self._cursor = max(self._cursor, seq)
+        self._update_drained()
+        self._wake.set()
+
+    def _update_drained(self) -> None:
+        try:
+            self._pending = len(self.outbox)
+        except OutboxError:
+            return
+        if self._pending == 0:
+            self._drained.set()
+        else:
+            self._drained.clear()
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def _send(self) -> None:
+        link = self.link
+        while True:
+            self._wake.clear()
+            if not link.connected.is_set():
+                await link.connected.wait()
+                continue
+            try:
+                if link.connects != self._connection:
+                    await self._announce(link)
+                    continue
+                self._send_due(link)
+            except OutboxError as exc:
+                # Nothing is lost (the outbox rolled back); try again shortly.
+                log.error("%s: %s", self.device, exc)
+                await asyncio.sleep(1.0)
+                continue
+            await self._sleep(self._next_resend_in())
+
+    async def _announce(self, link: MqttLink) -> None:
+        """A new connection: say online, learn where the server stands, resend all that waits."""
+        connection = link.connects
+        online = DeviceStatus(self.device, DeviceState.ONLINE).to_payload()
+        try:
+            async with asyncio.timeout(ANNOUNCE_TIMEOUT_S):
+                await link.publish(self.status_topic, online, qos=1, retain=True)
+        except TimeoutError:
+            log.warning("%s: the broker did not acknowledge 'online'; trying again", self.device)
+            return
+        except MqttLinkError as exc:  # refused (an ACL?): its PUBACK still orders the ack before it
+            log.error("%s: could not say online: %s", self.device, exc)
+        # The retained ack, if the server ever stored anything from this device, came in before
+        # that PUBACK. The receiver handles a message in the step that dequeues it, so yielding
+        # until the queue is empty means every ack that arrived has been taken.
+        for _ in range(_MAX_YIELDS):
+            if not link.pending_messages():
+                break
+            await asyncio.sleep(0)
+        if not self.outbox.synced:
+            self.outbox.mark_synced()  # no ack: the server has nothing from this device
+        self._connection = connection
+        self._cursor = 0  # everything waiting goes again (the server ignores duplicates)
+        self._broker_has.clear()
+
+    def _send_due(self, link: MqttLink) -> None:
+        room = self.max_in_flight - len(self._in_flight)
+        now = self._clock()
+        wait_s = self._resend_wait_s()
+        due = sorted(s for s, t in self._broker_has.items() if now - t >= wait_s)
+        if due and now - self._round_at >= wait_s:  # a new round: the next one waits longer
+            self._rounds += 1
+            self._round_at = now
+        for seq in due[: max(room, 0)]:
+            del self._broker_has[seq]
+            message = self.outbox.message(seq)
+            if message is not None:
+                self._publish(link, message)
+                room -= 1
+        if room <= 0:
+            return
+        for message in self.outbox.pending(room, after=self._cursor):
+            self._cursor = message.seq
+            if message.seq in self._in_flight:
+                continue  # paho still holds it and re-sends it itself
+            self._publish(link, message)
+
+    def _publish(self, link: MqttLink, message: WindowMessage) -> None:
+        future = link.publish_nowait(self.windows_topic, message.to_payload(), qos=1)
+        seq = message.seq
+        if seq in self._published:
+            self._resent += 1
+        else:
+            self._published.add(seq)
+            self._sent += 1
+        self._in_flight[seq] = future
+        self._broker_has.pop(seq, None)
+        future.add_done_callback(partial(self._on_puback, seq))
+
+    def _on_puback(self, seq: int, future: asyncio.Future[None]) -> None:
+        if self._in_flight.get(seq) is future:
+            del self._in_flight[seq]
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if self._link is None:  # stopping: the outbox keeps it for the next run
+            return
+        if exc is not None:
+            self._refused += 1
+            log.warning("%s: window %d not accepted by the broker: %s", self.device, seq, exc)
+        if seq > self._acked_seq:  # not yet stored: the resend timer watches it
+            self._broker_has[seq] = self._clock()
+        self._wake.set()
+
+    def _resend_wait_s(self) -> float:
+        cap = max(self.resend_after_s, MAX_RESEND_AFTER_S)
+        return min(self.resend_after_s * 2.0 ** min(self._rounds, 32), cap)
+
+    def _next_resend_in(self) -> float | None:
+        if not self._broker_has:
+            return None
+        oldest = min(self._broker_has.values())
+        return max(0.0, oldest + self._resend_wait_s() - self._clock())
+
+    async def _sleep(self, timeout_s: float | None) -> None:
+        """Until woken (new window, ack, PUBACK, connect) or ``timeout_s`` passes."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self._wake.wait()

@@ -1,0 +1,298 @@
+"""What a person reads of their alerts: the current states first, then each change, one line each.
+
+``twitchwatch alerts`` subscribes to ``twitchwatch/v1/<user>/alerts/#``. The broker first hands over
+the retained state of every alert (the current picture), then each transition as the server
+publishes it on ``…/alerts/events``. :class:`AlertFeed` turns those messages into lines:
+
+- for a person: ``2026-11-21 10:00Z  WARNING   firing        spread/all  <message> <advice>
+  (<context>)``, the retained states and then the transitions (the server publishes a new retained
+  state with every transition; the transition says more, so live state updates are not repeated);
+- for scripts (``--json``): each state and event payload as one JSON line, plus its ``"topic"``.
+
+Nothing is printed twice: states are kept by their ``version`` (a reconnect hands the retained
+states over again), events by their identity (QoS 1 may deliver one twice). A malformed payload
+becomes a one-line problem and the feed goes on. Printing is the command line's job (cli.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from twitchwatch.contract import (
+    ADVICE,
+    AlertAck,
+    AlertEvent,
+    AlertState,
+    AlertStatus,
+    ContractError,
+    PayloadError,
+    Rule,
+    Severity,
+    TopicKind,
+    Transition,
+    TwitchWatchError,
+    alert_acks_topic,
+    alerts_filter,
+    check_id,
+    parse_topic,
+)
+from twitchwatch.mqtt_link import Message, MqttLink, MqttLinkError
+
+if TYPE_CHECKING:
+    from server.homeassistant import HomeAssistantBridge
+
+#: How long a publish may wait for the broker's PUBACK before the command gives up.
+PUBLISH_TIMEOUT_S = 10.0
+#: Events remembered to drop QoS 1 duplicates; a duplicate arrives within seconds of the original.
+RECENT_EVENTS = 1024
+
+#: Transitions after which the alert asks something of the person: the advice is repeated.
+_ACTIVE_TRANSITIONS = frozenset({Transition.FIRING, Transition.ESCALATED, Transition.REMINDER})
+_SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_STATE_WIDTH = max(len(t.value) for t in Transition)
+
+
+class AckTargetError(TwitchWatchError):
+    def __init__(self, value: str, problem: str) -> None:
+        super().__init__(f"--ack {value!r}: {problem}")
+        self.value, self.problem = value, problem
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLine:
+    """One line for a person or a script; ``problem`` lines go to stderr."""
+
+    text: str
+    problem: bool = False
+
+
+# --- wording ---------------------------------------------------------------------------------------
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _with_advice(message: str, severity: Severity, active: bool) -> str:
+    """The message, with the usual advice for its severity when it is not already said."""
+    message = message.strip()
+    advice = ADVICE[severity]
+    if not active or advice in message:
+        return message
+    return f"{message} {advice}" if message else advice
+
+
+def _context(context: tuple[str, ...], severity: Severity, message: str) -> str:
+    """Likely benign factors, shown beside the alert; they never soften a warning's advice.
+
+    Nothing when the server's message already names them all (server/wording.py does).
+    """
+    if all(factor in message for factor in context):
+        return ""
+    factors = ", ".join(context)
+    if severity.rank >= Severity.WARNING.rank:
+        return f" (also noted: {factors}; these often cause harmless twitching, but do not change this advice)"
+    return f" (also noted: {factors}; these often cause harmless twitching)"
+
+
+def _line(when: datetime, severity: Severity, what: str, alert: AlertState, text: str) -> str:
+    return (
+        f"{_when(when)}  {severity.value.upper():<{_SEVERITY_WIDTH}}  {what:<{_STATE_WIDTH}}  "
+        f"{alert.rule.value}/{alert.scope}  {text}"
+    )
+
+
+def format_state(state: AlertState) -> str:
+    """One line for an alert's current state, dated from when it entered that state."""
+    text = _with_advice(state.message, state.severity, state.state is AlertStatus.FIRING)
+    if state.acknowledged and state.state is AlertStatus.FIRING:
+        text += " [seen]"
+    text += _context(state.context, state.severity, state.message)
+    return _line(state.since, state.severity, state.state.value, state, text)
+
+
+def format_event(event: AlertEvent) -> str:
+    """One line for a transition, dated when it happened."""
+    alert = event.alert
+    if event.transition is Transition.ACKNOWLEDGED:
+        text = "Marked as seen: no more reminders unless it changes."
+    else:
+        text = _with_advice(alert.message, alert.severity, event.transition in _ACTIVE_TRANSITIONS)
+        text += _context(alert.context, alert.severity, alert.message)
+    return _line(event.t, alert.severity, event.transition.value, alert, text)
+
+
+def format_cleared(rule: str, scope: str) -> str:
+    """An alert whose retained state was removed from the broker: nothing is current any more."""
+    blank = " " * len("2026-11-21 10:00Z")
+    return (
+        f"{blank}  {'':<{_SEVERITY_WIDTH}}  {'cleared':<{_STATE_WIDTH}}  {rule}/{scope}  "
+        "No longer current."
+    )
+
+
+def _json_line(topic: str, payload: bytes) -> str:
+    """The payload object as received (validated first), with the topic it came on."""
+    return json.dumps({"topic": topic, **json.loads(payload)}, ensure_ascii=False)
+
+
+# --- the feed --------------------------------------------------------------------------------------
+
+
+class AlertFeed:
+    """Turns the messages of one person's alert topics into lines, each alert change once.
+
+    Parameters
+    ----------
+    user : str
+        Whose alerts (``twitchwatch/v1/<user>/alerts/#``).
+    as_json : bool
+        One JSON object per state and event (for scripts) instead of a sentence.
+    """
+
+    def __init__(self, user: str, *, as_json: bool = False) -> None:
+        self.user = check_id(user, "user")
+        self.as_json = as_json
+        self.subscriptions: list[tuple[str, int]] = [(alerts_filter(user), 1)]
+        self.malformed = 0  # messages refused, each reported once as a problem line
+        self._prefix = alerts_filter(user).removesuffix("#")
+        self._state_version: dict[tuple[str, str], int] = {}  # highest state seen per alert
+        self._shown_version: dict[tuple[str, str], int] = {}  # highest version printed (person)
+        self._recent_events: OrderedDict[tuple[object, ...], None] = OrderedDict()
+
+    def handle(self, message: Message) -> list[FeedLine]:
+        """Lines for one message; messages outside this person's alert topics give none."""
+        if not message.topic.startswith(self._prefix):
+            return []
+        try:
+            topic = parse_topic(message.topic)
+            if topic.kind is TopicKind.ALERT_EVENTS:
+                return self._event(message)
+            if topic.kind is TopicKind.ALERT and topic.rule is not None and topic.scope is not None:
+                return self._state(message, topic.rule, topic.scope)
+            raise ContractError(f"topic {message.topic!r} is not an alert topic")
+        except (ContractError, PayloadError) as exc:
+            self.malformed += 1
+            return [FeedLine(f"ignored a message on {message.topic}: {exc}", problem=True)]
+
+    def _state(self, message: Message, rule: str, scope: str) -> list[FeedLine]:
+        key = (rule, scope)
+        if not message.payload:  # the retained state was removed from the broker
+            self._state_version.pop(key, None)
+            self._shown_version.pop(key, None)
+            if self.as_json:
+                doc = {"topic": message.topic, "rule": rule, "scope": scope, "cleared": True}
+                return [FeedLine(json.dumps(doc))]
+            return [FeedLine(format_cleared(rule, scope))]
+        state = AlertState.from_payload(message.payload)
+        if (state.rule.value, state.scope) != key:
+            raise PayloadError(
+                "alert", "id_mismatch", f"{state.rule.value}/{state.scope} disagrees with the topic"
+            )
+        if state.version <= self._state_version.get(key, 0):
+            return []  # handed over again after a reconnect, or older than what we have
+        self._state_version[key] = state.version
+        if self.as_json:
+            return [FeedLine(_json_line(message.topic, message.payload))]
+        if not message.retain:
+            return []  # a live change: its event says what happened
+        if state.version <= self._shown_version.get(key, 0):
+            return []
+        self._shown_version[key] = state.version
+        return [FeedLine(format_state(state))]
+
+    def _event(self, message: Message) -> list[FeedLine]:
+        event = AlertEvent.from_payload(message.payload)
+        alert = event.alert
+        identity = (alert.rule, alert.scope, alert.version, event.transition, event.t)
+        if identity in self._recent_events:
+            return []
+        self._recent_events[identity] = None
+        if len(self._recent_events) > RECENT_EVENTS:
+            self._recent_events.popitem(last=False)
+        if self.as_json:
+            return [FeedLine(_json_line(message.topic, message.payload))]
+        key = (alert.rule.value, alert.scope)
+        if alert.version < self._shown_version.get(key, 0):
+            return []  # older than the state already shown
+        self._shown_version[key] = alert.version
+        return [FeedLine(format_event(event))]
+
+
+# --- acknowledging ---------------------------------------------------------------------------------
+
+
+def parse_ack_target(value: str) -> AlertAck:
+    """``"persistence/left_calf"`` -> the AlertAck for that alert."""
+    rule, sep, scope = value.partition("/")
+    if not sep:
+        raise AckTargetError(value, "use RULE/SCOPE, e.g. persistence/left_calf")
+    try:
+        return AlertAck(Rule(rule), check_id(scope, "scope"))
+    except ValueError:
+        raise AckTargetError(
+            value, f"unknown rule {rule!r} (rules: {', '.join(r.value for r in Rule)})"
+        ) from None
+    except ContractError as exc:
+        raise AckTargetError(value, str(exc)) from None
+
+
+async def send_ack(link: MqttLink, user: str, ack: AlertAck) -> None:
+    """Publish the acknowledgement and wait for the broker to take it (QoS 1)."""
+    await _publish(link, alert_acks_topic(user), ack.to_payload(), retain=False)
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+async def connect(link: MqttLink, within_s: float) -> None:
+    """Start the link and wait for the broker; MqttLinkError (link closed) if it never answers."""
+    link.start()
+    try:
+        await link.wait_connected(within_s)
+    except BaseException:
+        await link.close()
+        raise
+
+
+async def follow(
+    link: MqttLink,
+    feed: AlertFeed,
+    emit: Callable[[FeedLine], None],
+    bridge: HomeAssistantBridge | None = None,
+) -> None:
+    """Hand every message to the feed (and the Home Assistant bridge) until cancelled."""
+    async for message in link.messages():
+        for line in feed.handle(message):
+            emit(line)
+        if bridge is None:
+            continue
+        update = bridge.handle(message)
+        for problem in update.problems:
+            emit(FeedLine(problem, problem=True))
+        for discovery in update.publish:
+            await _publish(link, discovery.topic, discovery.payload, retain=True)
+
+
+class PublishError(TwitchWatchError):
+    def __init__(self, topic: str, problem: str) -> None:
+        super().__init__(f"publishing to {topic}: {problem}")
+        self.topic, self.problem = topic, problem
+
+
+async def _publish(link: MqttLink, topic: str, payload: bytes, *, retain: bool) -> None:
+    try:
+        async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+            await link.publish(topic, payload, qos=1, retain=retain)
+    except TimeoutError:
+        raise PublishError(
+            topic, f"no answer from the broker within {PUBLISH_TIMEOUT_S:g} s"
+        ) from None
+    except MqttLinkError as exc:
+        raise PublishError(topic, str(exc)) from exc

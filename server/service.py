@@ -1,0 +1,388 @@
+"""The server as an MQTT service: receive, store exactly once, ack, evaluate, publish alerts.
+
+One loop, in this order per batch, so that a crash at any point loses nothing and counts nothing
+twice:
+
+1. take every message that has arrived (up to ``batch_max``), validate it and store the batch in
+   ONE transaction, then commit;
+2. acknowledge each message to the broker (``manual_ack``: until now the broker would redeliver
+   it, and the store ignores what it already has);
+3. publish each moved device's retained DeviceAck (the edge deletes windows up to it);
+4. evaluate the rules for the users whose data changed and publish each changed alert's retained
+   state and each new transition. Users stay marked in the store until evaluated, and
+   transitions until the broker acknowledged them, so both resume after a restart.
+
+The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
+never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
+connection is only ever used by that one thread at a time. A transient database error leaves the
+batch unacknowledged and is retried with backoff; a bad message is rejected and counted, never
+retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from server.evaluate import AlertChanges, evaluate_user
+from server.ingest import BatchOutcome, Ingest
+from server.rules_config import RuleConfig, load_rule_config
+from server.store import Outcome, Store, StoreUnavailable, open_store
+from twitchwatch.contract import (
+    SERVER_FILTERS,
+    AlertEvent,
+    AlertState,
+    DeviceAck,
+    TopicKind,
+    alert_events_topic,
+    alert_topic,
+    check_id,
+    device_topic,
+)
+from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Tuning; the defaults suit one server for thousands of devices."""
+
+    #: Most messages stored per transaction: larger batches amortise the commit's fsync.
+    batch_max: int = 500
+    #: MQTT 5 flow control: unacknowledged messages the broker may have in flight to us, which
+    #: bounds what waits in memory (Mosquitto 2.0.11 overshoots it once acks flow:
+    #: eclipse-mosquitto/mosquitto#2301).
+    receive_maximum: int = 200
+    #: The broker keeps our session, and queues messages for us, this long while we are down.
+    session_expiry_s: int = 7 * 86400
+    #: Retained alert states and events expire from the broker after this long (health data
+    #: must not linger); a change republishes the state.
+    alert_expiry_s: int = 30 * 86400
+    #: While messages keep arriving, users are evaluated at most this often (their data is
+    #: marked in the store meanwhile); when the stream pauses, at once.
+    evaluate_every_s: float = 1.0
+    #: Backoff while the database is unavailable.
+    retry_min_s: float = 0.2
+    retry_max_s: float = 30.0
+    #: How long a clean stop waits for the broker to acknowledge what we published.
+    drain_s: float = 5.0
+    #: A broker that does not answer within this long at start is an error (exit code 2).
+    connect_timeout_s: float = 10.0
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Counters since start (the store's ``rejects`` table keeps the rejections for good)."""
+
+    batches: int = 0
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    evaluations: int = 0
+    alert_states: int = 0
+    alert_events: int = 0
+    device_acks: int = 0
+    db_retries: int = 0
+
+
+class _Stopped(Exception):
+    """Stop was requested while waiting for the database."""
+
+
+class Server:
+    """Consumes TwitchWatch messages from a broker into a store and publishes alerts.
+
+    Parameters
+    ----------
+    broker_url : str or BrokerUrl
+        ``mqtt://host:port`` or ``mqtts://user:password@host:port?ca=…``.
+    store_url : str
+        ``sqlite:///twitchwatch.db`` or ``postgresql://user@host/dbname``.
+    client_id : str
+        Fixed: the broker keeps this id's session (and queues messages) while the server is down.
+        Several processes sharing the load need distinct ids and one ``share_group``.
+    share_group : str or None
+        Subscribe as ``$share/<group>/…``: the broker splits messages between the processes of
+        the group (state is in the shared PostgreSQL database).
+    protocol : Protocol
+        MQTT 5 (default) or 3.1.1.
+    rule_config : RuleConfig or None
+        Rule thresholds; None: the defaults.
+    """
+
+    def __init__(
+        self,
+        broker_url: str | BrokerUrl,
+        store_url: str,
+        *,
+        client_id: str = "twitchwatch-server",
+        share_group: str | None = None,
+        protocol: Protocol = Protocol.MQTT5,
+        rule_config: RuleConfig | None = None,
+        options: ServerOptions = ServerOptions(),  # frozen: one shared default is safe
+    ) -> None:
+        self.broker = (
+            broker_url if isinstance(broker_url, BrokerUrl) else BrokerUrl.parse(broker_url)
+        )
+        self.store_url = store_url
+        self.client_id = client_id
+        self.share_group = None if share_group is None else check_id(share_group, "share group")
+        self.protocol = Protocol(protocol)
+        self.rule_config = rule_config or load_rule_config(None)
+        self.options = options
+        self.stats = ServerStats()
+        self.ready = asyncio.Event()  # connected, subscribed, startup work done
+        self._dirty: set[str] = set()
+        self._last_evaluation = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
+        self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
+        self._link: MqttLink | None = None
+        self._store: Store | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def pending_evaluations(self) -> int:
+        """Users whose stored data awaits rule evaluation in this process."""
+        return len(self._dirty)
+
+    @property
+    def subscriptions(self) -> list[tuple[str, int]]:
+        prefix = f"$share/{self.share_group}/" if self.share_group else ""
+        return [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until ``stop`` is set. StoreError or MqttLinkError if either cannot be reached."""
+        self._stop = stop or asyncio.Event()
+        with ThreadPoolExecutor(1, thread_name_prefix="twitchwatch-db") as pool:
+            self._pool = pool
+            # Open the database first: a wrong URL must fail before the broker keeps a session.
+            self._store = await self._db(open_store, self.store_url)
+            try:
+                await self._serve(Ingest(self._store))
+            finally:
+                await self._db(self._store.close)
+
+    async def _serve(self, ingest: Ingest) -> None:
+        link = MqttLink(
+            self.broker,
+            client_id=self.client_id,
+            protocol=self.protocol,
+            subscriptions=self.subscriptions,
+            session_expiry_s=self.options.session_expiry_s,
+            manual_ack=True,
+            receive_maximum=self.options.receive_maximum,
+        )
+        link.on_connected = self._on_connected
+        link.start()
+        try:
+            await link.wait_connected(self.options.connect_timeout_s)
+            self._link = link
+            log.info("serving %s -> %s as %s", self.broker, self.store_url, self.client_id)
+            await self._startup()
+            self.ready.set()
+            await self._consume(ingest)
+        except _Stopped:
+            pass
+        finally:
+            await self._drain()
+            await link.close()
+
+    async def _startup(self) -> None:
+        """Finish what a crash may have left undone: retained state, events, evaluations."""
+        assert self._store is not None
+        await self._republish_retained()  # idempotent: subscribers keep the highest version
+        for user, event in await self._db(self._store.unpublished_events):
+            self._publish_events(user, [event])
+        self._dirty |= set(await self._db(self._store.dirty_users))
+        await self._evaluate(force=True)
+
+    def _on_connected(self, session_present: bool) -> None:
+        if not session_present and self.ready.is_set():
+            log.warning("the broker lost our session: republishing retained acks and alerts")
+            self._spawn(self._republish_retained())
+
+    async def _republish_retained(self) -> None:
+        assert self._store is not None
+        for ack in await self._db(self._store.device_acks):
+            self._publish_ack(ack.user, ack.device, ack.acked_seq)
+        for record in await self._db(self._store.all_alerts):
+            self._publish_state(record.user, record.state())
+
+    async def _drain(self) -> None:
+        """Let the broker acknowledge what we published (events are then marked published)."""
+        deadline = time.monotonic() + self.options.drain_s
+        while (waiting := self._tasks | self._inflight) and time.monotonic() < deadline:
+            await asyncio.wait(waiting, timeout=deadline - time.monotonic())
+        self._link = None  # a publish finishing now starts no other
+        for pending in self._tasks | self._inflight:
+            pending.cancel()
+        await asyncio.gather(*self._tasks, *self._inflight, return_exceptions=True)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    async def _consume(self, ingest: Ingest) -> None:
+        assert self._link is not None
+        messages = self._link.messages()
+        while True:
+            batch = await self._next_batch(messages)
+            outcome = await self._db(ingest.batch, batch)
+            for message in batch:
+                self._link.ack(message)
+            self._count(batch, outcome)
+            for ack in outcome.acks:
+                self._publish_ack(ack.user, ack.device, ack.acked_seq)
+            for change in outcome.alert_changes:
+                self._publish_changes(change)
+            self._dirty |= outcome.dirty_users
+            await self._evaluate(force=self._link.pending_messages() == 0)
+
+    async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
+        """Wait for one message, then take whatever else has arrived (up to batch_max)."""
+        assert self._link is not None
+        first = asyncio.ensure_future(anext(messages))
+        stop = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not first.done():
+            first.cancel()
+            raise _Stopped
+        batch = [first.result()]
+        while len(batch) < self.options.batch_max and self._link.pending_messages():
+            batch.append(await anext(messages))
+        return batch
+
+    def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:
+        stats = self.stats
+        stats.batches += 1
+        stats.messages += len(batch)
+        stats.stored += outcome.outcomes.count(Outcome.STORED)
+        stats.duplicates += outcome.outcomes.count(Outcome.DUPLICATE)
+        stats.replayed += outcome.outcomes.count(Outcome.REPLAYED)
+        stats.rejected += outcome.outcomes.count(Outcome.REJECTED)
+        log.debug("batch of %d: %s", len(batch), dict(outcome.rejected) or "no rejects")
+
+    async def _evaluate(self, force: bool) -> None:
+        """Evaluate dirty users: when the stream pauses, or every ``evaluate_every_s`` under load."""
+        now = time.monotonic()
+        if not self._dirty or (
+            not force and now - self._last_evaluation < self.options.evaluate_every_s
+        ):
+            return
+        self._last_evaluation = now
+        assert self._store is not None
+        for user in sorted(self._dirty):
+            change = await self._db(evaluate_user, self._store, user, self.rule_config)
+            self._dirty.discard(user)
+            self.stats.evaluations += 1
+            self._publish_changes(change)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the database thread; transient failures retried with backoff."""
+        assert self._pool is not None
+        loop = asyncio.get_running_loop()
+        delay = self.options.retry_min_s
+        while True:
+            try:
+                return await loop.run_in_executor(self._pool, fn, *args)
+            except StoreUnavailable as exc:
+                self.stats.db_retries += 1
+                log.warning(
+                    "%s; retrying in %.1f s (nothing is acknowledged meanwhile)", exc, delay
+                )
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._stop.wait()
+                    raise _Stopped from exc
+                except TimeoutError:
+                    delay = min(delay * 2, self.options.retry_max_s)
+
+    # --- publishing ----------------------------------------------------------------------------
+
+    def _publish_ack(self, user: str, device: str, seq: int) -> None:
+        topic = device_topic(user, device, TopicKind.ACK)
+        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), None)
+        self.stats.device_acks += 1
+
+    def _publish_state(self, user: str, state: AlertState) -> None:
+        topic = alert_topic(user, state.rule, state.scope)
+        self._publish_retained(topic, state.to_payload(), self.options.alert_expiry_s)
+        self.stats.alert_states += 1
+
+    def _publish_retained(self, topic: str, payload: bytes, expiry_s: int | None) -> None:
+        """Publish retained state, latest wins.
+
+        One publish per topic awaits its PUBACK at a time, and only the newest payload that
+        came meanwhile follows it: a device's ack moves with every batch, and under load
+        publishing each one would only queue stale ones.
+        """
+        if topic in self._newer:
+            self._newer[topic] = (payload, expiry_s)
+            return
+        assert self._link is not None
+        self._newer[topic] = None
+        future = self._link.publish_nowait(topic, payload, retain=True, expiry_s=expiry_s)
+
+        def done(f: asyncio.Future[None]) -> None:
+            self._inflight.discard(f)
+            if not f.cancelled() and (exc := f.exception()) is not None:
+                log.warning("publish to %s failed: %s", topic, exc)
+            newer = self._newer.pop(topic, None)
+            if newer is not None and self._link is not None:
+                self._publish_retained(topic, *newer)
+
+        self._inflight.add(future)
+        future.add_done_callback(done)
+
+    def _publish_changes(self, change: AlertChanges) -> None:
+        for state in change.states:
+            self._publish_state(change.user, state)
+        self._publish_events(change.user, change.events)
+
+    def _publish_events(self, user: str, events: Sequence[AlertEvent]) -> None:
+        """Publish transitions; once the broker has them all, mark them published in the store."""
+        if not events:
+            return
+        assert self._link is not None
+        topic = alert_events_topic(user)
+        futures = [
+            self._link.publish_nowait(topic, e.to_payload(), expiry_s=self.options.alert_expiry_s)
+            for e in events
+        ]
+        self.stats.alert_events += len(events)
+        self._spawn(self._mark_published(user, events, futures))
+
+    async def _mark_published(
+        self, user: str, events: Sequence[AlertEvent], futures: Sequence[asyncio.Future[None]]
+    ) -> None:
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.warning(
+                "alert events for %s not acknowledged (%s); republished at the next start",
+                user,
+                failed[0],
+            )
+            return
+        assert self._store is not None
+        # Stopped first: republished at the next start, and subscribers dedupe by version.
+        with contextlib.suppress(_Stopped):
+            await self._db(self._store.mark_published, user, events)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,195 @@
+"""The server's store: SQLite (WAL, the default) or PostgreSQL, one schema, exactly-once ingest.
+
+    store = open_store("sqlite:///twitchwatch.db")        # or postgresql://user@host/dbname
+    with store.transaction(users=["alice"]) as tx:       # locks alice's row until COMMIT
+        result = tx.add_windows(windows, received=now)
+    history = store.load_history("alice", since_day, until)
+
+Every method of :class:`Tx` runs inside the transaction that opened it; the methods on
+:class:`Store` are the same operations, each in a transaction of its own. Driver errors leave as
+:class:`StoreUnavailable` (retry later), :class:`StoreDataError` (the database refuses
+this data) or :class:`StoreError` (the database cannot be used), each one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Self
+
+from server.model import AlertRecord, History
+from server.store.backend import (
+    Backend,
+    StoreDataError,
+    StoreError,
+    StoreUnavailable,
+    backend_for,
+    one_line,
+    redact,
+)
+from server.store.schema import SCHEMA_VERSION, TABLES
+from server.store.tx import Tx
+from server.store.windows import DeviceAckState, Outcome, WindowsResult
+from twitchwatch.contract import AlertEvent, Report, WindowMessage
+
+__all__ = [
+    "DeviceAckState",
+    "Outcome",
+    "Store",
+    "StoreDataError",
+    "StoreError",
+    "StoreUnavailable",
+    "Tx",
+    "WindowsResult",
+    "open_store",
+]
+
+
+def open_store(url: str) -> Store:
+    """Connect, create the tables if missing, check the schema version. StoreError if not usable."""
+    backend = backend_for(url)
+    backend.connect()
+    store = Store(backend)
+    try:
+        store.create_schema()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+class Store:
+    """A database holding TwitchWatch's data. Use from one thread at a time."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return redact(self.backend.url)
+
+    def create_schema(self) -> None:
+        with self.transaction():
+            self.backend.lock_schema()
+            for statement in TABLES:
+                self.backend.execute(statement)
+            rows = self.backend.execute("SELECT version FROM schema_version")
+            if not rows:
+                self.backend.execute(
+                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif rows[0][0] > SCHEMA_VERSION:
+                raise StoreError(
+                    f"database {self.url} has schema version {rows[0][0]}, newer than this "
+                    f"TwitchWatch's ({SCHEMA_VERSION}): upgrade TwitchWatch"
+                )
+
+    @contextmanager
+    def transaction(self, users: Iterable[str] = ()) -> Iterator[Tx]:
+        """BEGIN, lock ``users``' rows (created if missing), yield a Tx; COMMIT, or ROLLBACK."""
+        backend = self.backend
+        try:
+            backend.ensure_connected()
+            backend.begin()
+            tx = Tx(backend)
+            tx.lock_users(list(users))
+            yield tx
+            backend.commit()
+        except BaseException as exc:
+            try:
+                backend.rollback()
+            except backend.transient_errors + backend.fatal_errors:
+                pass  # the connection is gone; ensure_connected() replaces it next time
+            typed = self._typed(exc)
+            if typed is exc:
+                raise
+            raise typed from exc
+
+    def _typed(self, exc: BaseException) -> BaseException:
+        """A driver error as the store's own type; anything else unchanged."""
+        backend = self.backend
+        if isinstance(exc, StoreError):
+            return exc
+        if isinstance(exc, backend.data_errors):
+            return StoreDataError(f"database {self.url}: {one_line(exc)}")
+        if isinstance(exc, backend.transient_errors):
+            return StoreUnavailable(f"database {self.url} unavailable: {one_line(exc)}")
+        if isinstance(exc, backend.fatal_errors):
+            return StoreError(f"database {self.url}: {one_line(exc)}")
+        return exc
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- the Tx operations, one transaction each ------------------------------------------------
+
+    def store_windows(
+        self, windows: Sequence[WindowMessage], received: datetime | None = None
+    ) -> WindowsResult:
+        with self.transaction(users={w.user for w in windows}) as tx:
+            return tx.add_windows(windows, received or datetime.now(UTC))
+
+    def store_report(self, user: str, report: Report, received: datetime | None = None) -> bool:
+        with self.transaction(users=[user]) as tx:
+            return tx.add_report(user, report, received or datetime.now(UTC))
+
+    def load_history(self, user: str, since_day: date, until: datetime) -> History:
+        with self.transaction() as tx:
+            return tx.load_history(user, since_day, until)
+
+    def load_alerts(self, user: str) -> list[AlertRecord]:
+        with self.transaction() as tx:
+            return tx.load_alerts(user)
+
+    def all_alerts(self) -> list[AlertRecord]:
+        with self.transaction() as tx:
+            return tx.all_alerts()
+
+    def save_alert(self, record: AlertRecord) -> None:
+        with self.transaction(users=[record.user]) as tx:
+            tx.save_alert(record)
+
+    def add_events(self, user: str, events: Sequence[AlertEvent]) -> list[AlertEvent]:
+        with self.transaction(users=[user]) as tx:
+            return tx.add_events(user, events)
+
+    def unpublished_events(self) -> list[tuple[str, AlertEvent]]:
+        with self.transaction() as tx:
+            return tx.unpublished_events()
+
+    def mark_published(self, user: str, events: Sequence[AlertEvent]) -> None:
+        with self.transaction() as tx:
+            tx.mark_published(user, events)
+
+    def device_acks(self) -> list[DeviceAckState]:
+        with self.transaction() as tx:
+            return tx.device_acks()
+
+    def count_reject(self, reason: str, detail: str, now: datetime | None = None) -> None:
+        self.count_rejects({reason: (1, detail)}, now)
+
+    def count_rejects(
+        self, counts: Mapping[str, tuple[int, str]], now: datetime | None = None
+    ) -> None:
+        with self.transaction() as tx:
+            tx.count_rejects(counts, now or datetime.now(UTC))
+
+    def rejects(self) -> dict[str, int]:
+        with self.transaction() as tx:
+            return tx.rejects()
+
+    def users_with_data(self) -> list[str]:
+        with self.transaction() as tx:
+            return tx.users_with_data()
+
+    def dirty_users(self) -> list[str]:
+        with self.transaction() as tx:
+            return tx.dirty_users()

@@ -1,0 +1,129 @@
+"""One database engine behind the store: connecting, placeholders, locks and error classes.
+
+Every statement the store runs is portable SQL written with ``?`` placeholders; a backend only
+rewrites the placeholders, opens and re-opens its connection, and says which of its exceptions
+mean "try again later" and which mean "this row breaks a constraint". Like a bleak backend, each
+engine is one module, imported only when a URL asks for it.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from twitchwatch.contract import TwitchWatchError
+
+#: How long a SQLite writer waits for another process's write lock, and how long a PostgreSQL
+#: connection attempt may take, before the store calls the database unavailable.
+BUSY_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 5
+
+
+class StoreError(TwitchWatchError):
+    """The database cannot be opened, or refuses what the store asks of it."""
+
+
+class StoreUnavailable(StoreError):
+    """A transient failure (connection lost, lock timeout, deadlock): the same work may be retried."""
+
+
+class StoreDataError(StoreError):
+    """The database refused a value (a constraint, or a type rule such as PostgreSQL's "no NUL
+    in text"): retrying the same work fails the same way."""
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver's message on one line (psycopg's span several)."""
+    return re.sub(r"\s+", " ", str(exc)).strip()
+
+
+class Backend(abc.ABC):
+    """A connection to one database. Not thread-safe: the store uses it from one thread at a time.
+
+    Subclasses implement the docstrings below; :class:`server.store.Store` does the rest.
+    """
+
+    name: ClassVar[str]
+    #: Errors after which the same transaction may succeed later.
+    transient_errors: ClassVar[tuple[type[BaseException], ...]]
+    #: Errors raised when the database refuses a value: a constraint, or a type rule.
+    data_errors: ClassVar[tuple[type[BaseException], ...]]
+    #: Errors that say the database cannot be used at all (opening it, or a broken schema).
+    fatal_errors: ClassVar[tuple[type[BaseException], ...]]
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @abc.abstractmethod
+    def connect(self) -> None:
+        """Open (or re-open) the connection; StoreError with one line if that fails."""
+
+    @abc.abstractmethod
+    def ensure_connected(self) -> None:
+        """Re-open the connection if it broke since the last transaction."""
+
+    @abc.abstractmethod
+    def begin(self) -> None:
+        """Start a write transaction (SQLite: take the write lock at once, not on first write)."""
+
+    @abc.abstractmethod
+    def lock_users(self, users: Sequence[str]) -> None:
+        """Lock these users' rows until the transaction ends (rows must exist; sorted order)."""
+
+    @abc.abstractmethod
+    def lock_schema(self) -> None:
+        """Serialize schema creation between processes opening the same database at once."""
+
+    @abc.abstractmethod
+    def sql(self, statement: str) -> str:
+        """A ``?``-placeholder statement in this driver's placeholder style."""
+
+    @abc.abstractmethod
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; the rows it returns (RETURNING or SELECT), else an empty list."""
+
+    @abc.abstractmethod
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row (no results)."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Roll back; a connection that broke is left for :meth:`ensure_connected` to replace."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    #: Most host parameters one statement may carry (SQLite allows 32,766, PostgreSQL 65,535).
+    max_params: ClassVar[int] = 30_000
+
+
+def backend_for(url: str) -> Backend:
+    """The backend a database URL names, imported lazily (psycopg loads only for PostgreSQL)."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from server.store.sqlite import SqliteBackend
+
+        return SqliteBackend(url)
+    if scheme in ("postgresql", "postgres"):
+        from server.store.postgres import PostgresBackend
+
+        return PostgresBackend(url)
+    raise StoreError(
+        f"database URL {redact(url)!r}: use sqlite:///relative.db, sqlite:////absolute/path.db "
+        "or postgresql://user@host/dbname"
+    )

@@ -1,0 +1,100 @@
+"""SQLite (stdlib ``sqlite3``) in WAL mode: the default store, one file, no server.
+
+WAL lets readers (a report tool, a backup) run beside the writer; ``synchronous=NORMAL`` is WAL's
+usual pairing: the file stays consistent, and a power cut can only lose the last commits, whose
+messages were not acknowledged yet either (the server acks after commit), so the broker
+redelivers them. Write transactions start with ``BEGIN IMMEDIATE`` so two server processes on
+one file queue on the lock (``busy_timeout``) instead of failing with a deadlock on upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from server.store.backend import BUSY_TIMEOUT_S, Backend, StoreError, one_line
+
+PREFIX = "sqlite:///"
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///rel/path.db`` -> ``rel/path.db``; ``sqlite:////abs/path.db`` -> ``/abs/path.db``."""
+    if not url.startswith(PREFIX) or len(url) == len(PREFIX):
+        raise StoreError(
+            f"database URL {url!r}: use sqlite:///relative.db or sqlite:////absolute/path.db"
+        )
+    return Path(url[len(PREFIX) :])
+
+
+class SqliteBackend(Backend):
+    name: ClassVar[str] = "sqlite"
+    transient_errors = (sqlite3.OperationalError,)
+    data_errors = (sqlite3.IntegrityError, sqlite3.DataError)
+    fatal_errors = (sqlite3.DatabaseError,)
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = sqlite_path(url)
+        self._conn: sqlite3.Connection | None = None
+
+    def connect(self) -> None:
+        if not self.path.parent.is_dir():
+            raise StoreError(f"database {self.path}: folder {self.path.parent} does not exist")
+        try:
+            # isolation_level=None: no implicit transactions; begin() and commit() are explicit.
+            # check_same_thread=False: the server runs every store call on its one database
+            # thread, but not necessarily the thread that opened the store.
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"database {self.path}: cannot open it ({one_line(exc)})") from exc
+        if mode != "wal":
+            conn.close()
+            raise StoreError(f"database {self.path}: WAL mode refused (journal mode {mode!r})")
+        self._conn = conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"database {self.path} is closed")
+        return self._conn
+
+    def ensure_connected(self) -> None:
+        if self._conn is None:
+            self.connect()
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def lock_users(self, users: Sequence[str]) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already holds the database's one write lock."""
+
+    def lock_schema(self) -> None:
+        """Nothing to do: schema creation runs inside BEGIN IMMEDIATE."""
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(statement, params).fetchall()
+
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(statement, rows)
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

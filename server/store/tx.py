@@ -1,0 +1,291 @@
+"""Everything the store does inside one transaction: windows, reports, devices, alerts, history.
+
+A :class:`Tx` exists only between ``BEGIN`` and ``COMMIT`` (see :meth:`Store.transaction`), with
+the rows of the users it will write already locked, so every method here may read and then write
+without racing another server process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from server.model import AlertRecord, DaySite, History
+from server.store import windows as _windows
+from server.store.backend import Backend
+from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
+from server.store.windows import DeviceAckState, WindowsResult
+from twitchwatch.contract import (
+    AlertEvent,
+    AlertStatus,
+    DeviceStatus,
+    Report,
+    ReportKind,
+    Rule,
+    Severity,
+    WindowMessage,
+    encode_json,
+    utc_day,
+)
+
+MAX_DETAIL_CHARS = 300
+
+
+class Tx:
+    """One open transaction. Built by :meth:`server.store.Store.transaction`, never directly."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._db = backend
+
+    # --- users: the evaluation time, the dirty flag and the per-user lock ------------------------
+
+    def lock_users(self, users: Sequence[str]) -> None:
+        """Create missing user rows, then lock them all (sorted) until the transaction ends."""
+        users = sorted(set(users))
+        if users:
+            insert_rows(
+                self._db,
+                "INSERT INTO users (user_id, dirty)",
+                [(u, 0) for u in users],
+                "ON CONFLICT (user_id) DO NOTHING",
+            )
+            self._db.lock_users(users)
+
+    def user_state(self, user: str) -> tuple[datetime | None, bool]:
+        """(latest event time, dirty) of a user; (None, False) for a user with no row."""
+        rows = self._db.execute("SELECT latest_utc, dirty FROM users WHERE user_id = ?", (user,))
+        if not rows:
+            return None, False
+        return maybe_from_ts(rows[0][0]), bool(rows[0][1])
+
+    def mark_evaluated(self, user: str) -> None:
+        self._db.execute("UPDATE users SET dirty = 0 WHERE user_id = ?", (user,))
+
+    def dirty_users(self) -> list[str]:
+        rows = self._db.execute("SELECT user_id FROM users WHERE dirty = 1")
+        return sorted(u for (u,) in rows)
+
+    def users_with_data(self) -> list[str]:
+        rows = self._db.execute("SELECT user_id FROM users WHERE latest_utc IS NOT NULL")
+        return sorted(u for (u,) in rows)
+
+    # --- windows and devices (server/store/windows.py) --------------------------------------
+
+    def add_windows(self, windows: Sequence[WindowMessage], received: datetime) -> WindowsResult:
+        """Store windows exactly once; daily sums and device acks follow (see windows.py)."""
+        return _windows.add_windows(self._db, windows, received)
+
+    def set_status(self, user: str, status: DeviceStatus, received: datetime) -> bool:
+        """Record a device's online/offline state; False if the device belongs to another user."""
+        return _windows.set_status(self._db, user, status, received)
+
+    def device_acks(self) -> list[DeviceAckState]:
+        return _windows.device_acks(self._db)
+
+    # --- reports -------------------------------------------------------------------------------
+
+    def add_report(self, user: str, report: Report, received: datetime) -> bool:
+        """Store a report once (key: user, time, kind, site); True if it was new."""
+        rows = self._db.execute(
+            "INSERT INTO reports (user_id, t_utc, kind, site, value, note, received_utc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, t_utc, kind, site) DO NOTHING "
+            "RETURNING user_id",
+            (
+                user,
+                ts(report.t),
+                report.kind.value,
+                report.site or "",
+                report.value,
+                report.note,
+                ts(received),
+            ),
+        )
+        if rows:
+            touch_user(self._db, user, report.t)
+        return bool(rows)
+
+    # --- history -------------------------------------------------------------------------------
+
+    def load_history(self, user: str, since_day: date, until: datetime) -> History:
+        """Daily sums from ``since_day`` to ``until``'s day, and reports in the same span."""
+        days = [
+            DaySite(date.fromisoformat(day), site, twitches, cramps, rest_s, active_s, gap_s, n)
+            for day, site, twitches, cramps, rest_s, active_s, gap_s, n in self._db.execute(
+                "SELECT day, site, twitches, cramps, rest_s, active_s, gap_s, windows "
+                "FROM daily_site WHERE user_id = ? AND day >= ? AND day <= ?",
+                (user, since_day.isoformat(), utc_day(until).isoformat()),
+            )
+        ]
+        since = datetime.combine(since_day, time(), UTC)
+        reports = [
+            Report(from_ts(t), ReportKind(kind), site or None, value, note)
+            for t, kind, site, value, note in self._db.execute(
+                "SELECT t_utc, kind, site, value, note FROM reports "
+                "WHERE user_id = ? AND t_utc >= ? AND t_utc <= ?",
+                (user, ts(since), ts(until)),
+            )
+        ]
+        # Sorted here, not in SQL: PostgreSQL's collation may order '_' unlike SQLite.
+        days.sort(key=lambda d: (d.day, d.site))
+        reports.sort(key=lambda r: (r.t, r.kind.value, r.site or ""))
+        return History(user, tuple(days), tuple(reports))
+
+    # --- alerts --------------------------------------------------------------------------------
+
+    _ALERT_COLUMNS = (
+        "user_id, rule, scope, severity, status, since_utc, pending_since_utc, "
+        "last_notified_utc, acknowledged, version, message, evidence, context"
+    )
+
+    def load_alerts(self, user: str) -> list[AlertRecord]:
+        rows = self._db.execute(
+            f"SELECT {self._ALERT_COLUMNS} FROM alerts WHERE user_id = ?", (user,)
+        )
+        return sorted((_alert(row) for row in rows), key=lambda a: (a.rule.value, a.scope))
+
+    def load_alert(self, user: str, rule: Rule, scope: str) -> AlertRecord | None:
+        rows = self._db.execute(
+            f"SELECT {self._ALERT_COLUMNS} FROM alerts "
+            "WHERE user_id = ? AND rule = ? AND scope = ?",
+            (user, rule.value, scope),
+        )
+        return _alert(rows[0]) if rows else None
+
+    def all_alerts(self) -> list[AlertRecord]:
+        rows = self._db.execute(f"SELECT {self._ALERT_COLUMNS} FROM alerts")
+        return sorted((_alert(r) for r in rows), key=lambda a: (a.user, a.rule.value, a.scope))
+
+    def save_alert(self, record: AlertRecord) -> None:
+        insert_rows(
+            self._db,
+            f"INSERT INTO alerts ({self._ALERT_COLUMNS})",
+            [
+                (
+                    record.user,
+                    record.rule.value,
+                    record.scope,
+                    record.severity.value,
+                    record.status.value,
+                    ts(record.since),
+                    maybe_ts(record.pending_since),
+                    maybe_ts(record.last_notified),
+                    int(record.acknowledged),
+                    record.version,
+                    record.message,
+                    encode_json(dict(record.evidence)).decode(),
+                    encode_json(list(record.context)).decode(),
+                )
+            ],
+            "ON CONFLICT (user_id, rule, scope) DO UPDATE SET severity = excluded.severity, "
+            "status = excluded.status, since_utc = excluded.since_utc, "
+            "pending_since_utc = excluded.pending_since_utc, "
+            "last_notified_utc = excluded.last_notified_utc, "
+            "acknowledged = excluded.acknowledged, version = excluded.version, "
+            "message = excluded.message, evidence = excluded.evidence, context = excluded.context",
+        )
+
+    def delete_alert(self, user: str, rule: Rule, scope: str) -> None:
+        self._db.execute(
+            "DELETE FROM alerts WHERE user_id = ? AND rule = ? AND scope = ?",
+            (user, rule.value, scope),
+        )
+
+    def add_events(self, user: str, events: Sequence[AlertEvent]) -> list[AlertEvent]:
+        """Record transitions once each; the ones that were new (to publish)."""
+        rows = [
+            (
+                user,
+                e.alert.rule.value,
+                e.alert.scope,
+                e.alert.version,
+                e.transition.value,
+                ts(e.t),
+                e.to_payload().decode(),
+            )
+            for e in events
+        ]
+        added = {
+            (rule, scope, version, transition)
+            for rule, scope, version, transition in insert_rows(
+                self._db,
+                "INSERT INTO alert_events (user_id, rule, scope, version, transition, t_utc, "
+                "payload)",
+                rows,
+                "ON CONFLICT (user_id, rule, scope, version, transition) DO NOTHING "
+                "RETURNING rule, scope, version, transition",
+            )
+        }
+        return [
+            e
+            for e in events
+            if (e.alert.rule.value, e.alert.scope, e.alert.version, e.transition.value) in added
+        ]
+
+    def unpublished_events(self) -> list[tuple[str, AlertEvent]]:
+        rows = self._db.execute(
+            "SELECT user_id, payload FROM alert_events WHERE published = 0 ORDER BY t_utc"
+        )
+        return [(user, AlertEvent.from_payload(payload.encode())) for user, payload in rows]
+
+    def mark_published(self, user: str, events: Sequence[AlertEvent]) -> None:
+        self._db.execute_many(
+            "UPDATE alert_events SET published = 1 WHERE user_id = ? AND rule = ? AND scope = ? "
+            "AND version = ? AND transition = ?",
+            [
+                (user, e.alert.rule.value, e.alert.scope, e.alert.version, e.transition.value)
+                for e in events
+            ],
+        )
+
+    # --- rejects -------------------------------------------------------------------------------
+
+    def count_rejects(self, counts: Mapping[str, tuple[int, str]], now: datetime) -> None:
+        """Add ``{reason: (n, last detail)}`` to the reject counters."""
+        insert_rows(
+            self._db,
+            "INSERT INTO rejects (reason, count, last_detail, last_utc)",
+            [
+                (reason, n, detail[:MAX_DETAIL_CHARS], ts(now))
+                for reason, (n, detail) in sorted(counts.items())
+            ],
+            "ON CONFLICT (reason) DO UPDATE SET count = rejects.count + excluded.count, "
+            "last_detail = excluded.last_detail, last_utc = excluded.last_utc",
+        )
+
+    def rejects(self) -> dict[str, int]:
+        return {reason: n for reason, n in self._db.execute("SELECT reason, count FROM rejects")}
+
+
+def _alert(row: Sequence[Any]) -> AlertRecord:
+    (
+        user,
+        rule,
+        scope,
+        severity,
+        status,
+        since,
+        pending_since,
+        last_notified,
+        acknowledged,
+        version,
+        message,
+        evidence,
+        context,
+    ) = row
+    return AlertRecord(
+        user=user,
+        rule=Rule(rule),
+        scope=scope,
+        severity=Severity(severity),
+        status=AlertStatus(status),
+        since=from_ts(since),
+        pending_since=maybe_from_ts(pending_since),
+        last_notified=maybe_from_ts(last_notified),
+        acknowledged=bool(acknowledged),
+        version=int(version),
+        message=message,
+        evidence=json.loads(evidence),
+        context=tuple(json.loads(context)),
+    )

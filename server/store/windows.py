@@ -1,0 +1,292 @@
+"""Windows and devices: exactly-once storage, daily sums in the same transaction, device acks.
+
+Functions of an open transaction's backend (see :class:`server.store.Tx`), with the rows of the
+users they write already locked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from server.store.backend import Backend
+from server.store.sql import insert_rows, touch_user, ts
+from twitchwatch.contract import DeviceStatus, WindowMessage
+
+#: Rows read per query while walking a device's contiguous seqs; ids per IN (…) list.
+SEQ_PAGE = 1000
+
+
+class Outcome(StrEnum):
+    """What became of one received message."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # this (device, seq), report or transition was stored before
+    REPLAYED = "replayed"  # a new seq whose every site window was already stored under another
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class DeviceAckState:
+    """A device's contiguous high-water mark, to publish as its retained DeviceAck."""
+
+    user: str
+    device: str
+    acked_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class WindowsResult:
+    outcomes: tuple[Outcome, ...]  # one per window given, in order
+    #: Devices whose acked_seq moved, or that sent a duplicate (their edge has not seen the ack).
+    acks: tuple[DeviceAckState, ...]
+    changed_users: frozenset[str]  # users whose daily sums changed
+    replayed_sites: int  # site windows not counted because (device, site, start) was stored
+    reused_seqs: int = 0  # windows that came under a seq stored for another window
+
+
+@dataclass(slots=True)
+class _Device:
+    user: str
+    acked_seq: int
+    max_seq: int
+    exists: bool
+
+
+def add_windows(db: Backend, windows: Sequence[WindowMessage], received: datetime) -> WindowsResult:
+    """Store windows exactly once and keep daily sums and device acks in step.
+
+    A (device, seq) stored before is a DUPLICATE. A new seq whose (device, site, start) rows
+    exist already (an edge replaying after losing its outbox) stores the seq, so the ack can
+    cover it, but counts none of those sites again. A stored seq that arrives with another
+    window (an edge that lost its outbox numbering from 1 again, before it hears its ack) is
+    new data under a reused seq: its sites are stored, keyed by time as always. Windows of a
+    device that belongs to another user are REJECTED. A window counts on the UTC day it starts.
+    """
+    devices = _devices(db, (w.device for w in windows))
+    outcomes = [Outcome.REJECTED] * len(windows)
+    times: dict[int, tuple[str, str]] = {}  # accepted window -> (start, end) as stored
+    for i, w in enumerate(windows):
+        if devices.setdefault(w.device, _Device(w.user, 0, 0, exists=False)).user == w.user:
+            times[i] = (ts(w.start), ts(w.end))
+            outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
+    new = _insert_windows(db, windows, times, ts(received))
+    seen = [i for i in times if i not in set(new)]
+    behind = {windows[i].device for i in seen}  # they resent: they have not seen their ack
+    reused = _reused_seqs(db, windows, seen, times)
+    sites_stored, replayed_sites = _insert_sites(db, windows, new + reused, times)
+    new_seqs: dict[str, set[int]] = defaultdict(set)
+    for i in new + reused:
+        outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
+    for i in new:
+        new_seqs[windows[i].device].add(windows[i].seq)
+    acks = []
+    for device in sorted(new_seqs.keys() | behind):
+        ack = _advance_device(db, device, devices[device], new_seqs[device], device in behind)
+        if ack is not None:
+            acks.append(ack)
+    return WindowsResult(
+        outcomes=tuple(outcomes),
+        acks=tuple(acks),
+        changed_users=frozenset(windows[i].user for i in sites_stored),
+        replayed_sites=replayed_sites,
+        reused_seqs=len(reused),
+    )
+
+
+def _reused_seqs(
+    db: Backend,
+    windows: Sequence[WindowMessage],
+    seen: Sequence[int],
+    times: Mapping[int, tuple[str, str]],
+) -> list[int]:
+    """Of windows whose (device, seq) is stored, those stored with another start."""
+    by_device: dict[str, list[int]] = defaultdict(list)
+    for i in seen:
+        by_device[windows[i].device].append(i)
+    reused = []
+    for device, indexes in sorted(by_device.items()):
+        seqs = sorted({windows[i].seq for i in indexes})
+        stored: dict[int, str] = {}
+        for k in range(0, len(seqs), SEQ_PAGE):
+            chunk = seqs[k : k + SEQ_PAGE]
+            marks = ", ".join(["?"] * len(chunk))
+            stored.update(
+                db.execute(
+                    f"SELECT seq, start_utc FROM windows WHERE device_id = ? AND seq IN ({marks})",
+                    [device, *chunk],
+                )
+            )
+        reused += [i for i in indexes if stored.get(windows[i].seq) != times[i][0]]
+    return sorted(reused)
+
+
+def _insert_windows(
+    db: Backend,
+    windows: Sequence[WindowMessage],
+    times: Mapping[int, tuple[str, str]],
+    received: str,
+) -> list[int]:
+    """Insert the windows rows; the indexes of those that were new (first copy only)."""
+    inserted = set(
+        insert_rows(
+            db,
+            "INSERT INTO windows (device_id, seq, user_id, start_utc, end_utc, received_utc)",
+            [
+                (windows[i].device, windows[i].seq, windows[i].user, start, end, received)
+                for i, (start, end) in times.items()
+            ],
+            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
+        )
+    )
+    new = []
+    for i in times:
+        key = (windows[i].device, windows[i].seq)
+        if key in inserted:
+            inserted.discard(key)  # a second copy in this batch is a duplicate
+            new.append(i)
+    return new
+
+
+def _insert_sites(
+    db: Backend,
+    windows: Sequence[WindowMessage],
+    new: Sequence[int],
+    times: Mapping[int, tuple[str, str]],
+) -> tuple[Counter[int], int]:
+    """Insert the site rows of new windows, add what was inserted to the daily sums.
+
+    Returns the number of sites stored per window and of sites skipped as replays.
+    """
+    # One row per (device, site, start), the first in batch order; the rest are replays.
+    owner_of: dict[tuple[str, str, str], int] = {}
+    rows = []
+    n_sites = 0
+    for i in new:
+        w = windows[i]
+        start, end = times[i]
+        n_sites += len(w.sites)
+        for site, s in w.sites.items():
+            key = (w.device, site, start)
+            if key not in owner_of:
+                owner_of[key] = i
+                rows.append((w.device, site, start, end, w.seq, w.user, s.twitches, s.cramps,
+                             s.rest_s, s.active_s, s.gap_s, s.amp_median, s.unit))  # fmt: skip
+    stored = insert_rows(
+        db,
+        "INSERT INTO window_sites (device_id, site, start_utc, end_utc, seq, user_id, "
+        "twitches, cramps, rest_s, active_s, gap_s, amp_median, unit)",
+        rows,
+        "ON CONFLICT (device_id, site, start_utc) DO NOTHING RETURNING device_id, site, start_utc",
+    )
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    sites_stored: Counter[int] = Counter()
+    latest: dict[str, datetime] = {}
+    for device, site, start in stored:
+        i = owner_of[(device, site, start)]
+        w, s = windows[i], windows[i].sites[site]
+        sites_stored[i] += 1
+        acc = sums.setdefault((w.user, site, start[:10]), [0, 0, 0.0, 0.0, 0.0, 0])
+        acc[0] += s.twitches
+        acc[1] += s.cramps
+        acc[2] += s.rest_s
+        acc[3] += s.active_s
+        acc[4] += s.gap_s
+        acc[5] += 1
+        if w.user not in latest or w.end > latest[w.user]:
+            latest[w.user] = w.end
+    insert_rows(
+        db,
+        "INSERT INTO daily_site (user_id, site, day, twitches, cramps, rest_s, active_s, "
+        "gap_s, windows)",
+        [(*key, *sums[key]) for key in sorted(sums)],
+        "ON CONFLICT (user_id, site, day) DO UPDATE SET "
+        "twitches = daily_site.twitches + excluded.twitches, "
+        "cramps = daily_site.cramps + excluded.cramps, "
+        "rest_s = daily_site.rest_s + excluded.rest_s, "
+        "active_s = daily_site.active_s + excluded.active_s, "
+        "gap_s = daily_site.gap_s + excluded.gap_s, "
+        "windows = daily_site.windows + excluded.windows",
+    )
+    for user in sorted(latest):
+        touch_user(db, user, latest[user])
+    return sites_stored, n_sites - len(stored)
+
+
+def _advance_device(
+    db: Backend, device: str, row: _Device, new_seqs: set[int], behind: bool
+) -> DeviceAckState | None:
+    """Move acked_seq over every contiguous stored seq; the ack to publish, if any."""
+    acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0))
+    if acked + 1 in new_seqs:
+        # Invariant: acked_seq + 1 is never stored, so only a new seq can move it; the walk
+        # reads the rows of this batch and any stored earlier beyond a gap it fills.
+        while True:
+            page = db.execute(
+                "SELECT seq FROM windows WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (device, acked, SEQ_PAGE),
+            )
+            for (seq,) in page:
+                if seq != acked + 1:
+                    break
+                acked = seq
+            else:
+                if len(page) == SEQ_PAGE:
+                    continue
+            break
+    if not row.exists:
+        db.execute(
+            "INSERT INTO devices (device_id, user_id, acked_seq, max_seq) VALUES (?, ?, ?, ?)",
+            (device, row.user, acked, max_seq),
+        )
+    elif (acked, max_seq) != (row.acked_seq, row.max_seq):
+        db.execute(
+            "UPDATE devices SET acked_seq = ?, max_seq = ? WHERE device_id = ?",
+            (acked, max_seq, device),
+        )
+    moved = acked != row.acked_seq
+    row.acked_seq, row.max_seq, row.exists = acked, max_seq, True
+    if moved or behind:
+        return DeviceAckState(row.user, device, acked)
+    return None
+
+
+def _devices(db: Backend, devices: Iterable[str]) -> dict[str, _Device]:
+    names = sorted(set(devices))
+    found: dict[str, _Device] = {}
+    for i in range(0, len(names), SEQ_PAGE):
+        chunk = names[i : i + SEQ_PAGE]
+        marks = ", ".join(["?"] * len(chunk))
+        for device, user, acked, max_seq in db.execute(
+            "SELECT device_id, user_id, acked_seq, max_seq FROM devices "
+            f"WHERE device_id IN ({marks})",
+            chunk,
+        ):
+            found[device] = _Device(user, acked, max_seq, exists=True)
+    return found
+
+
+def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> bool:
+    """Record a device's online/offline state; False if the device belongs to another user."""
+    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (status.device,))
+    if rows and rows[0][0] != user:
+        return False
+    if rows:
+        db.execute(
+            "UPDATE devices SET status = ?, status_utc = ? WHERE device_id = ?",
+            (status.state.value, ts(received), status.device),
+        )
+    else:
+        db.execute(
+            "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?)",
+            (status.device, user, status.state.value, ts(received)),
+        )
+    return True
+
+
+def device_acks(db: Backend) -> list[DeviceAckState]:
+    rows = db.execute("SELECT user_id, device_id, acked_seq FROM devices WHERE acked_seq > 0")
+    return sorted(DeviceAckState(u, d, s) for u, d, s in rows)
