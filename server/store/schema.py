@@ -18,11 +18,13 @@ TABLES: tuple[str, ...] = (
     )""",
     # One row per user: the latest event time stored (window end or report time) is the time the
     # rules evaluate at; dirty = 1 while stored data has not been evaluated yet (survives a crash
-    # between the ingest commit and the evaluation). Its row is also the per-user lock.
+    # between the ingest commit and the evaluation); evaluated_utc: the last time the rules ran
+    # at, so a backlog is evaluated day by day from there. Its row is also the per-user lock.
     """CREATE TABLE IF NOT EXISTS users (
         user_id TEXT PRIMARY KEY,
         latest_utc TEXT,
-        dirty INTEGER NOT NULL DEFAULT 0
+        dirty INTEGER NOT NULL DEFAULT 0,
+        evaluated_utc TEXT
     )""",
     # A device belongs to one user. acked_seq: every seq <= it is stored (what the retained
     # DeviceAck says); max_seq: the highest seq stored, so a gap is visible.

@@ -60,8 +60,16 @@ class Tx:
             return None, False
         return maybe_from_ts(rows[0][0]), bool(rows[0][1])
 
-    def mark_evaluated(self, user: str) -> None:
-        self._db.execute("UPDATE users SET dirty = 0 WHERE user_id = ?", (user,))
+    def evaluated_at(self, user: str) -> datetime | None:
+        """The event time the rules last ran at for ``user`` (None: never)."""
+        rows = self._db.execute("SELECT evaluated_utc FROM users WHERE user_id = ?", (user,))
+        return maybe_from_ts(rows[0][0]) if rows else None
+
+    def mark_evaluated(self, user: str, at: datetime | None = None) -> None:
+        self._db.execute(
+            "UPDATE users SET dirty = 0, evaluated_utc = COALESCE(?, evaluated_utc) WHERE user_id = ?",
+            (maybe_ts(at), user),
+        )
 
     def dirty_users(self) -> list[str]:
         rows = self._db.execute("SELECT user_id FROM users WHERE dirty = 1")
