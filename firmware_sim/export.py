@@ -38,7 +38,9 @@ def export_scenario(
             info = StreamInfo(scenario.name, spec.site, Kind.EMG, ("emg",), scenario.emg_fs_hz)
             streams.append((info, gen))
         if spec.acc:
-            info = StreamInfo(scenario.name, spec.site, Kind.ACC, ("x", "y", "z"), scenario.acc_fs_hz)
+            info = StreamInfo(
+                scenario.name, spec.site, Kind.ACC, ("x", "y", "z"), scenario.acc_fs_hz
+            )
             streams.append((info, gen))
     edf_path = out_dir / f"{scenario.name}.edf"
     with EdfRecorder(
