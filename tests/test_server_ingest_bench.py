@@ -39,4 +39,4 @@ def test_quick_mode_prints_every_figure() -> None:
         "target(s) missed",
     ):
         assert figure in out, figure
-    assert "first evaluation:" in out
+    assert "first evaluation (catches up" in out
