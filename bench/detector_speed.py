@@ -26,8 +26,6 @@ import cProfile
 import gc
 import json
 import math
-import os
-import platform
 import pstats
 import statistics
 import subprocess
@@ -44,16 +42,19 @@ import numpy as np
 import scipy
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from edge.detect import Detections, DetectorConfig, SiteDetector
-from edge.edf import EdfRecorder
-from edge.stream import Block, StreamInfo
-from firmware_sim.scenarios import SCENARIOS
-from twitchwatch.contract import Kind
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import Row, machine, print_table  # noqa: E402
+from edge.detect import Detections, DetectorConfig, SiteDetector  # noqa: E402
+from edge.edf import EdfRecorder  # noqa: E402
+from edge.stream import Block, StreamInfo  # noqa: E402
+from firmware_sim.scenarios import SCENARIOS  # noqa: E402
+from twitchwatch.contract import Kind  # noqa: E402
 
 SCENARIO = SCENARIOS["busy_day"]
 SITE = SCENARIO.sites[0].site
 EMG_FS, ACC_FS = SCENARIO.emg_fs_hz, SCENARIO.acc_fs_hz
-ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 #: Run in a fresh interpreter per file, so its peak RSS is analyze's alone.
@@ -88,16 +89,6 @@ class Signal:
         return Signal(
             self.emg_uv[: round(seconds * EMG_FS)], self.acc_g[:, : round(seconds * ACC_FS)]
         )
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the result table; ``ok`` is None for a figure without a target."""
-
-    name: str
-    value: str
-    target: str = ""
-    ok: bool | None = None
 
 
 def chunk_bounds(duration_s: float, fs: float, chunk_s: float) -> list[int]:
@@ -286,28 +277,6 @@ def profile_detector(signal: Signal, chunk_s: float, top: int) -> None:
         pstats.Stats(profiler).strip_dirs().sort_stats(key).print_stats(top)
 
 
-def machine() -> str:
-    """CPU model, cores, load and the versions that decide the figures."""
-    with open("/proc/cpuinfo") as f:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
-    code = subprocess.run(git, capture_output=True, text=True).stdout.strip() or "?"
-    return (
-        f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, load {load}; code {code}; "
-        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
-    )
-
-
-def print_table(rows: list[Row]) -> None:
-    print(f"\n{'figure':<44} {'value':>20}  {'target':<15} verdict")
-    for row in rows:
-        verdict = "" if row.ok is None else ("PASS" if row.ok else "MISS <<<")
-        print(f"{row.name:<44} {row.value:>20}  {row.target:<15} {verdict}")
-    misses = [row.name for row in rows if row.ok is False]
-    print(f"\n{len(misses)} target(s) missed" + "".join(f"\n  MISS: {m}" for m in misses))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
@@ -322,7 +291,7 @@ def main() -> None:
     long_s = 3600.0 * (args.hours if args.hours is not None else 1.0 if args.quick else 24.0)
     short_s = min(args.minutes * 60.0, 600.0 if args.quick else 3600.0, long_s)
 
-    print(machine())
+    print(machine(f"numpy {np.__version__}", f"scipy {scipy.__version__}"))
     print(f"scenario {SCENARIO.name}, site {SITE}: EMG {EMG_FS:g} Hz + ACC {ACC_FS:g} Hz, one core")
     signal, _, wall = timed(lambda: generate(args.minutes * 60.0))
     print(f"generated {span(signal.duration_s)} in {wall:.1f} s, outside the timed regions\n")

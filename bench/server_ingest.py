@@ -33,8 +33,6 @@ import twitchwatch.one_core  # noqa: F401  (one BLAS thread, as the twitchwatch 
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Row, machine, print_table  # noqa: E402
 from server import rules  # noqa: E402
 from server.evaluate import evaluate_user  # noqa: E402
 from server.rules_config import load_rule_config  # noqa: E402
@@ -119,16 +118,6 @@ async def main():
     await task
 asyncio.run(main())
 """
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the result table; ``ok`` is None for a figure without a target."""
-
-    name: str
-    value: str
-    target: str = ""
-    ok: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -396,32 +385,13 @@ def memory_rows(n: int, users: int, devices: int, rate: int, tmp: Path) -> list[
     ]
 
 
-def machine() -> str:
-    with open("/proc/cpuinfo") as f:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
-    code = subprocess.run(git, capture_output=True, text=True).stdout.strip() or "?"
-    mosquitto = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True).stdout.split(
-        "\n"
-    )[0]
-    return (
-        f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, load {load}; code {code}; "
-        f"python {platform.python_version()}; {mosquitto.strip()}"
-    )
-
-
-def print_table(rows: list[Row]) -> None:
-    print(f"\n{'figure':<44} {'value':>14}  {'target':<15} verdict")
-    for row in rows:
-        verdict = "" if row.ok is None else ("PASS" if row.ok else "MISS <<<")
-        print(f"{row.name:<44} {row.value:>14}  {row.target:<15} {verdict}")
-    misses = [row.name for row in rows if row.ok is False]
-    print(f"\n{len(misses)} target(s) missed" + "".join(f"\n  MISS: {m}" for m in misses))
+def mosquitto_version() -> str:
+    help_text = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True).stdout
+    return help_text.split("\n")[0].strip()
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(machine())
+    print(machine(mosquitto_version()))
     with tempfile.TemporaryDirectory(prefix="server_ingest_") as tmp_dir:
         tmp = Path(tmp_dir)
         rows = await throughput_rows(args, tmp)
@@ -429,7 +399,7 @@ async def main_async(args: argparse.Namespace) -> None:
         rows += await asyncio.to_thread(
             memory_rows, args.memory_windows, args.users, args.devices, args.memory_rate, tmp
         )
-    print_table(rows)
+    print_table(rows, value_width=14)
 
 
 def main() -> None:

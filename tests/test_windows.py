@@ -156,7 +156,6 @@ def _poll(
         twitch_duration_s=np.full(len(twitches), np.nan),
         cramps=[Cramp(a, b, 500.0) for a, b in cramps],
         excluded=[Interval(a, b, r) for a, b, r in excluded],
-        rest_s=sum(b - a for a, b in rest),
         rest_spans=np.array(rest, dtype=float).reshape(-1, 2),
         decided_until_s=until_s,
     )

@@ -54,10 +54,14 @@ class Detections:
     unit: str = INTERNAL_UNIT[Kind.EMG]  # of the amplitudes: µV from EMG, g from acceleration
     cramps: list[Cramp] = field(default_factory=list)
     excluded: list[Interval] = field(default_factory=list)
-    rest_s: float = 0.0  # observed rest in which twitches could be counted
-    # Where that rest was: (k, 2) half-open [start_s, end_s), sorted, lengths summing to rest_s.
+    # Observed rest in which twitches could be counted: (k, 2) half-open [start_s, end_s).
     rest_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     decided_until_s: float = 0.0  # every decision before this time is final
+
+    @property
+    def rest_s(self) -> float:
+        """Seconds of observed rest."""
+        return float(np.sum(self.rest_spans[:, 1] - self.rest_spans[:, 0]))
 
     def extend(self, other: Detections) -> None:
         self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
@@ -66,7 +70,6 @@ class Detections:
         self.unit = other.unit
         self.cramps += other.cramps
         self.excluded += other.excluded
-        self.rest_s += other.rest_s
         self.rest_spans = np.concatenate((self.rest_spans, other.rest_spans))
         self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
 
@@ -384,7 +387,6 @@ class SiteDetector:
             merge_spans(spans, self._judged_until_s, until_s), self._judged_until_s, until_s
         )
         new.rest_spans = np.concatenate((new.rest_spans, rest))
-        new.rest_s += float(np.sum(rest[:, 1] - rest[:, 0]))
         # Later candidates and rest lie after until_s: spans ending before it are done.
         self._spans = [span for span in self._spans if span[1] > until_s]
         self._judged_until_s = new.decided_until_s = until_s
