@@ -40,10 +40,13 @@ from twitchwatch.contract import (
     AlertState,
     DeviceAck,
     TopicKind,
+    TwitchWatchError,
     alert_events_topic,
     alert_topic,
     check_id,
+    device_filter,
     device_topic,
+    parse_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol
 
@@ -147,6 +150,7 @@ class Server:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
         self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
+        self._acks_seen: dict[str, int] = {}  # device -> the highest ack seen on the broker
         self._link: MqttLink | None = None
         self._store: Store | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -160,7 +164,13 @@ class Server:
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
         prefix = f"$share/{self.share_group}/" if self.share_group else ""
-        return [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
+        shared = [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
+        if not self.share_group:
+            return shared
+        # Sharing the load, two servers' acks for one device reach the broker in either order,
+        # and a stale one may stay retained: every server watches the acks (unshared, QoS 0) and
+        # republishes the newer one (see _watch_ack).
+        return [*shared, (device_filter(TopicKind.ACK), 0)]
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -253,17 +263,42 @@ class Server:
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
         """Wait for one message, then take whatever else has arrived (up to batch_max)."""
         assert self._link is not None
-        first = asyncio.ensure_future(anext(messages))
-        stop = asyncio.ensure_future(self._stop.wait())
-        await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not first.done():
-            first.cancel()
-            raise _Stopped
+        while True:
+            first = asyncio.ensure_future(anext(messages))
+            stop = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not first.done():
+                first.cancel()
+                raise _Stopped
+            if not self._watch_ack(first.result()):
+                break
         batch = [first.result()]
         while len(batch) < self.options.batch_max and self._link.pending_messages():
-            batch.append(await anext(messages))
+            message = await anext(messages)
+            if not self._watch_ack(message):
+                batch.append(message)
         return batch
+
+    def _watch_ack(self, message: Message) -> bool:
+        """A device ack seen on the broker (True). The broker delivers a topic's publishes in
+        the order it took them, so an ack lower than one seen before means a stale ack
+        overtook a newer one and is now retained: publish the newer one again."""
+        if not message.topic.endswith(f"/{TopicKind.ACK.value}") or not message.payload:
+            return False
+        try:
+            where = parse_topic(message.topic)
+            if where.kind is not TopicKind.ACK or where.device is None:
+                return False
+            seen = DeviceAck.from_payload(message.payload, device=where.device).seq
+        except TwitchWatchError:
+            return True  # not ours to judge; the store never sees acks
+        highest = self._acks_seen.get(where.device, 0)
+        if seen < highest:
+            self._publish_ack(where.user, where.device, highest)
+        else:
+            self._acks_seen[where.device] = seen
+        return True
 
     def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:
         stats = self.stats
