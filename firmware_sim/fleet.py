@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from firmware_sim.firmware import Faults, SensorFirmware
@@ -25,6 +26,8 @@ class FleetSpec:
     faults: Faults = field(default_factory=Faults)
     emg_fs_hz: float = EMG_FS_HZ
     acc_fs_hz: float = ACC_FS_HZ
+    #: Twitches per minute of rest at some sites, replacing the preset's rate there.
+    rates: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -37,9 +40,10 @@ async def start_fleet(radio: VirtualRadio, spec: FleetSpec) -> list[SimulatedSen
     """Power on and advertise one sensor per site; serials are TW-0001, TW-0002, …"""
     sensors = []
     for index, site in enumerate(spec.sites, start=1):
-        model = SiteModel(
-            **PRESETS[spec.preset], emg_fs_hz=spec.emg_fs_hz, acc_fs_hz=spec.acc_fs_hz
-        )
+        params = dict(PRESETS[spec.preset])
+        if site in spec.rates:
+            params["twitch_rate_per_min"] = spec.rates[site]
+        model = SiteModel(**params, emg_fs_hz=spec.emg_fs_hz, acc_fs_hz=spec.acc_fs_hz)
         firmware = SensorFirmware(site, model, seed=spec.seed * 1000 + index, faults=spec.faults)
         serial = f"SIM{index:04d}"
         device = radio.new_device(f"TW-{index:04d}", sensor_address(index))

@@ -117,15 +117,21 @@ def format_state(state: AlertState) -> str:
     return _line(state.since, state.severity, state.state.value, state, text)
 
 
-def format_event(event: AlertEvent) -> str:
-    """One line for a transition, dated when it happened."""
+def event_text(event: AlertEvent) -> str:
+    """What a transition tells the person: the message, the advice when it asks for action, and
+    the context."""
     alert = event.alert
     if event.transition is Transition.ACKNOWLEDGED:
-        text = "Marked as seen: no more reminders unless it changes."
-    else:
-        text = _with_advice(alert.message, alert.severity, event.transition in _ACTIVE_TRANSITIONS)
-        text += _context(alert.context, alert.severity, alert.message)
-    return _line(event.t, alert.severity, event.transition.value, alert, text)
+        return "Marked as seen: no more reminders unless it changes."
+    text = _with_advice(alert.message, alert.severity, event.transition in _ACTIVE_TRANSITIONS)
+    return text + _context(alert.context, alert.severity, alert.message)
+
+
+def format_event(event: AlertEvent) -> str:
+    """One line for a transition, dated when it happened."""
+    return _line(
+        event.t, event.alert.severity, event.transition.value, event.alert, event_text(event)
+    )
 
 
 def format_cleared(rule: str, scope: str) -> str:

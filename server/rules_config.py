@@ -433,16 +433,22 @@ def load_rule_config(path: Path | None) -> RuleConfig:
     RuleConfigError
         The file cannot be read or parsed, names an unknown key, or gives a wrong type or value.
     """
-    defaults = tomllib.loads(DEFAULT_RULES_TOML)
     if path is None:
-        return RuleConfig.from_doc(defaults)
+        return RuleConfig.from_doc(tomllib.loads(DEFAULT_RULES_TOML))
     try:
-        override = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleConfigError(f"cannot read it ({exc.strerror})", str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleConfigError(f"not valid TOML: {exc}", str(path)) from exc
+    return parse_rule_config(text, str(path))
+
+
+def parse_rule_config(text: str, source: str) -> RuleConfig:
+    """The defaults with the keys of TOML ``text`` overridden; ``source`` names it in errors."""
     try:
-        return RuleConfig.from_doc(_merge(defaults, override))
+        override = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleConfigError(f"not valid TOML: {exc}", source) from exc
+    try:
+        return RuleConfig.from_doc(_merge(tomllib.loads(DEFAULT_RULES_TOML), override))
     except RuleConfigError as exc:
-        raise RuleConfigError(exc.problem, str(path)) from None
+        raise RuleConfigError(exc.problem, source) from None

@@ -14,8 +14,6 @@ from pathlib import Path
 import twitchwatch.one_core  # noqa: F401  (before anything imports numpy)
 from twitchwatch.contract import TwitchWatchError
 
-DEMO_SITES = ("left_calf", "right_calf", "right_hand")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
@@ -44,8 +42,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="the whole chain with simulated sensors, no set-up")
-    demo.add_argument("--seconds", type=float, default=20.0, help="how long to stream (default 20)")
+    demo = commands.add_parser(
+        "demo",
+        help="the whole chain with simulated sensors, no set-up: six weeks replayed, today live",
+    )
+    demo.add_argument(
+        "--seconds", type=float, default=25.0, help="how long today streams live (default 25)"
+    )
+    demo.add_argument(
+        "--plain", action="store_true", help="plain lines instead of the live view (logs, pipes)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="the story's seed")
+    demo.add_argument(
+        "--report",
+        type=Path,
+        default=Path("twitchwatch-demo-report.html"),
+        help="where to write the person's report (default ./twitchwatch-demo-report.html)",
+    )
+    demo.add_argument("--no-report", action="store_true", help="write no report")
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="5-minute daily recordings (the rules then count a day from 4.5 min of rest)",
+    )
+    demo.add_argument(
+        "--embedded-broker",
+        action="store_true",
+        help="use the built-in broker even when Mosquitto is installed",
+    )
     demo.set_defaults(func=_demo)
 
     analyze = commands.add_parser("analyze", help="count twitches in an EDF+/BDF recording")
@@ -94,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_edge_run)
     _add_alert_commands(commands)
     _add_server_command(commands)
+    from server.report.cli import add_report_command
+
+    add_report_command(commands)
     return parser
 
 
@@ -206,30 +233,27 @@ async def _edge_run(args: argparse.Namespace) -> None:
 
 
 async def _demo(args: argparse.Namespace) -> None:
-    from edge.ble.session import Backend, SensorConfig
-    from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-    from firmware_sim.firmware import Faults
-    from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
-    from firmware_sim.radio import VirtualRadio
+    from twitchwatch.demo.run import DemoOptions, run_demo
+    from twitchwatch.demo.story import calf_then_hand, short_calf_then_hand
+    from twitchwatch.demo.summary import summary_lines
 
+    story = (short_calf_then_hand if args.quick else calf_then_hand)(seed=args.seed)
+    plain = args.plain or not sys.stdout.isatty()
     print(
-        "TwitchWatch demo: simulated sensors on a virtual Bluetooth radio, streamed through bleak."
+        f"TwitchWatch demo: {len(story.days)} past days of a simulated person replayed through "
+        "the detector, MQTT and the server; then today live from simulated Bluetooth sensors. "
+        "Ctrl-C stops it.",
+        flush=True,
     )
-    print("(Alerts and the six-week story arrive with the next issues.)\n")
-    radio = VirtualRadio()
-    sensors = await start_fleet(
-        radio, FleetSpec(DEMO_SITES, preset="busy", faults=Faults(drop_prob=0.005))
+    options = DemoOptions(
+        story,
+        live_s=args.seconds,
+        plain=plain,
+        embedded_broker=args.embedded_broker,
+        report=None if args.no_report else args.report,
     )
-    adapter = BumbleAdapter(radio=radio)
-    bleak_backend = bumble_backend(adapter)
-    try:
-        configs = [SensorConfig(s.name, s.firmware.site) for s in sensors]
-        await _stream_live(
-            configs, Backend(bleak_backend.scanner, bleak_backend.client), args.seconds
-        )
-    finally:
-        await adapter.close()
-        await close_fleet(sensors)
+    result = await run_demo(options)
+    print("\n".join(summary_lines(story, result)))
 
 
 async def _stream_live(

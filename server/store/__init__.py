@@ -161,6 +161,10 @@ class Store:
         with self.transaction(users=[user]) as tx:
             return tx.add_events(user, events)
 
+    def alert_events(self, user: str, since: datetime, until: datetime) -> list[AlertEvent]:
+        with self.transaction() as tx:
+            return tx.alert_events(user, since, until)
+
     def unpublished_events(self) -> list[tuple[str, AlertEvent]]:
         with self.transaction() as tx:
             return tx.unpublished_events()

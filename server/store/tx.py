@@ -231,6 +231,17 @@ class Tx:
             if (e.alert.rule.value, e.alert.scope, e.alert.version, e.transition.value) in added
         ]
 
+    def alert_events(self, user: str, since: datetime, until: datetime) -> list[AlertEvent]:
+        """Every transition recorded for ``user`` with since <= t <= until, oldest first."""
+        rows = self._db.execute(
+            "SELECT payload FROM alert_events WHERE user_id = ? AND t_utc >= ? AND t_utc <= ?",
+            (user, ts(since), ts(until)),
+        )
+        events = [AlertEvent.from_payload(payload.encode()) for (payload,) in rows]
+        # Sorted here, not in SQL (collations differ); version orders one alert's transitions.
+        events.sort(key=lambda e: (e.t, e.alert.rule.value, e.alert.scope, e.alert.version))
+        return events
+
     def unpublished_events(self) -> list[tuple[str, AlertEvent]]:
         rows = self._db.execute(
             "SELECT user_id, payload FROM alert_events WHERE published = 0 ORDER BY t_utc"

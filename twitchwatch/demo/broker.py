@@ -1,0 +1,322 @@
+"""A local MQTT broker on a free loopback port: Mosquitto when it is installed, else amqtt in-process.
+
+The demo runs on it, and the tests start the same brokers (tests/services.py). Mosquitto runs as a
+subprocess with its own config, directory and persistence; the embedded fallback (MQTT 3.1.1 only)
+runs in a thread with its own event loop, so sync and async callers can use it alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Self, TypeAlias
+
+from amqtt.broker import Broker
+
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 5.0
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago; the OS picks it, so parallel runs don't clash."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no file)"
+
+
+def mosquitto_path() -> str | None:
+    return shutil.which("mosquitto")
+
+
+class MosquittoBroker:
+    """The `mosquitto` binary as a subprocess on a free loopback port, with its own config and dir.
+
+    Persistence is on, so sessions and queued QoS>0 messages survive `stop()`/`start()`: Mosquitto
+    writes its database on SIGTERM. `kill()` is a crash: anything since the last autosave
+    (default every 1800 s) is lost, as it would be in production.
+    """
+
+    name: ClassVar[str] = "mosquitto"
+    mqtt5: ClassVar[bool] = True
+    host: ClassVar[str] = LOOPBACK
+
+    def __init__(self, extra_config: str = "", binary: str | None = None) -> None:
+        found = binary or mosquitto_path()
+        if found is None:
+            raise FileNotFoundError("mosquitto is not on PATH")
+        self._binary = found
+        self._port = free_port()
+        self._dir = Path(tempfile.mkdtemp(prefix="twitchwatch-mosquitto-"))
+        self.config_path = self._dir / "mosquitto.conf"
+        self.log_path = self._dir / "mosquitto.log"
+        self._stderr_path = self._dir / "stderr.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.config_path.write_text(self._config(extra_config))
+
+    def _config(self, extra_config: str) -> str:
+        # Started as root, Mosquitto drops to user "mosquitto", which cannot write the log or the
+        # database into our 0700 temp dir; "user root" keeps it as the caller. Ignored for non-root.
+        user = "user root" if os.geteuid() == 0 else ""
+        # extra_config goes last: for single-valued options Mosquitto keeps the last one it reads.
+        return "\n".join(
+            [
+                user,
+                f"listener {self._port} {LOOPBACK}",
+                "allow_anonymous true",
+                "persistence true",
+                f"persistence_location {self._dir}/",
+                # The default of 1000 silently drops messages for a slow or offline subscriber.
+                "max_queued_messages 100000",
+                f"log_dest file {self.log_path}",
+                extra_config,
+                "",
+            ]
+        )
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        if self.running:
+            raise RuntimeError(f"mosquitto already running on port {self._port}")
+        with self._stderr_path.open("ab") as out:
+            self._proc = subprocess.Popen(
+                [self._binary, "-c", str(self.config_path)], stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                break
+            if _port_accepts(self.host, self._port):
+                return
+            time.sleep(0.02)
+        exit_code = self._proc.poll()
+        self.kill()
+        problem = (
+            f"exited with code {exit_code}"
+            if exit_code is not None
+            else f"did not accept connections within {START_TIMEOUT_S} s"
+        )
+        raise RuntimeError(
+            f"mosquitto on {self.url} {problem}\n"
+            f"--- log ---\n{_tail(self.log_path)}\n--- stderr ---\n{_tail(self._stderr_path)}"
+        )
+
+    def stop(self) -> None:
+        """Clean shutdown (SIGTERM), which saves the persistence database; SIGKILL if it hangs."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def kill(self) -> None:
+        """Crash the broker (SIGKILL): nothing is saved."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 20) -> str:
+        return _tail(self.log_path, lines)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # __exit__ won't run, and the temp dir must not leak
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EmbeddedBroker:
+    """Fallback when Mosquitto is missing: amqtt (MQTT 3.1.1 only) in a thread with its own loop.
+
+    Its own loop keeps the broker apart from the test's loop, so sync and async tests can use it.
+    State is in memory only: `restart()` loses sessions and queued messages. amqtt also marks every
+    session anonymous when anonymous access is allowed and drops it on disconnect, so
+    clean_session=False does not queue messages for an offline client.
+    """
+
+    name: ClassVar[str] = "amqtt"
+    mqtt5: ClassVar[bool] = False
+    host: ClassVar[str] = LOOPBACK
+
+    def __init__(self) -> None:
+        self._port = free_port()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._broker: Broker | None = None
+
+    def _config(self) -> dict[str, Any]:
+        # amqtt's default listener binds 0.0.0.0:1883, and its default plugins log every packet and
+        # publish $SYS topics. Name the listener and the plugins explicitly.
+        return {
+            "listeners": {"default": {"type": "tcp", "bind": f"{LOOPBACK}:{self._port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+            },
+        }
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        return self._broker is not None
+
+    def start(self) -> None:
+        if self.running:
+            raise RuntimeError(f"amqtt broker already running on port {self._port}")
+        # amqtt and its state-machine library log every connection and transition at INFO.
+        for noisy in ("amqtt", "transitions"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=_run_loop, args=(loop,), name=f"amqtt-broker-{self._port}", daemon=True
+        )
+        thread.start()
+        self._loop, self._thread = loop, thread
+        try:
+            self._broker = asyncio.run_coroutine_threadsafe(self._start(), loop).result(
+                timeout=START_TIMEOUT_S
+            )
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    async def _start(self) -> Broker:
+        broker = Broker(self._config())
+        await broker.start()
+        return broker
+
+    async def _shutdown(self, broker: Broker) -> None:
+        await broker.shutdown()
+        # Client handler tasks can outlive shutdown(); cancel them so the loop closes cleanly.
+        current = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        try:
+            if self._broker is not None:
+                asyncio.run_coroutine_threadsafe(self._shutdown(self._broker), self._loop).result(
+                    timeout=STOP_TIMEOUT_S
+                )
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+        self._loop = self._thread = self._broker = None
+
+    def kill(self) -> None:
+        """No process to crash; in-memory state is lost either way, so this is `stop()`."""
+        self.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+MqttBroker: TypeAlias = MosquittoBroker | EmbeddedBroker
+
+
+def make_broker() -> MqttBroker:
+    """Mosquitto if installed (MQTT 5, persistence), else the embedded 3.1.1 broker. Not started."""
+    if mosquitto_path() is not None:
+        return MosquittoBroker()
+    return EmbeddedBroker()
