@@ -10,6 +10,11 @@ name = "TW-0001"              # advertised name, or: address = "F4:57:00:01:1B:8
 site = "left_calf"
 driver = "diy"                # optional, "diy" by default
 
+[[sensor]]
+name = "Polar Sense B5A2B12E" # a Polar Verity Sense (or "Polar H10 ...") on the other calf
+site = "right_calf"
+driver = "polar"
+
 [mqtt]                        # optional: publish per-site windows to a TwitchWatch server
 broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
 user = "alice"                # the <user> and <device> topic levels
@@ -20,11 +25,15 @@ device = "kitchen-pi"
 # window_s = 60               # whole seconds that divide a day
 # outbox = "outbox.db"        # relative to this file; default ~/.local/share/twitchwatch/
 ```
+
+Every mistake is one :class:`ConfigError` line naming the file and the key, with a suggestion
+for a misspelt key or driver name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -32,7 +41,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from edge.ble.session import SensorConfig
-from edge.windows import WINDOW_S, check_window_s
+from edge.drivers import DRIVERS
+from edge.windows import WINDOW_S, WindowError, check_window_s
 from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
 
@@ -41,6 +51,9 @@ DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 _MQTT_KEYS = frozenset(
     {"broker", "user", "device", "username", "password", "protocol", "window_s", "outbox"}
 )
+_TABLES = frozenset({"ble", "sensor", "mqtt"})
+_BLE_KEYS = frozenset({"backend", "sim_hci"})
+_SENSOR_KEYS = frozenset({"name", "address", "site", "driver"})
 
 
 class ConfigError(TwitchWatchError):
@@ -92,7 +105,11 @@ def load_config(path: Path) -> EdgeConfig:
         raise ConfigError(path, f"cannot read it ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from exc
+    _check_keys(path, "the top level", doc, _TABLES)
     ble = doc.get("ble", {})
+    if not isinstance(ble, dict):
+        raise ConfigError(path, "[ble] must be a table")
+    _check_keys(path, "[ble]", ble, _BLE_KEYS)
     try:
         backend = BleBackendKind(ble.get("backend", "bleak"))
     except ValueError:
@@ -100,6 +117,10 @@ def load_config(path: Path) -> EdgeConfig:
             path, f"[ble] backend must be 'bleak' or 'sim', got {ble.get('backend')!r}"
         ) from None
     entries = doc.get("sensor", [])
+    if isinstance(entries, dict):
+        raise ConfigError(
+            path, "write [[sensor]] (two brackets: one table per sensor), not [sensor]"
+        )
     if not isinstance(entries, list) or not entries:
         raise ConfigError(
             path, "no [[sensor]] entries: add one per sensor with its name or address and site"
@@ -115,7 +136,24 @@ def load_config(path: Path) -> EdgeConfig:
     if "mqtt" in doc:
         mqtt = _mqtt(path, doc["mqtt"])
         _check_one_sensor_per_site(path, sensors)
-    return EdgeConfig(tuple(sensors), backend, str(ble.get("sim_hci", DEFAULT_SIM_HCI)), mqtt)
+    sim_hci = str(ble.get("sim_hci", DEFAULT_SIM_HCI))
+    host, _, port = sim_hci.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(path, f'[ble] sim_hci must be "HOST:PORT", got {sim_hci!r}')
+    return EdgeConfig(tuple(sensors), backend, sim_hci, mqtt)
+
+
+def _check_keys(path: Path, where: str, table: dict[str, object], known: frozenset[str]) -> None:
+    """Refuse unknown keys, naming the nearest known one: a typo must not be silently ignored."""
+    unknown = sorted(set(table) - known)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+    hint = f": did you mean {close[0]!r}?" if close and len(unknown) == 1 else ""
+    raise ConfigError(
+        path,
+        f"{where} has unknown keys {', '.join(unknown)}{hint} (known: {', '.join(sorted(known))})",
+    )
 
 
 def with_mqtt_overrides(
@@ -159,12 +197,7 @@ def with_mqtt_overrides(
 def _mqtt(path: Path, table: object) -> MqttConfig:
     if not isinstance(table, dict):
         raise ConfigError(path, "[mqtt] must be a table")
-    unknown = sorted(set(table) - _MQTT_KEYS)
-    if unknown:
-        raise ConfigError(
-            path,
-            f"[mqtt] has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_MQTT_KEYS))})",
-        )
+    _check_keys(path, "[mqtt]", table, _MQTT_KEYS)
     for key in ("user", "device"):
         if key not in table:
             raise ConfigError(path, f'[mqtt] needs {key} = "..." (the {key} topic level)')
@@ -175,6 +208,10 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
     if isinstance(window_s, bool) or not isinstance(window_s, int | float):
         raise ConfigError(path, f"[mqtt] window_s must be a number, got {window_s!r}")
     try:
+        window_s = check_window_s(float(window_s))
+    except WindowError as exc:
+        raise ConfigError(path, f"[mqtt] window_s = {window_s!r}: {exc}") from exc
+    try:
         broker = BrokerUrl.parse(str(table.get("broker", DEFAULT_BROKER)))
         if "username" in table or "password" in table:
             broker = dataclasses.replace(
@@ -184,9 +221,10 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
             )
         user = check_id(str(table["user"]), "user")
         device = check_id(str(table["device"]), "device")
-        window_s = check_window_s(float(window_s))
-    except TwitchWatchError as exc:  # the URL, an id or the window length
+    except TwitchWatchError as exc:  # the URL or an id
         raise ConfigError(path, f"[mqtt] {exc}") from exc
+    if broker.password is not None and broker.username is None:
+        raise ConfigError(path, '[mqtt] has a password but no username: add username = "..."')
     outbox = None
     if "outbox" in table:
         outbox = Path(str(table["outbox"])).expanduser()
@@ -208,6 +246,7 @@ def _check_one_sensor_per_site(path: Path, sensors: list[SensorConfig]) -> None:
 def _sensor(path: Path, number: int, entry: object) -> SensorConfig:
     if not isinstance(entry, dict):
         raise ConfigError(path, f"sensor #{number} must be a table")
+    _check_keys(path, f"[[sensor]] #{number}", entry, _SENSOR_KEYS)
     key = entry.get("address") or entry.get("name")
     if not key or not isinstance(key, str):
         raise ConfigError(path, f"sensor #{number} needs a name or an address")
@@ -218,7 +257,15 @@ def _sensor(path: Path, number: int, entry: object) -> SensorConfig:
         raise ConfigError(
             path, f"sensor {key!r}: unknown site {site!r} (use e.g. left_calf, right_thumb, tongue)"
         )
+    driver = str(entry.get("driver", "diy"))
+    if driver not in DRIVERS:
+        close = difflib.get_close_matches(driver.lower(), sorted(DRIVERS), n=1, cutoff=0.5)
+        hint = f": did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            path,
+            f"sensor {key!r}: unknown driver {driver!r}{hint} (known: {', '.join(sorted(DRIVERS))})",
+        )
     try:
-        return SensorConfig(key, site, str(entry.get("driver", "diy")))
+        return SensorConfig(key, site, driver)
     except TwitchWatchError as exc:
         raise ConfigError(path, f"sensor {key!r}: {exc}") from exc

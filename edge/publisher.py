@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from types import TracebackType
 from typing import Self
@@ -45,7 +46,15 @@ from twitchwatch.contract import (
     WindowMessage,
     device_topic,
 )
-from twitchwatch.mqtt_link import BrokerUrl, MqttLink, MqttLinkError, Protocol, Will
+from twitchwatch.mqtt_link import (
+    NOT_AUTHORIZED,
+    BrokerUrl,
+    MqttLink,
+    MqttLinkError,
+    Protocol,
+    PublishRefusedError,
+    Will,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,17 @@ STOP_TIMEOUT_S = 2.0
 _MAX_YIELDS = 100
 
 
+class BrokerState(StrEnum):
+    """Where the publisher stands with its broker, for the live view and the logs."""
+
+    CONNECTING = "connecting"  # no answer yet
+    CONNECTED = "connected"
+    UNREACHABLE = "unreachable"  # nothing answered the last attempt; paho keeps trying
+    LOGIN_REFUSED = "login refused"  # CONNACK refused the username/password: retrying cannot help
+    NOT_AUTHORIZED = "not authorized"  # logged in, but the ACL refuses this device's topics
+    STOPPED = "stopped"
+
+
 @dataclass(frozen=True, slots=True)
 class PublisherStats:
     """Counters for the live table and the logs."""
@@ -79,6 +99,7 @@ class PublisherStats:
     lost: int  # windows the outbox could not store (disk full...): never sent, counted here
     refused: int  # publishes the broker refused (MQTT 5 reason code); retried later
     bad_acks: int  # ack messages that broke the contract; ignored
+    state: BrokerState = BrokerState.CONNECTING
 
 
 class EdgePublisher:
@@ -143,6 +164,9 @@ class EdgePublisher:
         self._acked_seq = outbox.acked_seq
         self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
         self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
+        #: A topic the broker refused as not authorized (MQTT 5 PUBACK): the account and the
+        #: configured user/device disagree, and no retry will change that.
+        self.denied_topic: str | None = None
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -188,7 +212,7 @@ class EdgePublisher:
             await self._say_offline_and_close(link)
 
     async def _say_offline_and_close(self, link: MqttLink) -> None:
-        if link.connected.is_set():
+        if link.connected.is_set() and self.denied_topic != self.status_topic:
             offline = DeviceStatus(self.device, DeviceState.OFFLINE).to_payload()
             try:
                 async with asyncio.timeout(STOP_TIMEOUT_S):
@@ -271,6 +295,21 @@ class EdgePublisher:
         return True
 
     @property
+    def state(self) -> BrokerState:
+        link = self._link
+        if link is None:
+            return BrokerState.STOPPED
+        if link.refusal is not None and link.refusal.bad_login:
+            return BrokerState.LOGIN_REFUSED
+        if self.denied_topic is not None:
+            return BrokerState.NOT_AUTHORIZED
+        if link.connected.is_set():
+            return BrokerState.CONNECTED
+        if link.connect_failures or link.refusal is not None:
+            return BrokerState.UNREACHABLE
+        return BrokerState.CONNECTING
+
+    @property
     def stats(self) -> PublisherStats:
         return PublisherStats(
             connected=self._link is not None and self._link.connected.is_set(),
@@ -282,13 +321,13 @@ class EdgePublisher:
             lost=self._lost,
             refused=self._refused,
             bad_acks=self._bad_acks,
+            state=self.state,
         )
 
     def format_stats(self) -> str:
         s = self.stats
-        state = "connected" if s.connected else "offline"
         return (
-            f"mqtt {self.broker} ({state}): sent {s.sent}, resent {s.resent}, "
+            f"mqtt {self.broker} ({s.state}): sent {s.sent}, resent {s.resent}, "
             f"acked up to seq {s.acked_seq}, waiting {s.pending}, lost {s.lost}"
         )
 
@@ -388,7 +427,8 @@ class EdgePublisher:
             log.warning("%s: the broker did not acknowledge 'online'; trying again", self.device)
             return
         except MqttLinkError as exc:  # refused (an ACL?): its PUBACK still orders the ack before it
-            log.error("%s: could not say online: %s", self.device, exc)
+            level = logging.INFO if self._note_refusal(self.status_topic, exc) else logging.ERROR
+            log.log(level, "%s: could not say online: %s", self.device, exc)
         # The retained ack, if the server ever stored anything from this device, came in before
         # that PUBACK. The receiver handles a message in the step that dequeues it, so yielding
         # until the queue is empty means every ack that arrived has been taken.
@@ -446,10 +486,18 @@ class EdgePublisher:
             return
         if exc is not None:
             self._refused += 1
-            log.warning("%s: window %d not accepted by the broker: %s", self.device, seq, exc)
+            level = logging.INFO if self._note_refusal(self.windows_topic, exc) else logging.WARNING
+            log.log(level, "%s: window %d not accepted by the broker: %s", self.device, seq, exc)
         if seq > self._acked_seq:  # not yet stored: the resend timer watches it
             self._broker_has[seq] = self._clock()
         self._wake.set()
+
+    def _note_refusal(self, topic: str, exc: BaseException) -> bool:
+        """Remember an ACL refusal (the owner reports it as BrokerState.NOT_AUTHORIZED)."""
+        if isinstance(exc, PublishRefusedError) and exc.code == NOT_AUTHORIZED:
+            self.denied_topic = self.denied_topic or topic
+            return True
+        return False
 
     def _resend_wait_s(self) -> float:
         cap = max(self.resend_after_s, MAX_RESEND_AFTER_S)

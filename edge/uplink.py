@@ -3,14 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from edge.config import MqttConfig
 from edge.outbox import Outbox
-from edge.publisher import EdgePublisher
+from edge.publisher import BrokerState, EdgePublisher, PublisherStats
 from edge.windows import WindowBuilder
+from twitchwatch.contract import TwitchWatchError
+from twitchwatch.mqtt_link import BrokerUrl
 
 #: A clean stop waits this long for the server to ack the last windows (else: the next run).
 STOP_GRACE_S = 3.0
+
+
+def _address(broker: BrokerUrl) -> str:
+    """``mqtt://host:port`` without credentials: what a person checks against their broker."""
+    return f"{'mqtts' if broker.tls else 'mqtt'}://{broker.host}:{broker.port}"
+
+
+def _where(config: Path | None) -> str:
+    return str(config) if config is not None else "the edge config"
+
+
+class BrokerLoginError(TwitchWatchError):
+    """The broker refused the username or password: the agent stops, retrying cannot help."""
+
+    def __init__(self, broker: BrokerUrl, config: Path | None) -> None:
+        if broker.username is None:
+            problem = "refused an anonymous login (it wants a username and password)"
+            advice = f"set [mqtt] username/password in {_where(config)}"
+        else:
+            problem = (
+                f"refused the login for username {broker.username!r} (bad user name or password)"
+            )
+            advice = f"check [mqtt] username/password in {_where(config)}"
+        super().__init__(f"broker {_address(broker)} {problem}: {advice}")
+        self.broker, self.config = broker, config
+
+
+class BrokerNotAuthorizedError(TwitchWatchError):
+    """Logged in, but the broker's ACL refuses this device's topics: user/device disagree."""
+
+    def __init__(self, broker: BrokerUrl, topic: str, config: Path | None) -> None:
+        who = f"username {broker.username!r}" if broker.username else "an anonymous login"
+        super().__init__(
+            f"broker {_address(broker)} accepted {who} but refused its publish to {topic} "
+            f"(not authorized): check that [mqtt] user and device in {_where(config)} are the "
+            "ones this broker account was made for"
+        )
+        self.broker, self.topic, self.config = broker, topic, config
 
 
 class Uplink:
@@ -22,6 +63,7 @@ class Uplink:
         detection = LiveDetection(windows=uplink.windows)
         ...  # on every agent tick:
         uplink.tick()
+        uplink.raise_if_refused(config_path)
         ...  # after detection.close():
         await uplink.stop()
     """
@@ -42,9 +84,27 @@ class Uplink:
             raise
         return cls(windows, publisher)
 
+    @property
+    def broker(self) -> BrokerUrl:
+        return self.publisher.broker
+
     def tick(self) -> None:
         """Store and send every window that is due."""
         self.publisher.add_windows(self.windows.close_due())
+
+    def stats(self) -> PublisherStats:
+        return self.publisher.stats
+
+    def raise_if_refused(self, config: Path | None = None) -> None:
+        """Raise a one-line error if the broker refuses this device for good (login or ACL).
+
+        An unreachable broker is not an error: windows wait in the outbox until it answers.
+        """
+        state = self.publisher.state
+        if state is BrokerState.LOGIN_REFUSED:
+            raise BrokerLoginError(self.broker, config)
+        if state is BrokerState.NOT_AUTHORIZED and self.publisher.denied_topic is not None:
+            raise BrokerNotAuthorizedError(self.broker, self.publisher.denied_topic, config)
 
     def status(self) -> str:
         late = self.windows.late_dropped
@@ -53,6 +113,8 @@ class Uplink:
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """End of the run (after the detectors finished): the last windows, a short wait for
         the server's ack, "offline". What is not acked stays in the outbox for the next run."""
+        if self.publisher.state is not BrokerState.CONNECTED:
+            grace_s = 0.0  # nobody to ack them: the outbox keeps them for the next run
         try:
             self.publisher.add_windows(self.windows.flush())
             await self.publisher.close(grace_s)

@@ -152,7 +152,7 @@ async def test_silent_link_trips_the_watchdog_and_recovers(sim_rig) -> None:
         check_stream_against_firmware(rig, sensor, stream_id)
 
 
-@pytest.mark.parametrize("n_sensors", [2, 4])
+@pytest.mark.parametrize("n_sensors", [4])  # 2 adds nothing 4 does not show, in 5 s of suite
 async def test_several_sensors_at_once(sim_rig, n_sensors: int) -> None:
     sites = ("left_calf", "right_calf", "left_hand", "right_forearm")[:n_sensors]
     rig = await sim_rig(sites, faults=Faults(drop_prob=0.01))

@@ -102,8 +102,20 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
     assert demo.returncode == 130, err
     assert "Traceback" not in err, err
     assert took < 10
-    time.sleep(0.5)
-    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+    deadline = time.monotonic() + 5  # children reparented to init exit and are reaped
+    while (left := _alive(children)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == {}
+
+
+def _alive(pids: list[int]) -> dict[int, str]:
+    alive = {}
+    for pid in pids:
+        try:
+            alive[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+    return alive
 
 
 def _children(pid: int) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -404,17 +405,20 @@ async def test_edge_run_publishes_the_live_windows(
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             async with asyncio.timeout(60):
-                out, err = await agent.communicate()
+                _out, err = await agent.communicate()
     finally:
         sim.kill()
         await sim.wait()
     assert agent.returncode == 0, err.decode()
-    final = out.decode().split("final:")[-1]
-    table = final.splitlines()
-    header = next(i for i, line in enumerate(table) if "twitches" in line)  # detection totals
-    row = table[header + 1].split()
-    assert row[0] == "left_calf"
-    twitches, rest_s = int(row[1]), float(row[2].rstrip("s"))
+    # No terminal: the log view; its final lines hold the detection totals and the outbox.
+    final = [
+        line.split("edge.run: final: ")[1]
+        for line in err.decode().splitlines()
+        if "edge.run: final: " in line
+    ]
+    totals = re.search(r"\(left_calf\): .*; (\d+) twitch(?:es)? in (\d+) s of rest", final[0])
+    assert totals is not None, final
+    twitches, rest_s = int(totals.group(1)), float(totals.group(2))
     stored = server.store.windows
     assert sorted(stored) == list(range(1, len(stored) + 1)) and len(stored) >= 4
     shares = [stored[seq].sites["left_calf"] for seq in sorted(stored)]
@@ -422,7 +426,8 @@ async def test_edge_run_publishes_the_live_windows(
     assert abs(sum(s.rest_s for s in shares) - rest_s) <= 0.5 + 0.001 * len(shares)
     starts = [stored[seq].start for seq in sorted(stored)]
     assert all(b - a == timedelta(seconds=5) for a, b in itertools.pairwise(starts))
-    assert "waiting 0, lost 0" in final
+    uplink = next(line for line in final if line.startswith("broker "))
+    assert "0 waiting in the outbox" in uplink and "lost" not in uplink
     with Outbox(tmp_path / "outbox.db", USER, DEVICE) as outbox:
         assert len(outbox) == 0 and outbox.acked_seq == len(stored)
 

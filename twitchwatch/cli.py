@@ -115,6 +115,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--broker", help="publish windows here (overrides [mqtt] broker)")
     run.add_argument("--user", help="the <user> topic level (overrides [mqtt] user)")
     run.add_argument("--device", help="the <device> topic level (overrides [mqtt] device)")
+    run.add_argument(
+        "--view",
+        choices=["auto", "live", "log"],
+        default="auto",
+        help="live: a table redrawn in the terminal; log: a line per change and a summary a "
+        "minute, for systemd's journal; auto (default): live on a terminal, else log",
+    )
     run.set_defaults(func=_edge_run)
     _add_alert_commands(commands)
     _add_server_command(commands)
@@ -188,32 +195,42 @@ async def _edge_scan(args: argparse.Namespace) -> None:
     from bleak import BleakScanner
 
     from edge.drivers.diy_protocol import COMPANY_ID, SERVICE_UUID, decode_advert
+    from edge.drivers.polar import is_polar_advert
 
     backend, adapter = _backend_for(args.sim)
     try:
+        # No service filter: Polar sensors may carry their PMD UUID only in the scan response,
+        # so they are recognised by name; DIY sensors by their advertised service UUID.
         found = await BleakScanner.discover(
-            timeout=args.timeout,
-            return_adv=True,
-            service_uuids=[SERVICE_UUID],
-            backend=backend.scanner,
+            timeout=args.timeout, return_adv=True, backend=backend.scanner
         )
     finally:
         if adapter is not None:
             await adapter.close()
-    if not found:
-        print("no TwitchWatch sensors found: are they switched on and near this computer?")
+    sensors = []
+    for device, adv in found.values():
+        if SERVICE_UUID in adv.service_uuids:
+            sensors.append((device, adv, "diy"))
+        elif is_polar_advert(adv.local_name, adv.service_uuids):
+            sensors.append((device, adv, "polar"))
+    if not sensors:
+        print("no TwitchWatch or Polar sensors found: are they switched on and near this computer?")
         return
-    print(f"{'address':<20}{'name':<22}{'rssi':>6}{'battery':>9}")
-    for device, adv in sorted(found.values(), key=lambda item: item[0].address):
-        advert = decode_advert(adv.manufacturer_data.get(COMPANY_ID, b""))
+    print(f"{'address':<20}{'name':<22}{'driver':<8}{'rssi':>6}{'battery':>9}")
+    for device, adv, driver in sorted(sensors, key=lambda item: item[0].address):
+        advert = (
+            decode_advert(adv.manufacturer_data.get(COMPANY_ID, b"")) if driver == "diy" else None
+        )
         battery = f"{advert[1]}%" if advert else "?"
         print(
-            f"{device.address:<20}{adv.local_name or device.name or '':<22}{adv.rssi:>6}{battery:>9}"
+            f"{device.address:<20}{adv.local_name or device.name or '':<22}{driver:<8}"
+            f"{adv.rssi:>6}{battery:>9}"
         )
 
 
 async def _edge_run(args: argparse.Namespace) -> None:
     from edge.config import BleBackendKind, load_config, with_mqtt_overrides
+    from edge.run import View, choose_view, run_agent
 
     config = with_mqtt_overrides(
         load_config(args.config),
@@ -222,11 +239,22 @@ async def _edge_run(args: argparse.Namespace) -> None:
         user=args.user,
         device=args.device,
     )
+    view = choose_view(args.view, sys.stdout.isatty())
+    if view is View.LOG:  # the agent's state changes and summaries are INFO lines
+        logging.getLogger("edge.run").setLevel(logging.INFO)
     backend, adapter = _backend_for(
         config.sim_hci if config.ble_backend is BleBackendKind.SIM else None
     )
     try:
-        await _stream_live(config.sensors, backend, args.seconds, args.record, mqtt=config.mqtt)
+        await run_agent(
+            config.sensors,
+            backend,
+            seconds=args.seconds,
+            record=args.record,
+            mqtt=config.mqtt,
+            view=view,
+            config_path=args.config,
+        )
     finally:
         if adapter is not None:
             await adapter.close()
@@ -254,54 +282,6 @@ async def _demo(args: argparse.Namespace) -> None:
     )
     result = await run_demo(options)
     print("\n".join(summary_lines(story, result)))
-
-
-async def _stream_live(
-    sensors, backend, seconds: float | None, record: Path | None = None, mqtt=None
-) -> None:
-    from edge.agent import Fanout, make_sessions, run_for
-    from edge.live import LiveFigures, format_rows
-    from edge.live_detect import LiveDetection, format_totals
-
-    uplink = None
-    if mqtt is not None:  # windows -> outbox -> broker
-        from edge.uplink import Uplink
-
-        uplink = await Uplink.start([s.site for s in sensors], mqtt)
-    live = LiveFigures()
-    detection = LiveDetection(record, windows=uplink.windows if uplink else None)
-    sessions = make_sessions(sensors, Fanout(live, detection), backend)
-    for session in sessions:
-        live.watch(session)
-
-    def show() -> None:
-        lines = [*format_rows(live.rows()), "", *format_totals(detection.totals())]
-        if uplink is not None:
-            lines.append(uplink.status())
-        print("\n".join(lines) + "\n", flush=True)
-
-    def tick() -> None:
-        if uplink is not None:
-            uplink.tick()
-        show()
-
-    try:
-        await run_for(sessions, seconds, on_tick=tick, tick_s=2.0)
-    finally:
-        try:
-            detection.close()  # the detectors' last decisions go into the last windows
-        finally:
-            if uplink is not None:
-                await uplink.stop()
-    rows = live.rows()
-    print("final:")
-    show()
-    if record is not None:
-        print(f"recordings (EDF+, open them in EDFbrowser): {record}")
-    streaming = [r for r in rows if r.emg_hz or r.acc_hz]
-    print(
-        f"{len(streaming)} of {len(rows)} sensors streamed; every lost sample above is counted as a gap."
-    )
 
 
 def _backend_for(sim_hci: str | None):

@@ -53,6 +53,41 @@ class MqttLinkError(TwitchWatchError):
     """The broker refused, could not be reached, or rejected a publish or subscription."""
 
 
+#: MQTT 5 CONNACK reason codes that refuse the credentials (3.1.1's return codes 4 and 5 arrive
+#: as these too): retrying with the same username and password cannot succeed. Mosquitto answers
+#: a wrong password with "Not authorized", not "Bad user name or password".
+LOGIN_REFUSED_CODES = frozenset({0x86, 0x87})  # Bad user name or password, Not authorized
+#: PUBACK reason code of a publish the broker's ACL refuses (MQTT 5 only; 3.1.1 drops it silently).
+NOT_AUTHORIZED = 0x87
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectRefusal:
+    """The broker's answer to CONNECT when it refuses: reason code and its words."""
+
+    code: int  # MQTT 5 reason code (paho maps 3.1.1 return codes onto these)
+    reason: str  # "Not authorized"
+
+    @property
+    def bad_login(self) -> bool:
+        """The username or password was refused (as opposed to a busy or unhappy broker)."""
+        return self.code in LOGIN_REFUSED_CODES
+
+
+class ConnectRefusedError(MqttLinkError):
+    def __init__(self, broker: BrokerUrl, refusal: ConnectRefusal) -> None:
+        super().__init__(f"broker {broker} refused the connection: {refusal.reason}")
+        self.broker, self.refusal = broker, refusal
+
+
+class PublishRefusedError(MqttLinkError):
+    """The broker answered a QoS 1 publish with a failure reason code (MQTT 5)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"broker refused the message: {reason}")
+        self.code, self.reason = code, reason
+
+
 class Protocol(StrEnum):
     MQTT5 = "5"
     MQTT311 = "3.1.1"
@@ -156,13 +191,16 @@ class MqttLink:
         self.connected = asyncio.Event()
         self.connects = 0  # successful connections so far
         self.session_present = False  # on the last connect
+        #: The broker's last refusal of CONNECT; None once a connection is accepted.
+        self.refusal: ConnectRefusal | None = None
+        #: Attempts in a row that reached no broker (refused TCP, no route, TLS); 0 once connected.
+        self.connect_failures = 0
         self.on_connected: Callable[[bool], None] | None = (
             None  # called in the loop, with session_present
         )
         self._loop = asyncio.get_running_loop()
         self._incoming: asyncio.Queue[Message] = asyncio.Queue()
         self._pubacks: dict[int, asyncio.Future[None]] = {}
-        self._refused: str | None = None
         self._changed = asyncio.Event()  # any connect, refusal or disconnect
         self._started = False
         self._client = self._make_client(will, receive_maximum)
@@ -197,6 +235,7 @@ class MqttLink:
             self._connect_properties = props
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         client.on_subscribe = self._on_subscribe
@@ -224,10 +263,8 @@ class MqttLink:
         try:
             async with asyncio.timeout(within_s):
                 while not self.connected.is_set():
-                    if self._refused is not None:
-                        raise MqttLinkError(
-                            f"broker {self.broker} refused the connection: {self._refused}"
-                        )
+                    if self.refusal is not None:
+                        raise ConnectRefusedError(self.broker, self.refusal)
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError:
@@ -333,7 +370,8 @@ class MqttLink:
         self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
     ) -> None:
         if reason.is_failure:
-            self._loop.call_soon_threadsafe(self._refuse, str(reason))
+            refusal = ConnectRefusal(int(reason.value), str(reason))
+            self._loop.call_soon_threadsafe(self._refuse, refusal)
             return
         for topic, qos in self.subscriptions:  # a new session has none; an old one keeps them
             client.subscribe(topic, qos)
@@ -343,6 +381,9 @@ class MqttLink:
         self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
     ) -> None:
         self._loop.call_soon_threadsafe(self._disconnected, str(reason))
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._loop.call_soon_threadsafe(self._unreachable)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         converted = Message(
@@ -358,7 +399,9 @@ class MqttLink:
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Any
     ) -> None:
-        self._loop.call_soon_threadsafe(self._puback, mid, str(reason), reason.is_failure)
+        self._loop.call_soon_threadsafe(
+            self._puback, mid, int(reason.value), str(reason), reason.is_failure
+        )
 
     def _on_subscribe(
         self,
@@ -375,7 +418,8 @@ class MqttLink:
     # --- the same events, in the loop ----------------------------------------------------------
 
     def _connected(self, session_present: bool) -> None:
-        self._refused = None
+        self.refusal = None
+        self.connect_failures = 0
         self.connects += 1
         self.session_present = session_present
         self.connected.set()
@@ -389,10 +433,18 @@ class MqttLink:
         if self.on_connected is not None:
             self.on_connected(session_present)
 
-    def _refuse(self, reason: str) -> None:
-        self._refused = reason
+    def _refuse(self, refusal: ConnectRefusal) -> None:
+        if self.refusal != refusal:  # paho retries: say it once, not on every attempt
+            # A first refusal reaches the caller as ConnectRefusedError or the publisher's state;
+            # one after a working connection (a rotated password) only shows here.
+            level = logging.ERROR if self.connects else logging.INFO
+            log.log(level, "broker %s refused %s: %s", self.broker, self.client_id, refusal.reason)
+        self.refusal = refusal
         self._changed.set()
-        log.error("broker %s refused %s: %s", self.broker, self.client_id, reason)
+
+    def _unreachable(self) -> None:
+        self.connect_failures += 1
+        self._changed.set()
 
     def _disconnected(self, reason: str) -> None:
         if self.connected.is_set() and self._started:
@@ -400,11 +452,11 @@ class MqttLink:
         self.connected.clear()
         self._changed.set()
 
-    def _puback(self, mid: int, reason: str, failed: bool) -> None:
+    def _puback(self, mid: int, code: int, reason: str, failed: bool) -> None:
         future = self._pubacks.pop(mid, None)
         if future is None or future.done():
             return
         if failed:
-            future.set_exception(MqttLinkError(f"broker refused the message: {reason}"))
+            future.set_exception(PublishRefusedError(code, reason))
         else:
             future.set_result(None)

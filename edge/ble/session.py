@@ -89,6 +89,7 @@ class SensorHealth:
     battery_pct: int | None = None
     mtu: int | None = None
     last_error: str | None = None
+    not_found: bool = False  # the last scan did not see the sensor (off, flat, out of range)
 
 
 class StreamSink(Protocol):
@@ -140,8 +141,14 @@ class SensorSession:
                 # Typed errors of ours (not found, refused command, incompatible sensor) and link
                 # errors: shown in the health, retried with backoff; other sensors keep streaming.
                 except (BleakError, TwitchWatchError, TimeoutError, OSError) as exc:
+                    # A cancel that lands inside a connect attempt can surface as TimeoutError
+                    # (asyncio.timeout / bleak on Python 3.11): the run is over, not the link.
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise
                     self.health.last_error = str(exc) or type(exc).__name__
-                    logger.warning("%s: %s", self.name, self.health.last_error)
+                    # The agent's view reports state changes once; every retry only in debug.
+                    logger.debug("%s: %s", self.name, self.health.last_error)
                 if time.monotonic() - started >= self.policy.healthy_after_s:
                     self.health.failures = 0
                 else:
@@ -190,6 +197,7 @@ class SensorSession:
         device = await BleakScanner.find_device_by_filter(
             match, timeout=self.scan_timeout_s, backend=self.backend.scanner
         )
+        self.health.not_found = device is None
         if device is None:
             raise SensorNotFoundError(self.config.sensor, self.scan_timeout_s)
         self.health.address = device.address

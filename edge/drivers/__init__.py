@@ -11,6 +11,7 @@ __all__ = ["DRIVERS", "DriverError", "FrameError", "SensorDriver", "StreamSpec",
 #: Config name -> "module:Class", imported only when used.
 DRIVERS: dict[str, str] = {
     "diy": "edge.drivers.diy:DiyDriver",
+    "polar": "edge.drivers.polar:PolarDriver",
 }
 
 

@@ -46,7 +46,8 @@ async def stream_today(
     configs = [SensorConfig(s.name, s.firmware.site) for s in sensors]
     polar = []
     if any(s.driver == "polar" for s in story.sensors):
-        from firmware_sim.polar import start_polar_sensor
+        from firmware_sim.polar import PolarFaults
+        from firmware_sim.polar_peripheral import start_polar_sensor
     for number, sensor in enumerate(
         (s for s in story.sensors if s.driver == "polar"), start=len(diy) + 1
     ):
@@ -58,7 +59,7 @@ async def stream_today(
             seed=story.seed,
             preset="quiet" if story.today[sensor.site] == 0 else "rest",
             speed=1.0,
-            faults=LIVE_FAULTS,
+            faults=PolarFaults(drop_prob=LIVE_FAULTS.drop_prob),
         )
         polar.append(started)
         configs.append(SensorConfig(started.name, sensor.site, "polar"))

@@ -132,6 +132,8 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         await screen.wait_windows(screen.windows_seen, SETTLE_S)
         await asyncio.sleep(SETTLE_S)  # the server's evaluation of today's windows
         result.live_windows = screen.windows_seen - before
+        screen.progress.caption = "live over Bluetooth"
+        view.day_done(story.today_date, "today    ")
         if options.report is not None:
             screen.progress.caption = f"writing the report to {options.report}"
             view.refresh()
@@ -276,7 +278,7 @@ async def _replay_history(
             progress.day = index + 1
             progress.day_date = story.day_date(index)
             progress.caption = story_day.caption
-            view.day_done(progress.day_date)
+            view.day_done(progress.day_date, f"day {progress.day:>2}/{progress.days}")
             view.refresh()
     finally:
         try:

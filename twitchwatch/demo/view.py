@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from server.alert_feed import event_text, format_event
-from twitchwatch.contract import AlertEvent, Severity
+from twitchwatch.contract import AlertEvent, Severity, Transition
 from twitchwatch.demo.screen import Screen
 
 SEVERITY_STYLE = {
@@ -28,7 +28,7 @@ SEVERITY_STYLE = {
 #: Unicode eighth blocks for the per-site rate history; "·" marks a day without data.
 SPARKS = "▁▂▃▄▅▆▇█"
 HISTORY_DAYS = 14
-ALERT_LINES = 6
+ALERT_LINES = 5
 
 
 class DemoView(Protocol):
@@ -36,7 +36,7 @@ class DemoView(Protocol):
 
     def refresh(self) -> None: ...
 
-    def day_done(self, day: date) -> None: ...
+    def day_done(self, day: date, label: str) -> None: ...
 
     def alert(self, event: AlertEvent) -> None: ...
 
@@ -90,23 +90,39 @@ def site_table(screen: Screen, day: date) -> Table:
     return table
 
 
+def first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
 def alert_table(screen: Screen) -> RenderableType:
+    """The latest transitions, one line each, and the latest raised alert in full below."""
     if not screen.events:
         return Text("no alerts yet", style="dim")
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
-    table.add_column(ratio=1)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     for event in screen.events[-ALERT_LINES:]:
         alert = event.alert
+        quiet = event.transition not in (Transition.FIRING, Transition.ESCALATED)
         table.add_row(
             f"{event.t:%a %d %b}",
             Text(f"{alert.severity.value.upper():<8}", style=SEVERITY_STYLE[alert.severity]),
             f"{event.transition.value:<9} {alert.rule.value}/{alert.scope}",
-            event_text(event),
+            Text(first_sentence(alert.message), style="dim" if quiet else ""),
         )
-    return table
+    raised = screen.firing()
+    if not raised:
+        return table
+    latest = raised[-1]
+    detail = Text.assemble(
+        ("latest raised: ", "bold"),
+        (f"{latest.alert.rule.value}/{latest.alert.scope} ", SEVERITY_STYLE[latest.alert.severity]),
+        event_text(latest),
+    )
+    return Group(table, Text(""), detail)
 
 
 def progress_line(screen: Screen) -> RenderableType:
@@ -165,7 +181,7 @@ class LiveView:
     def refresh(self) -> None:
         self._live.refresh()
 
-    def day_done(self, day: date) -> None:
+    def day_done(self, day: date, label: str) -> None:
         pass  # the table shows it
 
     def alert(self, event: AlertEvent) -> None:
@@ -191,14 +207,13 @@ class PlainView:
     def refresh(self) -> None:
         pass
 
-    def day_done(self, day: date) -> None:
-        p = self.screen.progress
+    def day_done(self, day: date, label: str) -> None:
         parts = []
         for site in self.screen.sites:
             totals = self.screen.site_day(site, day)
             rate = "no data" if totals.per_min is None else f"{totals.per_min:.1f}/min"
             parts.append(f"{site} {totals.twitches} ({rate})")
-        self.say(f"day {p.day:>2}/{p.days} {day}  {'; '.join(parts)}  {p.caption}")
+        self.say(f"{label} {day}  {'; '.join(parts)}  {self.screen.progress.caption}")
 
     def alert(self, event: AlertEvent) -> None:
         self.say(f"  ALERT {format_event(event)}")

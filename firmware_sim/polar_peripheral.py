@@ -1,0 +1,218 @@
+"""The simulated Polar sensor as a real Bumble BLE peripheral speaking PMD.
+
+Services: PMD (control point: read -> features, write -> request, indicate -> response; data:
+notify), Battery and Device Information. The standard Heart Rate service of the real sensors is
+omitted: TwitchWatch reads acceleration only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bumble import gatt
+from bumble.core import UUID, AdvertisingData
+from bumble.device import Connection, Device
+from bumble.hci import Address
+from bumble.profiles.battery_service import BatteryService
+from bumble.profiles.device_information_service import DeviceInformationService
+
+from edge.drivers import polar_protocol as pmd
+from firmware_sim.peripheral import CONNECTION_INTERVAL_S, Pace
+from firmware_sim.physiology import PRESETS
+from firmware_sim.polar import FIRMWARE_VERSION, PERSONALITIES, PolarFaults, PolarFirmware
+from firmware_sim.radio import VirtualRadio
+
+#: Polar device clocks count ns from 2000-01-01T00:00:00Z; the Unix epoch is this much earlier.
+UNIX_TO_POLAR_EPOCH_NS = 946_684_800 * 1_000_000_000
+
+
+class SimulatedPolarSensor:
+    """A Bumble ``Device`` serving PMD and pacing ACC frames from a :class:`PolarFirmware`.
+
+    Faults on demand: :meth:`disconnect`, :meth:`drop_next_frames`, and through
+    ``firmware.faults`` per-frame drops and refused starts.
+    """
+
+    def __init__(
+        self, firmware: PolarFirmware, device: Device, device_id: str, pace: Pace | None = None
+    ) -> None:
+        self.firmware = firmware
+        self.device = device
+        self.device_id = device_id
+        self.pace = pace or Pace()
+        self.name = f"{firmware.personality.name_prefix} {device_id}"
+        self.connection: Connection | None = None
+        self.connections_made = 0
+        self._clock_origin = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._data = gatt.Characteristic(
+            UUID(pmd.DATA_UUID), gatt.Characteristic.Properties.NOTIFY, 0, b""
+        )
+        self._control_point = gatt.Characteristic(
+            UUID(pmd.CONTROL_POINT_UUID),
+            gatt.Characteristic.Properties.READ
+            | gatt.Characteristic.Properties.WRITE
+            | gatt.Characteristic.Properties.INDICATE,
+            gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
+            gatt.CharacteristicValue(
+                read=lambda _connection: firmware.features_bytes, write=self._on_control_write
+            ),
+        )
+        device.add_services(
+            [
+                gatt.Service(UUID(pmd.SERVICE_UUID), [self._control_point, self._data]),
+                BatteryService(lambda _connection: self.firmware.battery_pct),
+                DeviceInformationService(
+                    manufacturer_name="Polar Electro Oy (simulated)",
+                    model_number=firmware.personality.model_number,
+                    serial_number=device_id,
+                    firmware_revision=FIRMWARE_VERSION,
+                ),
+            ]
+        )
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+
+    @property
+    def address(self) -> str:
+        return str(self.device.random_address).removesuffix("/P")
+
+    async def start(self) -> None:
+        """Power on, advertise, and start pacing frames."""
+        await self.device.power_on()
+        await self._advertise()
+        self._pump_task = asyncio.create_task(self._pump(), name=f"pump {self.name}")
+
+    async def close(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def elapsed_ns(self) -> int:
+        """The sensor clock: true elapsed time x pace, in ns since power-on."""
+        return int((time.monotonic() - self._clock_origin) * self.pace.speed * 1e9)
+
+    # -- faults on demand --------------------------------------------------------------------
+
+    async def disconnect(self) -> None:
+        """Drop the link from the sensor's side (like walking out of range)."""
+        if self.connection is not None:
+            await self.connection.disconnect()
+
+    def drop_next_frames(self, k: int) -> None:
+        """Lose the next ``k`` frames in the air."""
+        self.firmware.drop_next_frames(k)
+
+    # -- GATT and link events ----------------------------------------------------------------
+
+    def _on_connection(self, connection: Connection) -> None:
+        self.connection = connection
+        self.connections_made += 1
+        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+
+    def _on_disconnection(self, _reason: int) -> None:
+        self.connection = None
+        self.firmware.link_lost()
+        self._spawn(self._advertise())
+
+    def _on_control_write(self, connection: Connection, value: bytes) -> None:
+        answer = self.firmware.handle_request(bytes(value), self.elapsed_ns())
+        # Answer after the ATT write response has gone out (as peripheral.py explains).
+        self._spawn(self._indicate_later(connection, answer))
+
+    async def _indicate_later(self, connection: Connection, answer: bytes) -> None:
+        await asyncio.sleep(0)
+        if self.connection is connection:
+            await self.device.indicate_subscriber(connection, self._control_point, answer)
+
+    async def _advertise(self) -> None:
+        # Flags and the complete name fill 25 of the 31 legacy bytes; the 128-bit PMD UUID goes
+        # in the scan response (which Bumble's virtual controller does not replay, so simulated
+        # scans find Polar sensors by name, as scans of the real ones can).
+        if self.device.is_advertising:
+            return
+        advert = AdvertisingData(
+            [
+                (AdvertisingData.FLAGS, bytes([0x06])),
+                (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
+            ]
+        )
+        scan_response = AdvertisingData(
+            [
+                (
+                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+                    bytes(UUID(pmd.SERVICE_UUID)),
+                )
+            ]
+        )
+        await self.device.start_advertising(
+            advertising_data=bytes(advert),
+            scan_response_data=bytes(scan_response),
+            own_address_type=0x01,
+        )
+
+    async def _pump(self) -> None:
+        """Every connection interval: take the samples due and notify the frames."""
+        while True:
+            await asyncio.sleep(CONNECTION_INTERVAL_S)
+            connection = self.connection
+            if connection is None:
+                continue
+            frames = self.firmware.produce(self.elapsed_ns(), connection.att_mtu)
+            for frame in frames:
+                if self.connection is not connection:
+                    break
+                await self.device.notify_subscriber(connection, self._data, frame)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def polar_address(index: int) -> Address:
+    """A static random address per simulated Polar sensor (distinct from the DIY sensors')."""
+    return Address(f"E8:9F:{(index >> 8) & 0xFF:02X}:{index & 0xFF:02X}:50:1A")
+
+
+def polar_device_id(seed: int, index: int) -> str:
+    """The 8 hex digits a Polar sensor advertises after its model name (seeded, stable)."""
+    return f"{(seed * 1000 + index) * 2654435761 % 2**32:08X}"
+
+
+async def start_polar_sensor(
+    radio: VirtualRadio,
+    site: str,
+    *,
+    personality: str = "verity",
+    index: int = 1,
+    seed: int = 1,
+    preset: str = "rest",
+    speed: float = 1.0,
+    faults: PolarFaults | None = None,
+) -> SimulatedPolarSensor:
+    """Power on and advertise one simulated Polar sensor on ``site``."""
+    if personality not in PERSONALITIES:
+        raise ValueError(
+            f"unknown Polar personality {personality!r} (known: {', '.join(PERSONALITIES)})"
+        )
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
+    firmware = PolarFirmware(
+        site,
+        PERSONALITIES[personality],
+        preset,
+        seed=seed * 1000 + index,
+        faults=faults,
+        # The device clock was set by its phone app at some point: it reads host UTC.
+        boot_ns=time.time_ns() - UNIX_TO_POLAR_EPOCH_NS,
+    )
+    device_id = polar_device_id(seed, index)
+    device = radio.new_device(f"Polar-{device_id}", polar_address(index))
+    sensor = SimulatedPolarSensor(firmware, device, device_id, Pace(speed))
+    await sensor.start()
+    return sensor
