@@ -20,7 +20,7 @@ async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path)
     detection = LiveDetection(tmp_path)
     for session in rig.sessions:
         session.sink = Fanout(rig.sink, detection)
-    await rig.stream(12.0)  # ~45 s of signal at 4x pace
+    await rig.stream(9.0)  # ~34 s of signal at 4x pace
     detection.close()
 
     (totals,) = detection.totals()

@@ -7,13 +7,10 @@ embedded PNGs) and compare its numbers with the database itself.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
 import re
 import sqlite3
 import struct
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,14 +22,13 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from server.report import ReportData, figures_dir, load_report_data, write_report
-from server.report.cli import add_report_command
 from server.report.figures import day_centres, rate_heatmap, rate_lines
 from server.rules_config import RuleConfig, load_rule_config
 from server.store import Store, open_store
 from tests.histories import Scenario, red_flag_only
 from tests.report_history import SCRIPT_NOTE, store_story, story
 from twitchwatch import cli
-from twitchwatch.contract import AlertStatus, Rule, TwitchWatchError
+from twitchwatch.contract import AlertStatus, Rule
 
 SECTIONS = ("summary", "rates", "regions", "cramps", "symptoms", "alerts", "worn", "method")
 FIGURES = {
@@ -270,23 +266,9 @@ def test_until_shows_the_alerts_as_they_were_then(
 # --- the command line ----------------------------------------------------------------------------
 
 
-def _report_wired() -> bool:
-    return any("report" in (getattr(a, "choices", None) or {}) for a in cli._parser()._actions)
-
-
 def twitchwatch(argv: list[str]) -> int:
-    """``twitchwatch ARGV`` in-process: the real CLI once it has the report command."""
-    if _report_wired():
-        return cli.main(argv)
-    # Until twitchwatch/cli.py wires it in: the same parse, run and one-line error as cli.main.
-    parser = argparse.ArgumentParser(prog="twitchwatch")
-    add_report_command(parser.add_subparsers(required=True))
-    args = parser.parse_args(argv)
-    try:
-        return asyncio.run(args.func(args)) or 0
-    except TwitchWatchError as exc:
-        print(f"twitchwatch: {exc}", file=sys.stderr)
-        return 2
+    """``twitchwatch ARGV`` in-process, through the real command line."""
+    return cli.main(argv)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sqlite3
@@ -455,8 +456,15 @@ async def test_two_servers_share_the_load_on_postgresql(
                     acked[device] = DeviceAck.from_payload(message.payload, device=device).seq
                 if len(events) == 2 and len(acked) == 4 and min(acked.values()) == 300:
                     break
-        with pytest.raises(TimeoutError):  # and no second firing from the other server
-            await _next(link, timeout_s=1.0)
+        # No second firing from the other server. (Acks may still come: a server republishes
+        # the newer ack when a stale one overtook it at the broker.)
+        late_events = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                async for message in link.messages():
+                    if message.topic.endswith("/events"):
+                        late_events.append(AlertEvent.from_payload(message.payload))
+        assert late_events == []
     assert all(s.stats.messages > 0 for s in servers), "the broker did not split the load"
     assert sorted((e.alert.scope, e.transition) for e in events) == [
         ("speech", Transition.FIRING),

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 import twitchwatch.one_core  # noqa: F401  (before anything imports numpy)
@@ -125,9 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_edge_run)
     _add_alert_commands(commands)
     _add_server_command(commands)
-    from server.report.cli import add_report_command
-
-    add_report_command(commands)
+    _add_report_command(commands)
     return parser
 
 
@@ -431,6 +430,59 @@ async def _broker_acl(args: argparse.Namespace) -> None:
         for name, password in written.new_passwords.items():
             print(f"  {name:<{width}}  {password}")
     print("apply: sudo systemctl reload mosquitto (Mosquitto rereads both files on SIGHUP)")
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _add_report_command(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write one person's data as an HTML page (and PNG figures) to take to a doctor",
+    )
+    report.add_argument("--user", required=True, help="whose data (the <user> topic level)")
+    report.add_argument(
+        "--out", type=Path, required=True, help="HTML file to write; figures go in <name>_figures/"
+    )
+    report.add_argument(
+        "--db",
+        help="the server's database (default: $TWITCHWATCH_DB, else sqlite:///twitchwatch.db)",
+    )
+    report.add_argument(
+        "--days",
+        type=_positive_int,
+        default=None,
+        help="days to cover (default: the rules' history_days, 90)",
+    )
+    report.add_argument(
+        "--until",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last day to cover (default: the latest data)",
+    )
+    report.add_argument("--rules", type=Path, help="TOML file overriding rule thresholds")
+    report.set_defaults(func=_report)
+
+
+async def _report(args: argparse.Namespace) -> None:
+    from server.report.cli import run_report  # matplotlib and the store: only when asked
+
+    await run_report(args)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 # --- server ----------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from server.report.data import ReportData, load_report_data
 from server.report.errors import DatabaseMissingError, NoDataError, ReportError, ReportWriteError
-from server.report.figures import render_figures
 from server.report.html import render_html
 from server.rules_config import RuleConfig, load_rule_config
 from server.store import Store
@@ -78,6 +77,8 @@ def write_report(
     folder = figures_dir(out_path)
     with _writing(out_path):  # before the figures are drawn: a bad --out fails at once
         folder.mkdir(parents=True, exist_ok=True)
+    from server.report.figures import render_figures  # matplotlib: only to draw a report
+
     figures = render_figures(data)
     page = render_html(data, figures)
     written = []

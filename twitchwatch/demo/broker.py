@@ -66,8 +66,13 @@ class MosquittoBroker:
     mqtt5: ClassVar[bool] = True
     host: ClassVar[str] = LOOPBACK
 
-    def __init__(self, extra_config: str = "", binary: str | None = None) -> None:
+    def __init__(
+        self, extra_config: str = "", binary: str | None = None, *, own_session: bool = False
+    ) -> None:
         found = binary or mosquitto_path()
+        # own_session: a terminal's Ctrl-C (SIGINT to the whole process group) does not reach
+        # the broker, so its owner can still close its clients cleanly before stopping it.
+        self.own_session = own_session
         if found is None:
             raise FileNotFoundError("mosquitto is not on PATH")
         self._binary = found
@@ -116,7 +121,10 @@ class MosquittoBroker:
             raise RuntimeError(f"mosquitto already running on port {self._port}")
         with self._stderr_path.open("ab") as out:
             self._proc = subprocess.Popen(
-                [self._binary, "-c", str(self.config_path)], stdout=out, stderr=subprocess.STDOUT
+                [self._binary, "-c", str(self.config_path)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.own_session,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -315,8 +323,8 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
 MqttBroker: TypeAlias = MosquittoBroker | EmbeddedBroker
 
 
-def make_broker() -> MqttBroker:
+def make_broker(*, own_session: bool = False) -> MqttBroker:
     """Mosquitto if installed (MQTT 5, persistence), else the embedded 3.1.1 broker. Not started."""
     if mosquitto_path() is not None:
-        return MosquittoBroker()
+        return MosquittoBroker(own_session=own_session)
     return EmbeddedBroker()

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -104,14 +106,14 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     rules = _rules(story)
     async with contextlib.AsyncExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="twitchwatch-demo-")))
-        pool = stack.enter_context(
-            ProcessPoolExecutor(
-                options.workers, mp_context=get_context("spawn"), initializer=ignore_sigint
-            )
+        # Spawned, not forked: the parent runs threads (paho, the embedded broker).
+        pool = ProcessPoolExecutor(
+            options.workers, mp_context=get_context("spawn"), initializer=ignore_sigint
         )
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         # The past days render in the workers while the broker and the server start.
-        rendering = [pool.submit(render_day, story, i) for i in range(len(story.days))]
+        with _sigint_ignored():  # inherited by the workers: Ctrl-C is the demo's to handle
+            rendering = [pool.submit(render_day, story, i) for i in range(len(story.days))]
         broker = stack.enter_context(_broker(options.embedded_broker))
         url = BrokerUrl.parse(broker.url)
         protocol = Protocol.MQTT5 if broker.mqtt5 else Protocol.MQTT311
@@ -129,8 +131,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         before = screen.windows_seen
         await stream_today(story, mqtt, options.live_s, screen, view.refresh)
         screen.progress.phase = "finishing"
-        await screen.wait_windows(screen.windows_seen, SETTLE_S)
-        await asyncio.sleep(SETTLE_S)  # the server's evaluation of today's windows
+        await asyncio.sleep(SETTLE_S)  # the last windows and the server's evaluation of them
         result.live_windows = screen.windows_seen - before
         screen.progress.caption = "live over Bluetooth"
         view.day_done(story.today_date, "today    ")
@@ -150,6 +151,17 @@ def _write_report(db_url: str, user: str, out: Path, rules: RuleConfig) -> Repor
         return write_report(store, user, out, rule_config=rules)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while processes are started: they inherit it across exec, so a terminal's
+    Ctrl-C, sent to the whole process group, cannot interrupt them mid-import."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _rules(story: Story) -> RuleConfig:
     if story.rules_toml is None:
         return load_rule_config(None)
@@ -157,8 +169,8 @@ def _rules(story: Story) -> RuleConfig:
 
 
 @contextlib.contextmanager
-def _broker(embedded: bool):
-    broker: MqttBroker = EmbeddedBroker() if embedded else make_broker()
+def _broker(embedded: bool) -> Iterator[MqttBroker]:
+    broker: MqttBroker = EmbeddedBroker() if embedded else make_broker(own_session=True)
     broker.start()
     try:
         yield broker
