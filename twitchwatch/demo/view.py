@@ -62,6 +62,10 @@ def sparkline(screen: Screen, site: str, last: date, days: int = HISTORY_DAYS) -
     )
 
 
+def rest_text(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def site_table(screen: Screen, day: date) -> Table:
     table = Table(
         title=f"per-site counts on {day:%a %d %b} (windows topic)",
@@ -82,7 +86,7 @@ def site_table(screen: Screen, day: date) -> Table:
             site,
             screen.drivers.get(site, ""),
             str(totals.twitches),
-            f"{totals.rest_s / 60:.0f} min" if totals.rest_s >= 60 else f"{totals.rest_s:.0f} s",
+            rest_text(totals.rest_s),
             rate,
             str(totals.cramps),
             sparkline(screen, site, day),
@@ -211,8 +215,11 @@ class PlainView:
         parts = []
         for site in self.screen.sites:
             totals = self.screen.site_day(site, day)
-            rate = "no data" if totals.per_min is None else f"{totals.per_min:.1f}/min"
-            parts.append(f"{site} {totals.twitches} ({rate})")
+            if totals.rest_s == 0:
+                parts.append(f"{site}: no data")
+                continue
+            rate = "" if totals.per_min is None else f" ({totals.per_min:.1f}/min)"
+            parts.append(f"{site} {totals.twitches} in {rest_text(totals.rest_s)} of rest{rate}")
         self.say(f"{label} {day}  {'; '.join(parts)}  {self.screen.progress.caption}")
 
     def alert(self, event: AlertEvent) -> None:
