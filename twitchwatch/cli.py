@@ -468,7 +468,10 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
 async def _report(args: argparse.Namespace) -> None:
     from server.report.cli import run_report  # matplotlib and the store: only when asked
 
-    await run_report(args)
+    files = await asyncio.to_thread(run_report, args)
+    print(f"wrote {files.html}")
+    if files.figures:
+        print(f"figures: {len(files.figures)} PNG files in {files.figures[0].parent}/")
 
 
 def _positive_int(text: str) -> int:

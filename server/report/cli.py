@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from server.report import ReportFiles
 
 #: The database the report reads when neither --db nor this variable says otherwise.
 DB_ENV = "TWITCHWATCH_DB"
 DEFAULT_DB = "sqlite:///twitchwatch.db"
 
 
-async def run_report(args: argparse.Namespace) -> None:
-    """Read the store, write the page and its figures, say where they went."""
+def run_report(args: argparse.Namespace) -> ReportFiles:
+    """Read the store, write the page and its figures; twitchwatch/cli.py says where they went."""
     from server.report import DatabaseMissingError, write_report
     from server.rules_config import load_rule_config
     from server.store import open_store
@@ -33,7 +37,4 @@ async def run_report(args: argparse.Namespace) -> None:
         files = write_report(
             store, args.user, args.out, days=args.days, until=args.until, rule_config=config
         )
-    folder = files.figures[0].parent if files.figures else None
-    print(f"wrote {files.html}")  # noqa: T201  (a CLI handler: twitchwatch/cli.py's job)
-    if folder is not None:
-        print(f"figures: {len(files.figures)} PNG files in {folder}/")  # noqa: T201
+    return files
