@@ -34,6 +34,9 @@ class SensorFigures:
     not_found: bool = False  # the last scan did not see it
     last_error: str | None = None  # the last failure's one-line message (kept after recovery)
     failures: int = 0  # consecutive failed attempts
+    #: Failed often enough to be called unreachable. From the failure count, not the momentary
+    #: state, which flips between backoff and scanning faster than a poll may see.
+    unreachable: bool = False
     connects: int = 0  # successful connections so far
     battery_pct: int | None = None
     emg_hz: float | None = None  # None: no stream of that kind, or not measured yet
@@ -83,7 +86,7 @@ def link_text(f: SensorFigures) -> str:
         return "streaming"
     if f.not_found:
         return NOT_FOUND_ADVICE
-    if f.state is SessionState.UNREACHABLE:
+    if f.unreachable:
         return f"unreachable after {f.failures} attempts: {f.last_error}; still retrying"
     if f.state is SessionState.BACKOFF and f.last_error:
         return f"backoff: {f.last_error}"
@@ -208,7 +211,7 @@ def sensor_changes(before: SensorFigures | None, after: SensorFigures) -> list[s
         and not before.streaming
     ):
         lines.append(f"{after.name}: could not connect: {after.last_error}; retrying")
-    if after.state is SessionState.UNREACHABLE and before.state is not SessionState.UNREACHABLE:
+    if after.unreachable and not before.unreachable:
         what = "still not found" if after.not_found else "unreachable"
         lines.append(f"{after.name}: {what} after {after.failures} attempts; retrying, less often")
     return lines

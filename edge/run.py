@@ -253,6 +253,7 @@ def _sensor_figures(
         not_found=health.not_found,
         last_error=health.last_error,
         failures=health.failures,
+        unreachable=health.failures >= session.policy.unreachable_after,
         connects=health.connects,
         battery_pct=health.battery_pct,
         emg_hz=row.emg_hz if row else None,

@@ -82,7 +82,11 @@ def test_backoff_and_unreachable_show_the_last_error() -> None:
         HEALTHY, state=SessionState.BACKOFF, last_error="no data for 2.0 s; reconnecting"
     )
     unreachable = dataclasses.replace(
-        HEALTHY, state=SessionState.UNREACHABLE, failures=6, last_error="GATT write refused"
+        HEALTHY,
+        state=SessionState.UNREACHABLE,
+        failures=6,
+        unreachable=True,
+        last_error="GATT write refused",
     )
     assert "backoff: no data for 2.0 s; reconnecting" in screen(backoff)
     assert "unreachable after 6 attempts: GATT write refused; still retrying" in screen(unreachable)
@@ -98,7 +102,11 @@ def test_an_unreachable_broker_says_windows_are_kept() -> None:
 def test_log_lines_say_each_state_change_once_not_each_retry() -> None:
     scanning = SensorFigures("TW-0002", "right_thumb", "polar", SessionState.SCANNING)
     retries = [NOT_FOUND, dataclasses.replace(NOT_FOUND, state=SessionState.SCANNING)] * 3
-    unreachable = dataclasses.replace(NOT_FOUND, state=SessionState.UNREACHABLE, failures=6)
+    unreachable = dataclasses.replace(
+        NOT_FOUND, state=SessionState.UNREACHABLE, failures=6, unreachable=True
+    )
+    # Between attempts the state flips back to scanning: still one line, not one per attempt.
+    rescanning = dataclasses.replace(unreachable, state=SessionState.SCANNING, failures=7)
     found = dataclasses.replace(
         HEALTHY, sensor="TW-0002", site="right_thumb", driver="polar", battery_pct=60
     )
@@ -106,7 +114,17 @@ def test_log_lines_say_each_state_change_once_not_each_retry() -> None:
     back = dataclasses.replace(found, connects=2)
     lines: list[str] = []
     before = None
-    for figures in [scanning, *retries, unreachable, unreachable, found, found, lost, back]:
+    for figures in [
+        scanning,
+        *retries,
+        unreachable,
+        rescanning,
+        unreachable,
+        found,
+        found,
+        lost,
+        back,
+    ]:
         lines += sensor_changes(before, figures)
         before = figures
     assert lines == [
