@@ -171,6 +171,10 @@ class Publisher:
         return float(json.loads(out.strip().splitlines()[-1])["publish_s"])
 
 
+#: The bare subscriber gives up (and the bench fails loudly) if the stream stalls this long.
+RECEIVE_TIMEOUT_S = 300.0
+
+
 async def wait_until(done: Callable[[], bool]) -> None:
     while not done():
         await asyncio.sleep(POLL_S)
@@ -236,12 +240,14 @@ async def run_bare(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     async with link() as bare:
         if not backlog:
+            await bare.subscribed.wait()  # else the first windows pass before the SUBACK
             cpu0, wall0 = time.process_time(), time.perf_counter()
             publisher.go()
-        async for _ in bare.messages():
-            received += 1
-            if received == n:
-                break
+        async with asyncio.timeout(RECEIVE_TIMEOUT_S):  # a lost window must fail, not hang
+            async for _ in bare.messages():
+                received += 1
+                if received == n:
+                    break
         run = Run(time.perf_counter() - wall0, time.process_time() - cpu0, n)
     if not backlog:
         await asyncio.to_thread(publisher.wait)

@@ -189,6 +189,10 @@ class MqttLink:
         self.session_expiry_s = session_expiry_s
         self.manual_ack = manual_ack
         self.connected = asyncio.Event()
+        #: Every subscription of the last connect was answered (SUBACK): messages published
+        #: from now on reach us. ``connected`` alone does not promise that.
+        self.subscribed = asyncio.Event()
+        self._unacked_subscriptions: set[int] = set()
         self.connects = 0  # successful connections so far
         self.session_present = False  # on the last connect
         #: The broker's last refusal of CONNECT; None once a connection is accepted.
@@ -373,8 +377,10 @@ class MqttLink:
             refusal = ConnectRefusal(int(reason.value), str(reason))
             self._loop.call_soon_threadsafe(self._refuse, refusal)
             return
+        mids = []
         for topic, qos in self.subscriptions:  # a new session has none; an old one keeps them
-            client.subscribe(topic, qos)
+            mids.append(client.subscribe(topic, qos)[1])
+        self._loop.call_soon_threadsafe(self._subscribing, mids)
         self._loop.call_soon_threadsafe(self._connected, bool(flags.session_present))
 
     def _on_disconnect(
@@ -414,8 +420,19 @@ class MqttLink:
         for reason in reasons:
             if reason.is_failure:
                 log.error("broker %s refused a subscription: %s", self.broker, reason)
+        self._loop.call_soon_threadsafe(self._subacked, mid)
 
     # --- the same events, in the loop ----------------------------------------------------------
+
+    def _subscribing(self, mids: list[int]) -> None:
+        self._unacked_subscriptions = set(mids)
+        if not mids:
+            self.subscribed.set()
+
+    def _subacked(self, mid: int) -> None:
+        self._unacked_subscriptions.discard(mid)
+        if not self._unacked_subscriptions:
+            self.subscribed.set()
 
     def _connected(self, session_present: bool) -> None:
         self.refusal = None
@@ -450,6 +467,7 @@ class MqttLink:
         if self.connected.is_set() and self._started:
             log.warning("lost the connection to %s (%s); reconnecting", self.broker, reason)
         self.connected.clear()
+        self.subscribed.clear()
         self._changed.set()
 
     def _puback(self, mid: int, code: int, reason: str, failed: bool) -> None:

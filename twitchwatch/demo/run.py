@@ -228,6 +228,9 @@ async def _start_viewer(
     viewer.start()
     stack.push_async_callback(viewer.close)
     await viewer.wait_connected(CONNECT_TIMEOUT_S)
+    # Subscribed before anything is published: the first day's windows must not pass us by.
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+        await viewer.subscribed.wait()
 
     async def follow() -> None:
         try:
