@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.live import Live
 
-from edge.agent import Fanout, make_sessions
+from edge.agent import Fanout, make_sessions, run_for
 from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import SCAN_TIMEOUT_S, Backend, SensorConfig, SensorSession
 from edge.config import MqttConfig
@@ -44,9 +44,6 @@ from edge.live_view import (
 from edge.uplink import Uplink
 
 log = logging.getLogger(__name__)
-
-#: A session still running this long after a cancel is cancelled again.
-CANCEL_AGAIN_S = 1.0
 
 
 class View(StrEnum):
@@ -123,7 +120,7 @@ async def run_agent(
     finished = False
     with reporter.showing(snapshot()), _stop_on_signals() as stopped:
         try:
-            await _supervise(sessions, seconds, tick, tuning.refresh_s, stopped)
+            await run_for(sessions, seconds, tick, tuning.refresh_s, stop=stopped)
             finished = True
         finally:
             try:
@@ -140,43 +137,6 @@ async def run_agent(
     if finished:
         reporter.final(final, record)
     return final
-
-
-async def _supervise(
-    sessions: list[SensorSession],
-    seconds: float | None,
-    tick: Callable[[], None],
-    tick_s: float,
-    stopped: asyncio.Event,
-) -> None:
-    """Run the sessions until ``seconds`` pass or ``stopped`` is set, calling ``tick`` each period.
-
-    Like :func:`edge.agent.run_for`, but it ends on a signal too and cancels until every session
-    has really ended (see :func:`_cancel_all`).
-    """
-    tasks = [asyncio.create_task(s.run(), name=f"sensor {s.name}") for s in sessions]
-    loop = asyncio.get_running_loop()
-    deadline = None if seconds is None else loop.time() + seconds
-    try:
-        while not stopped.is_set() and (deadline is None or loop.time() < deadline):
-            remaining = tick_s if deadline is None else min(tick_s, deadline - loop.time())
-            done, _ = await asyncio.wait(tasks, timeout=max(remaining, 0))
-            for task in done:
-                task.result()  # a session only ends by raising: surface it
-            tick()
-    finally:
-        await _cancel_all(tasks)
-
-
-async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel until done: on Python 3.11 a cancel that lands as an ``asyncio.timeout`` expires
-    becomes a TimeoutError, which a session retries like any link error (seen with a sensor
-    connecting at the deadline), so one cancel can leave it running for minutes."""
-    pending = set(tasks)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
 
 
 @contextmanager

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
@@ -31,7 +34,104 @@ class Pace:
     speed: float = 1.0
 
 
-class SimulatedSensor:
+class SimulatedPeripheral(abc.ABC):
+    """What every simulated sensor does on the link: power on, advertise again after a
+    disconnect, answer control point writes after the write response, pace its frames.
+
+    Subclasses build their GATT services, say how they advertise and pump frames, and what a
+    lost link does to their firmware.
+    """
+
+    name: str
+
+    def __init__(self, device: Device, pace: Pace | None) -> None:
+        self.device = device
+        self.pace = pace or Pace()
+        self.connection: Connection | None = None
+        self.connections_made = 0
+        self._clock_origin = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pump_task: asyncio.Task[None] | None = None
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+
+    @property
+    def address(self) -> str:
+        return str(self.device.random_address).removesuffix("/P")
+
+    async def start(self) -> None:
+        """Power on, advertise, and start pacing frames."""
+        await self.device.power_on()
+        await self._advertise()
+        self._pump_task = asyncio.create_task(self._pump(), name=f"pump {self.name}")
+
+    async def close(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def elapsed_s(self) -> float:
+        """Sensor time since power-on: true elapsed time x pace."""
+        return (time.monotonic() - self._clock_origin) * self.pace.speed
+
+    async def disconnect(self) -> None:
+        """Drop the link from the sensor's side (like walking out of range)."""
+        if self.connection is not None:
+            await self.connection.disconnect()
+
+    @abc.abstractmethod
+    async def _advertise(self) -> None:
+        """Start advertising unless already advertising."""
+
+    @abc.abstractmethod
+    async def _pump(self) -> None:
+        """Every connection interval, send the frames that are due (runs until cancelled)."""
+
+    @abc.abstractmethod
+    def _link_lost(self) -> None:
+        """What the firmware does when the central goes away."""
+
+    def _on_connection(self, connection: Connection) -> None:
+        self.connection = connection
+        self.connections_made += 1
+        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+
+    def _on_disconnection(self, _reason: int) -> None:
+        self.connection = None
+        self._link_lost()
+        self._spawn(self._advertise())
+
+    def _answer_later(
+        self,
+        connection: Connection,
+        characteristic: gatt.Characteristic,
+        answer: bytes,
+        *,
+        indicate: bool = False,
+    ) -> None:
+        """Answer a control point write after the ATT write response has gone out: answering
+        first breaks some centrals (bleak #1885), so real firmware must not do it either."""
+
+        async def send() -> None:
+            await asyncio.sleep(0)
+            if self.connection is not connection:
+                return
+            if indicate:
+                await self.device.indicate_subscriber(connection, characteristic, answer)
+            else:
+                await self.device.notify_subscriber(connection, characteristic, answer)
+
+        self._spawn(send())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class SimulatedSensor(SimulatedPeripheral):
     """A Bumble ``Device`` serving the profile and pacing frames from a :class:`SensorFirmware`.
 
     Faults on demand: :meth:`disconnect` (peripheral-initiated), :meth:`stall` (stop sending
@@ -42,19 +142,13 @@ class SimulatedSensor:
     def __init__(
         self, firmware: SensorFirmware, device: Device, serial: str, pace: Pace | None = None
     ) -> None:
+        super().__init__(device, pace)
         self.firmware = firmware
-        self.device = device
         self.serial = serial
-        self.pace = pace or Pace()
         self.name = f"TW-{serial[-4:]}"  # fits the advertising packet
         # The shortened name must be a prefix of the complete one (Core Spec Supplement 1.2).
         self.long_name = f"{self.name}-{_short_site(firmware.site)}"
-        self.connection: Connection | None = None
-        self.connections_made = 0
         self._stalled_until = 0.0
-        self._clock_origin = time.monotonic()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pump_task: asyncio.Task[None] | None = None
         self._data = gatt.Characteristic(
             UUID(proto.DATA_UUID), gatt.Characteristic.Properties.NOTIFY, 0, b""
         )
@@ -85,38 +179,13 @@ class SimulatedSensor:
                 ),
             ]
         )
-        device.on(device.EVENT_CONNECTION, self._on_connection)
-
-    @property
-    def address(self) -> str:
-        return str(self.device.random_address).removesuffix("/P")
-
-    async def start(self) -> None:
-        """Power on, advertise, and start pacing frames."""
-        await self.device.power_on()
-        await self._advertise()
-        self._pump_task = asyncio.create_task(self._pump(), name=f"pump {self.name}")
-
-    async def close(self) -> None:
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            await asyncio.gather(self._pump_task, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def sensor_ticks(self) -> int:
         """The sensor's RTC: true elapsed time x pace x (1 + crystal error)."""
-        elapsed = (time.monotonic() - self._clock_origin) * self.pace.speed
         rate = 1.0 + self.firmware.faults.drift_ppm * 1e-6
-        return int(elapsed * rate * proto.TICK_HZ)
+        return int(self.elapsed_s() * rate * proto.TICK_HZ)
 
     # -- faults on demand --------------------------------------------------------------------
-
-    async def disconnect(self) -> None:
-        """Drop the link from the sensor's side (like walking out of range)."""
-        if self.connection is not None:
-            await self.connection.disconnect()
 
     def stall(self, seconds: float) -> None:
         """Stop handing frames to the radio for ``seconds`` of host time; the link stays up."""
@@ -124,26 +193,12 @@ class SimulatedSensor:
 
     # -- GATT and link events ----------------------------------------------------------------
 
-    def _on_connection(self, connection: Connection) -> None:
-        self.connection = connection
-        self.connections_made += 1
-        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
-
-    def _on_disconnection(self, _reason: int) -> None:
-        self.connection = None
+    def _link_lost(self) -> None:
         self.firmware.stop_all()
-        self._spawn(self._advertise())
 
     def _on_control_write(self, connection: Connection, value: bytes) -> None:
         answer = self.firmware.handle_request(bytes(value), self.sensor_ticks())
-        # Answer after the ATT write response has gone out: notifying first breaks some
-        # centrals (bleak #1885), so real firmware must not do it either.
-        self._spawn(self._notify_later(connection, answer))
-
-    async def _notify_later(self, connection: Connection, answer: bytes) -> None:
-        await asyncio.sleep(0)
-        if self.connection is connection:
-            await self.device.notify_subscriber(connection, self._control_point, answer)
+        self._answer_later(connection, self._control_point, answer)
 
     async def _advertise(self) -> None:
         # Legacy advertising holds 31 bytes: flags + 128-bit service UUID + the short name fill
@@ -192,11 +247,6 @@ class SimulatedSensor:
                 if self.connection is not connection:
                     break
                 await self.device.notify_subscriber(connection, self._data, frame)
-
-    def _spawn(self, coroutine) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def _short_site(site: str) -> str:

@@ -18,7 +18,7 @@ from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
 from edge.drivers import polar_protocol as pmd
-from firmware_sim.peripheral import CONNECTION_INTERVAL_S, Pace
+from firmware_sim.peripheral import CONNECTION_INTERVAL_S, Pace, SimulatedPeripheral
 from firmware_sim.physiology import PRESETS
 from firmware_sim.polar import FIRMWARE_VERSION, PERSONALITIES, PolarFaults, PolarFirmware
 from firmware_sim.radio import VirtualRadio
@@ -27,7 +27,7 @@ from firmware_sim.radio import VirtualRadio
 UNIX_TO_POLAR_EPOCH_NS = 946_684_800 * 1_000_000_000
 
 
-class SimulatedPolarSensor:
+class SimulatedPolarSensor(SimulatedPeripheral):
     """A Bumble ``Device`` serving PMD and pacing ACC frames from a :class:`PolarFirmware`.
 
     Faults on demand: :meth:`disconnect`, :meth:`drop_next_frames`, and through
@@ -37,16 +37,10 @@ class SimulatedPolarSensor:
     def __init__(
         self, firmware: PolarFirmware, device: Device, device_id: str, pace: Pace | None = None
     ) -> None:
+        super().__init__(device, pace)
         self.firmware = firmware
-        self.device = device
         self.device_id = device_id
-        self.pace = pace or Pace()
         self.name = f"{firmware.personality.name_prefix} {device_id}"
-        self.connection: Connection | None = None
-        self.connections_made = 0
-        self._clock_origin = time.monotonic()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pump_task: asyncio.Task[None] | None = None
         self._data = gatt.Characteristic(
             UUID(pmd.DATA_UUID), gatt.Characteristic.Properties.NOTIFY, 0, b""
         )
@@ -72,36 +66,12 @@ class SimulatedPolarSensor:
                 ),
             ]
         )
-        device.on(device.EVENT_CONNECTION, self._on_connection)
-
-    @property
-    def address(self) -> str:
-        return str(self.device.random_address).removesuffix("/P")
-
-    async def start(self) -> None:
-        """Power on, advertise, and start pacing frames."""
-        await self.device.power_on()
-        await self._advertise()
-        self._pump_task = asyncio.create_task(self._pump(), name=f"pump {self.name}")
-
-    async def close(self) -> None:
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            await asyncio.gather(self._pump_task, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def elapsed_ns(self) -> int:
         """The sensor clock: true elapsed time x pace, in ns since power-on."""
-        return int((time.monotonic() - self._clock_origin) * self.pace.speed * 1e9)
+        return int(self.elapsed_s() * 1e9)
 
     # -- faults on demand --------------------------------------------------------------------
-
-    async def disconnect(self) -> None:
-        """Drop the link from the sensor's side (like walking out of range)."""
-        if self.connection is not None:
-            await self.connection.disconnect()
 
     def drop_next_frames(self, k: int) -> None:
         """Lose the next ``k`` frames in the air."""
@@ -109,25 +79,12 @@ class SimulatedPolarSensor:
 
     # -- GATT and link events ----------------------------------------------------------------
 
-    def _on_connection(self, connection: Connection) -> None:
-        self.connection = connection
-        self.connections_made += 1
-        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
-
-    def _on_disconnection(self, _reason: int) -> None:
-        self.connection = None
+    def _link_lost(self) -> None:
         self.firmware.link_lost()
-        self._spawn(self._advertise())
 
     def _on_control_write(self, connection: Connection, value: bytes) -> None:
         answer = self.firmware.handle_request(bytes(value), self.elapsed_ns())
-        # Answer after the ATT write response has gone out (as peripheral.py explains).
-        self._spawn(self._indicate_later(connection, answer))
-
-    async def _indicate_later(self, connection: Connection, answer: bytes) -> None:
-        await asyncio.sleep(0)
-        if self.connection is connection:
-            await self.device.indicate_subscriber(connection, self._control_point, answer)
+        self._answer_later(connection, self._control_point, answer, indicate=True)
 
     async def _advertise(self) -> None:
         # Flags and the complete name fill 25 of the 31 legacy bytes; the 128-bit PMD UUID goes
@@ -167,11 +124,6 @@ class SimulatedPolarSensor:
                 if self.connection is not connection:
                     break
                 await self.device.notify_subscriber(connection, self._data, frame)
-
-    def _spawn(self, coroutine) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def polar_address(index: int) -> Address:

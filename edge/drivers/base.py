@@ -8,10 +8,11 @@ sequence-gap accounting belong to :mod:`edge.ble.session` and :mod:`edge.timelin
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from twitchwatch.contract import Kind, TwitchWatchError
 
 if TYPE_CHECKING:
     from bleak import BleakClient
+
+
+K = TypeVar("K")
+A = TypeVar("A")
 
 
 class FrameFlag(IntFlag):
@@ -88,6 +93,38 @@ class Decoded:
 
     batches: list[FrameBatch]
     rejected: list[FrameError]
+
+
+class PendingAnswers(Generic[K, A]):
+    """Control point answers awaited by the requests that asked for them, matched by a key.
+
+    The notification callback only calls :meth:`resolve`; :meth:`ask` writes a request and
+    waits for the answer with that key, or raises DriverError after ``timeout_s``.
+    """
+
+    def __init__(self, device: str, timeout_s: float) -> None:
+        self.device, self.timeout_s = device, timeout_s
+        self._futures: dict[K, asyncio.Future[A]] = {}
+
+    async def ask(self, key: K, write: Awaitable[object], what: str) -> A:
+        future: asyncio.Future[A] = asyncio.get_running_loop().create_future()
+        self._futures[key] = future
+        try:
+            await write
+            async with asyncio.timeout(self.timeout_s):
+                return await future
+        except TimeoutError:
+            raise DriverError(
+                self.device, f"no answer to {what} within {self.timeout_s} s"
+            ) from None
+        finally:
+            self._futures.pop(key, None)
+
+    def resolve(self, key: K, answer: A) -> None:
+        """Hand ``answer`` to the request waiting for ``key``; nothing waits: dropped."""
+        future = self._futures.get(key)
+        if future is not None and not future.done():
+            future.set_result(answer)
 
 
 class SensorDriver(abc.ABC):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import operator
 import time
@@ -12,7 +11,15 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from edge.drivers import diy_protocol as proto
-from edge.drivers.base import Decoded, DriverError, FrameBatch, FrameError, SensorDriver, StreamSpec
+from edge.drivers.base import (
+    Decoded,
+    DriverError,
+    FrameBatch,
+    FrameError,
+    PendingAnswers,
+    SensorDriver,
+    StreamSpec,
+)
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -36,7 +43,9 @@ class DiyDriver(SensorDriver):
         self.info: proto.SensorInfo | None = None
         self._specs: dict[int, proto.StreamSpec] = {}
         self._tokens = itertools.count(1)
-        self._pending: dict[tuple[int, int], asyncio.Future[proto.Response]] = {}
+        self._answers: PendingAnswers[tuple[int, int], proto.Response] = PendingAnswers(
+            device, CONTROL_POINT_TIMEOUT_S
+        )
 
     @property
     def data_uuid(self) -> str:
@@ -73,20 +82,12 @@ class DiyDriver(SensorDriver):
         self, client: BleakClient, opcode: proto.Opcode, args: bytes = b""
     ) -> proto.Response:
         token = next(self._tokens) % 255 + 1  # 1..255: 0 answers malformed requests
-        future = asyncio.get_running_loop().create_future()
-        self._pending[(opcode, token)] = future
-        try:
-            await client.write_gatt_char(
-                proto.CONTROL_POINT_UUID, proto.encode_request(opcode, token, args), response=True
-            )
-            async with asyncio.timeout(CONTROL_POINT_TIMEOUT_S):
-                response = await future
-        except TimeoutError:
-            raise DriverError(
-                self.device, f"no answer to {opcode.name} within {CONTROL_POINT_TIMEOUT_S} s"
-            ) from None
-        finally:
-            self._pending.pop((opcode, token), None)
+        request = proto.encode_request(opcode, token, args)
+        response = await self._answers.ask(
+            (opcode, token),
+            client.write_gatt_char(proto.CONTROL_POINT_UUID, request, response=True),
+            opcode.name,
+        )
         if response.status is not proto.Status.OK:
             raise DriverError(self.device, f"{opcode.name} refused: {response.status.name}")
         return response
@@ -97,9 +98,7 @@ class DiyDriver(SensorDriver):
             response = proto.decode_response(bytes(data))
         except proto.ProtocolError:
             return  # not an answer to anything we asked; nothing waits on it
-        future = self._pending.get((response.opcode, response.token))
-        if future is not None and not future.done():
-            future.set_result(response)
+        self._answers.resolve((response.opcode, response.token), response)
 
 
 def decode_frames(

@@ -7,7 +7,6 @@ the timeline each frame's first-sample time and lets it turn holes into gap span
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +20,7 @@ from edge.drivers.base import (
     FrameBatch,
     FrameError,
     FrameFlag,
+    PendingAnswers,
     SensorDriver,
     StreamSpec,
 )
@@ -65,7 +65,9 @@ class PolarDriver(SensorDriver):
         super().__init__(device)
         self.spec: StreamSpec | None = None
         self.stopped_by_sensor = False  # the sensor said "measurement stopped" on its own
-        self._pending: dict[tuple[int, int], asyncio.Future[pmd.Response]] = {}
+        self._answers: PendingAnswers[tuple[int, int], pmd.Response] = PendingAnswers(
+            device, CONTROL_POINT_TIMEOUT_S
+        )
         self._last_ns: int | None = None  # device time of the last accepted frame's last sample
 
     @property
@@ -191,20 +193,12 @@ class PolarDriver(SensorDriver):
         allowed: tuple[pmd.Status, ...] = (),
     ) -> pmd.Response:
         """Write a request and wait for its indicated answer; refusals raise DriverError."""
-        key = (int(opcode), int(pmd.MeasurementType.ACC))
-        future = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
         request = pmd.encode_request(opcode, pmd.MeasurementType.ACC, settings)
-        try:
-            await client.write_gatt_char(pmd.CONTROL_POINT_UUID, request, response=True)
-            async with asyncio.timeout(CONTROL_POINT_TIMEOUT_S):
-                response = await future
-        except TimeoutError:
-            raise DriverError(
-                self.device, f"no answer to {opcode.name} within {CONTROL_POINT_TIMEOUT_S} s"
-            ) from None
-        finally:
-            self._pending.pop(key, None)
+        response = await self._answers.ask(
+            (int(opcode), int(pmd.MeasurementType.ACC)),
+            client.write_gatt_char(pmd.CONTROL_POINT_UUID, request, response=True),
+            opcode.name,
+        )
         if not response.ok and response.status not in allowed:
             raise DriverError(self.device, f"ACC {opcode.name} refused: {response.status_name}")
         return response
@@ -219,9 +213,7 @@ class PolarDriver(SensorDriver):
             if pmd.MeasurementType.ACC in message.measurement_types:
                 self.stopped_by_sensor = True  # frames stop; the session's watchdog reconnects
             return
-        future = self._pending.get((message.opcode, message.measurement_type))
-        if future is not None and not future.done():
-            future.set_result(message)
+        self._answers.resolve((message.opcode, message.measurement_type), message)
 
 
 def choose_settings(offered: pmd.Settings) -> dict[pmd.SettingType, int]:

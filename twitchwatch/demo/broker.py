@@ -7,6 +7,7 @@ runs in a thread with its own event loop, so sync and async callers can use it a
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import os
@@ -54,7 +55,60 @@ def mosquitto_path() -> str | None:
     return shutil.which("mosquitto")
 
 
-class MosquittoBroker:
+class LocalBroker(abc.ABC):
+    """A broker on a free loopback port that this process starts and stops."""
+
+    name: ClassVar[str]
+    mqtt5: ClassVar[bool]
+    host: ClassVar[str] = LOOPBACK
+
+    def __init__(self) -> None:
+        self._port = free_port()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self._port}"
+
+    @property
+    @abc.abstractmethod
+    def running(self) -> bool: ...
+
+    @abc.abstractmethod
+    def start(self) -> None: ...
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        """Stop, and remove whatever the broker left on disk."""
+        self.stop()
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # __exit__ won't run, and nothing may leak
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class MosquittoBroker(LocalBroker):
     """The `mosquitto` binary as a subprocess on a free loopback port, with its own config and dir.
 
     Persistence is on, so sessions and queued QoS>0 messages survive `stop()`/`start()`: Mosquitto
@@ -64,7 +118,6 @@ class MosquittoBroker:
 
     name: ClassVar[str] = "mosquitto"
     mqtt5: ClassVar[bool] = True
-    host: ClassVar[str] = LOOPBACK
 
     def __init__(
         self, extra_config: str = "", binary: str | None = None, *, own_session: bool = False
@@ -76,7 +129,7 @@ class MosquittoBroker:
         if found is None:
             raise FileNotFoundError("mosquitto is not on PATH")
         self._binary = found
-        self._port = free_port()
+        super().__init__()
         self._dir = Path(tempfile.mkdtemp(prefix="twitchwatch-mosquitto-"))
         self.config_path = self._dir / "mosquitto.conf"
         self.log_path = self._dir / "mosquitto.log"
@@ -103,14 +156,6 @@ class MosquittoBroker:
                 "",
             ]
         )
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -167,10 +212,6 @@ class MosquittoBroker:
             self._proc.wait()
         self._proc = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
     def log_tail(self, lines: int = 20) -> str:
         return _tail(self.log_path, lines)
 
@@ -178,24 +219,8 @@ class MosquittoBroker:
         self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.close()  # __exit__ won't run, and the temp dir must not leak
-            raise
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class EmbeddedBroker:
+class EmbeddedBroker(LocalBroker):
     """Fallback when Mosquitto is missing: amqtt (MQTT 3.1.1 only) in a thread with its own loop.
 
     Its own loop keeps the broker apart from the test's loop, so sync and async tests can use it.
@@ -206,10 +231,9 @@ class EmbeddedBroker:
 
     name: ClassVar[str] = "amqtt"
     mqtt5: ClassVar[bool] = False
-    host: ClassVar[str] = LOOPBACK
 
     def __init__(self) -> None:
-        self._port = free_port()
+        super().__init__()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._broker: Broker | None = None
@@ -223,14 +247,6 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
             },
         }
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -290,25 +306,6 @@ class EmbeddedBroker:
     def kill(self) -> None:
         """No process to crash; in-memory state is lost either way, so this is `stop()`."""
         self.stop()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:

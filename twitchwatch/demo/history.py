@@ -7,8 +7,6 @@ days already done (the detector is single-threaded numpy; two cores render two d
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,12 +31,6 @@ class DayResult:
     windows: list[Window]
     simulated_twitches: dict[str, int]  # per worn site, what the physiology generated
     detected_twitches: dict[str, int]
-
-
-def ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the main process's to handle (it stops the pool cleanly)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def render_day(story: Story, index: int) -> DayResult:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from edge.agent import Fanout, make_sessions, run_for
+from edge.agent import make_sessions, run_for
 from edge.ble.session import Backend, SensorConfig
 from edge.config import MqttConfig
-from edge.live import LiveFigures
 from edge.live_detect import LiveDetection
 from edge.uplink import Uplink
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
@@ -69,7 +68,7 @@ async def stream_today(
     detection = LiveDetection(windows=uplink.windows)
     sessions = make_sessions(
         configs,
-        Fanout(LiveFigures(), detection),
+        detection,
         Backend(bleak_backend.scanner, bleak_backend.client),
     )
     progress = screen.progress

@@ -38,7 +38,7 @@ from twitchwatch.contract import (
     reports_topic,
 )
 from twitchwatch.demo.broker import EmbeddedBroker, MqttBroker, make_broker
-from twitchwatch.demo.history import DayResult, ignore_sigint, render_day
+from twitchwatch.demo.history import DayResult, render_day
 from twitchwatch.demo.live import LIVE_WINDOW_S, stream_today
 from twitchwatch.demo.screen import Screen
 from twitchwatch.demo.story import ExpectedAlert, Story
@@ -107,9 +107,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     async with contextlib.AsyncExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="twitchwatch-demo-")))
         # Spawned, not forked: the parent runs threads (paho, the embedded broker).
-        pool = ProcessPoolExecutor(
-            options.workers, mp_context=get_context("spawn"), initializer=ignore_sigint
-        )
+        pool = ProcessPoolExecutor(options.workers, mp_context=get_context("spawn"))
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         # The past days render in the workers while the broker and the server start.
         with _sigint_ignored():  # inherited by the workers: Ctrl-C is the demo's to handle

@@ -48,7 +48,7 @@ class DemoView(Protocol):
 def shown_day(screen: Screen, today: date) -> date:
     """The day the table shows: the last past day published, then today."""
     progress = screen.progress
-    if progress.phase in ("history",) and progress.day_date is not None:
+    if progress.phase == "history" and progress.day_date is not None:
         return progress.day_date
     return today
 
