@@ -60,7 +60,7 @@ def main() -> None:
         else Row(name, f"{seconds:.1f} s")
         for name, seconds in stamps.items()
     ]
-    rows.append(Row("demo process peak RSS", f"{peak_mb:.0f} MB"))
+    rows.append(Row("peak RSS, largest demo process", f"{peak_mb:.0f} MB"))
     print_table(rows)
     print(f"\n{counted}")
 
