@@ -53,8 +53,8 @@ from server.rules_config import load_rule_config  # noqa: E402
 from server.service import Server  # noqa: E402
 from server.store import Store, open_store  # noqa: E402
 from server.store.sql import ts  # noqa: E402
-from tests.histories import HistoryBuilder  # noqa: E402
-from tests.services import MosquittoBroker  # noqa: E402
+from support.histories import HistoryBuilder  # noqa: E402
+from support.services import MosquittoBroker  # noqa: E402
 from twitchwatch.contract import SERVER_FILTERS, ReportKind, TopicKind  # noqa: E402
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink  # noqa: E402
 

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.services import (
+from support.services import (
     EmbeddedBroker,
     MosquittoBroker,
     MqttBroker,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from server.rules_config import RuleConfig, load_rule_config
 from server.store import Store, open_store
-from tests.histories import HistoryBuilder, Scenario, replay
+from support.histories import HistoryBuilder, Scenario, replay
 from twitchwatch.contract import ReportKind, SiteWindow, WindowMessage
 
 WINDOW_S = 3600.0

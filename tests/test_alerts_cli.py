@@ -18,7 +18,7 @@ from server.alert_feed import (
     format_state,
     parse_ack_target,
 )
-from tests.services import MosquittoBroker, free_port
+from support.services import MosquittoBroker, free_port
 from twitchwatch.contract import (
     ADVICE,
     AlertAck,

@@ -28,7 +28,7 @@ from server.broker_acl import (
     write_files,
 )
 from server.homeassistant import HomeAssistantBridge
-from tests.services import MosquittoBroker, free_port, mosquitto_path, services_required
+from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.contract import (
     SERVER_FILTERS,
     AlertState,

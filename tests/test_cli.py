@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import ConfigError, load_config
-from tests.services import free_port
+from support.services import free_port
 from twitchwatch.cli import main
 
 TWITCHWATCH = [sys.executable, "-m", "twitchwatch"]

@@ -26,7 +26,7 @@ from edge.uplink import BrokerLoginError, BrokerNotAuthorizedError
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
-from tests.services import MosquittoBroker, free_port, mosquitto_path, services_required
+from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.cli import main
 
 TWITCHWATCH = [sys.executable, "-m", "twitchwatch"]

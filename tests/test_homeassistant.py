@@ -23,7 +23,7 @@ from server.homeassistant import (
     rate_template,
     template_expression,
 )
-from tests.services import MosquittoBroker
+from support.services import MosquittoBroker
 from twitchwatch.contract import (
     AlertState,
     AlertStatus,

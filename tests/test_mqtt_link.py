@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import MosquittoBroker, free_port
+from support.services import MosquittoBroker, free_port
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, MqttLinkError, Protocol, Will
 
 TIMEOUT_S = 10.0

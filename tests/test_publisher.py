@@ -22,7 +22,7 @@ import pytest
 from edge.config import ConfigError, load_config, with_mqtt_overrides
 from edge.outbox import Outbox
 from edge.publisher import EdgePublisher
-from tests.services import MosquittoBroker, free_port
+from support.services import MosquittoBroker, free_port
 from twitchwatch.contract import (
     DeviceAck,
     DeviceState,

@@ -9,7 +9,7 @@ import pytest
 
 from server.model import Verdict
 from server.rules_config import RuleConfig, load_rule_config
-from tests.histories import (
+from support.histories import (
     HistoryBuilder,
     Replay,
     Scenario,

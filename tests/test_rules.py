@@ -14,7 +14,7 @@ from server.model import DaySite, Finding, History, Verdict
 from server.rules import evaluate, rate_test
 from server.rules.facts import build_facts
 from server.rules_config import DEFAULT_RULES_TOML, RuleConfig, RuleConfigError, load_rule_config
-from tests.histories import (
+from support.histories import (
     HistoryBuilder,
     Scenario,
     benign_calf,

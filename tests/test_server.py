@@ -18,7 +18,7 @@ import pytest
 
 from server.service import Server, ServerOptions
 from server.store import open_store
-from tests.services import MosquittoBroker
+from support.services import MosquittoBroker
 from twitchwatch.cli import main
 from twitchwatch.contract import (
     AlertAck,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import mosquitto_path
+from support.services import mosquitto_path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "server_ingest.py"
 

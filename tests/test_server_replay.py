@@ -18,7 +18,7 @@ import pytest
 
 from server.rules_config import load_rule_config
 from server.service import Server
-from tests.histories import (
+from support.histories import (
     HistoryBuilder,
     Scenario,
     benign_calf,
@@ -26,7 +26,7 @@ from tests.histories import (
     replay,
     spreading,
 )
-from tests.services import MosquittoBroker
+from support.services import MosquittoBroker
 from tests.test_server import client, publish_all, running, wait_acks
 from twitchwatch.contract import (
     AlertEvent,

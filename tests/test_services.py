@@ -11,7 +11,7 @@ import psycopg
 from paho.mqtt.packettypes import PacketTypes  # noqa: TID251
 from paho.mqtt.properties import Properties  # noqa: TID251
 
-from tests.services import EmbeddedBroker, MosquittoBroker, MqttBroker, PostgresDatabase
+from support.services import EmbeddedBroker, MosquittoBroker, MqttBroker, PostgresDatabase
 
 TIMEOUT_S = 5.0
 

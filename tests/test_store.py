@@ -26,7 +26,7 @@ from server.store import (
     open_store,
 )
 from server.store.schema import SCHEMA_VERSION
-from tests.services import pg_admin_dsn
+from support.services import pg_admin_dsn
 from twitchwatch.contract import (
     AlertEvent,
     AlertStatus,

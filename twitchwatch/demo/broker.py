@@ -1,8 +1,8 @@
-"""A local MQTT broker on a free loopback port: Mosquitto when it is installed, else amqtt in-process.
+"""The demo's MQTT broker on a free loopback port: Mosquitto when it is installed, else amqtt in-process.
 
-The demo runs on it, and the tests start the same brokers (tests/services.py). Mosquitto runs as a
-subprocess with its own config, directory and persistence; the embedded fallback (MQTT 3.1.1 only)
-runs in a thread with its own event loop, so sync and async callers can use it alike.
+Mosquitto runs as a subprocess with its own config and directory; the embedded fallback (MQTT
+3.1.1 only) runs in a thread with its own event loop, so sync and async callers can use it alike.
+The tests and benches extend these (support/services.py: extra config, persistence, crashes).
 """
 
 from __future__ import annotations
@@ -83,10 +83,6 @@ class LocalBroker(abc.ABC):
     @abc.abstractmethod
     def stop(self) -> None: ...
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
     def close(self) -> None:
         """Stop, and remove whatever the broker left on disk."""
         self.stop()
@@ -109,20 +105,13 @@ class LocalBroker(abc.ABC):
 
 
 class MosquittoBroker(LocalBroker):
-    """The `mosquitto` binary as a subprocess on a free loopback port, with its own config and dir.
-
-    Persistence is on, so sessions and queued QoS>0 messages survive `stop()`/`start()`: Mosquitto
-    writes its database on SIGTERM. `kill()` is a crash: anything since the last autosave
-    (default every 1800 s) is lost, as it would be in production.
-    """
+    """The `mosquitto` binary as a subprocess on a free loopback port, with its own config and dir."""
 
     name: ClassVar[str] = "mosquitto"
     mqtt5: ClassVar[bool] = True
 
-    def __init__(
-        self, extra_config: str = "", binary: str | None = None, *, own_session: bool = False
-    ) -> None:
-        found = binary or mosquitto_path()
+    def __init__(self, *, own_session: bool = False) -> None:
+        found = mosquitto_path()
         # own_session: a terminal's Ctrl-C (SIGINT to the whole process group) does not reach
         # the broker, so its owner can still close its clients cleanly before stopping it.
         self.own_session = own_session
@@ -135,27 +124,20 @@ class MosquittoBroker(LocalBroker):
         self.log_path = self._dir / "mosquitto.log"
         self._stderr_path = self._dir / "stderr.log"
         self._proc: subprocess.Popen[bytes] | None = None
-        self.config_path.write_text(self._config(extra_config))
+        self.config_path.write_text("\n".join([*self._config_lines(), ""]))
 
-    def _config(self, extra_config: str) -> str:
-        # Started as root, Mosquitto drops to user "mosquitto", which cannot write the log or the
-        # database into our 0700 temp dir; "user root" keeps it as the caller. Ignored for non-root.
+    def _config_lines(self) -> list[str]:
+        # Started as root, Mosquitto drops to user "mosquitto", which cannot write the log into
+        # our 0700 temp dir; "user root" keeps it as the caller. Ignored for non-root.
         user = "user root" if os.geteuid() == 0 else ""
-        # extra_config goes last: for single-valued options Mosquitto keeps the last one it reads.
-        return "\n".join(
-            [
-                user,
-                f"listener {self._port} {LOOPBACK}",
-                "allow_anonymous true",
-                "persistence true",
-                f"persistence_location {self._dir}/",
-                # The default of 1000 silently drops messages for a slow or offline subscriber.
-                "max_queued_messages 100000",
-                f"log_dest file {self.log_path}",
-                extra_config,
-                "",
-            ]
-        )
+        return [
+            user,
+            f"listener {self._port} {LOOPBACK}",
+            "allow_anonymous true",
+            # The default of 1000 silently drops messages for a slow or offline subscriber.
+            "max_queued_messages 100000",
+            f"log_dest file {self.log_path}",
+        ]
 
     @property
     def running(self) -> bool:
@@ -179,7 +161,9 @@ class MosquittoBroker(LocalBroker):
                 return
             time.sleep(0.02)
         exit_code = self._proc.poll()
-        self.kill()
+        self._proc.kill()
+        self._proc.wait()
+        self._proc = None
         problem = (
             f"exited with code {exit_code}"
             if exit_code is not None
@@ -191,7 +175,7 @@ class MosquittoBroker(LocalBroker):
         )
 
     def stop(self) -> None:
-        """Clean shutdown (SIGTERM), which saves the persistence database; SIGKILL if it hangs."""
+        """Clean shutdown (SIGTERM), which saves any persistence database; SIGKILL if it hangs."""
         if self._proc is None:
             return
         if self._proc.poll() is None:
@@ -202,18 +186,6 @@ class MosquittoBroker(LocalBroker):
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
-
-    def kill(self) -> None:
-        """Crash the broker (SIGKILL): nothing is saved."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        return _tail(self.log_path, lines)
 
     def close(self) -> None:
         self.stop()
@@ -303,10 +275,6 @@ class EmbeddedBroker(LocalBroker):
             self._thread.join(timeout=STOP_TIMEOUT_S)
         self._loop = self._thread = self._broker = None
 
-    def kill(self) -> None:
-        """No process to crash; in-memory state is lost either way, so this is `stop()`."""
-        self.stop()
-
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(loop)
@@ -321,7 +289,7 @@ MqttBroker: TypeAlias = MosquittoBroker | EmbeddedBroker
 
 
 def make_broker(*, own_session: bool = False) -> MqttBroker:
-    """Mosquitto if installed (MQTT 5, persistence), else the embedded 3.1.1 broker. Not started."""
+    """Mosquitto if installed (MQTT 5), else the embedded 3.1.1 broker. Not started."""
     if mosquitto_path() is not None:
         return MosquittoBroker(own_session=own_session)
     return EmbeddedBroker()

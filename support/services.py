@@ -1,7 +1,8 @@
-"""Real services for tests: an MQTT broker on a free loopback port and a throwaway PostgreSQL DB.
+"""Real services for tests and benches: an MQTT broker on a free loopback port and a throwaway
+PostgreSQL DB.
 
-Plain classes with no pytest dependency, so benches and scripts can start the same broker.
-The fixtures that wrap them live in tests/conftest.py.
+Plain classes with no pytest dependency, so benches and scripts start the same broker as the
+tests. The fixtures that wrap them live in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -9,22 +10,74 @@ from __future__ import annotations
 import os
 import secrets
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-# The brokers live in the package: the demo runs on the same ones (re-exported for the tests).
-from twitchwatch.demo.broker import (  # noqa: F401
-    LOOPBACK,
-    EmbeddedBroker,
-    MosquittoBroker,
-    MqttBroker,
-    free_port,
-    make_broker,
-    mosquitto_path,
-)
+from twitchwatch.demo import broker as demo_broker
+
+# Re-exported: tests and benches take every service from here.
+from twitchwatch.demo.broker import LOOPBACK, free_port, mosquitto_path  # noqa: F401
+
+
+class MosquittoBroker(demo_broker.MosquittoBroker):
+    """The demo's Mosquitto with what tests need: persistence, extra config, restarts and crashes.
+
+    Persistence is on, so sessions and queued QoS>0 messages survive `stop()`/`start()`: Mosquitto
+    writes its database on SIGTERM. `kill()` is a crash: anything since the last autosave
+    (default every 1800 s) is lost, as it would be in production.
+    """
+
+    def __init__(self, extra_config: str = "") -> None:
+        self.extra_config = extra_config
+        super().__init__()
+
+    def _config_lines(self) -> list[str]:
+        # extra_config goes last: for single-valued options Mosquitto keeps the last one it reads.
+        return [
+            *super()._config_lines(),
+            "persistence true",
+            f"persistence_location {self.config_path.parent}/",
+            self.extra_config,
+        ]
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def kill(self) -> None:
+        """Crash the broker (SIGKILL): nothing is saved."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+
+class EmbeddedBroker(demo_broker.EmbeddedBroker):
+    """The demo's amqtt fallback; state is in memory only, so a restart or a crash loses it."""
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def kill(self) -> None:
+        """No process to crash; in-memory state is lost either way, so this is `stop()`."""
+        self.stop()
+
+
+MqttBroker: TypeAlias = MosquittoBroker | EmbeddedBroker
+
+
+def make_broker() -> MqttBroker:
+    """Mosquitto if installed (MQTT 5, persistence), else the embedded 3.1.1 broker. Not started."""
+    if mosquitto_path() is not None:
+        return MosquittoBroker()
+    return EmbeddedBroker()
+
 
 REQUIRE_SERVICES_ENV = "TWITCHWATCH_REQUIRE_SERVICES"
 PG_DSN_ENV = "TWITCHWATCH_PG_DSN"
