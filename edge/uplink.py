@@ -1,14 +1,15 @@
-"""The agent's publishing half: live detections -> windows -> outbox -> MQTT, on the agent's tick."""
+"""The agent's publishing half: closed windows -> outbox (SQLite) -> MQTT, until the server acks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from edge.config import MqttConfig
 from edge.outbox import Outbox
 from edge.publisher import BrokerState, EdgePublisher, PublisherStats
-from edge.windows import WindowBuilder
+from edge.windows import Window
 from twitchwatch.contract import TwitchWatchError
 from twitchwatch.mqtt_link import BrokerUrl
 
@@ -55,42 +56,44 @@ class BrokerNotAuthorizedError(TwitchWatchError):
 
 
 class Uplink:
-    """The agent's publishing half: windows cut from live detection, stored, then published.
+    """Windows stored in the outbox, then published; deleted once the server acknowledged them.
 
     Use::
 
-        uplink = await Uplink.start(sites, mqtt_config)
-        detection = LiveDetection(windows=uplink.windows)
+        uplink = await Uplink.start(mqtt_config)
         ...  # on every agent tick:
-        uplink.tick()
+        uplink.send(windows.close_due())
         uplink.raise_if_refused(config_path)
-        ...  # after detection.close():
-        await uplink.stop()
+        ...  # at the end:
+        await uplink.stop(windows.flush())
     """
 
-    def __init__(self, windows: WindowBuilder, publisher: EdgePublisher) -> None:
-        self.windows, self.publisher = windows, publisher
+    def __init__(self, publisher: EdgePublisher) -> None:
+        self.publisher = publisher
 
     @classmethod
-    async def start(cls, sites: Iterable[str], mqtt: MqttConfig) -> Uplink:
+    async def start(cls, mqtt: MqttConfig) -> Uplink:
         outbox = Outbox(mqtt.outbox_path, mqtt.user, mqtt.device)
         try:
-            # Start after the last window a previous run stored: no stretch is reported twice.
-            windows = WindowBuilder(sites, mqtt.window_s, resume_from_utc=outbox.last_end_utc)
             publisher = EdgePublisher(outbox, mqtt.broker, protocol=mqtt.protocol)
             await publisher.start()
         except BaseException:
             outbox.close()
             raise
-        return cls(windows, publisher)
+        return cls(publisher)
 
     @property
     def broker(self) -> BrokerUrl:
         return self.publisher.broker
 
-    def tick(self) -> None:
-        """Store and send every window that is due."""
-        self.publisher.add_windows(self.windows.close_due())
+    @property
+    def resume_from_utc(self) -> datetime | None:
+        """The end of the last window a previous run stored: no stretch is reported twice."""
+        return self.publisher.outbox.last_end_utc
+
+    def send(self, windows: Iterable[Window]) -> None:
+        """Store ``windows`` in the outbox and publish them."""
+        self.publisher.add_windows(windows)
 
     def stats(self) -> PublisherStats:
         return self.publisher.stats
@@ -106,17 +109,13 @@ class Uplink:
         if state is BrokerState.NOT_AUTHORIZED and self.publisher.denied_topic is not None:
             raise BrokerNotAuthorizedError(self.broker, self.publisher.denied_topic, config)
 
-    def status(self) -> str:
-        late = self.windows.late_dropped
-        return self.publisher.format_stats() + (f", {late} late detections dropped" if late else "")
-
-    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
-        """End of the run (after the detectors finished): the last windows, a short wait for
-        the server's ack, "offline". What is not acked stays in the outbox for the next run."""
+    async def stop(self, last: Iterable[Window] = (), grace_s: float = STOP_GRACE_S) -> None:
+        """End of the run: the ``last`` windows, a short wait for the server's ack, "offline".
+        What is not acked stays in the outbox for the next run."""
         if self.publisher.state is not BrokerState.CONNECTED:
             grace_s = 0.0  # nobody to ack them: the outbox keeps them for the next run
         try:
-            self.publisher.add_windows(self.windows.flush())
+            self.publisher.add_windows(last)
             await self.publisher.close(grace_s)
         finally:
             self.publisher.outbox.close()

@@ -18,11 +18,11 @@ from rich.console import Console
 from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig
 from edge.config import load_config
-from edge.live_view import NOT_FOUND_ADVICE
 from edge.outbox import Outbox
 from edge.publisher import BrokerState
-from edge.run import RunTuning, View, run_agent
+from edge.run import RunTuning, run_agent
 from edge.uplink import BrokerLoginError, BrokerNotAuthorizedError
+from edge.views import NOT_FOUND_ADVICE, View
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio

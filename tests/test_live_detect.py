@@ -9,7 +9,9 @@ import pyedflib
 from edge.agent import Fanout
 from edge.analyze import analyze_file
 from edge.detect import SiteDetector
-from edge.live_detect import LiveDetection, format_totals
+from edge.detection import Detection
+from edge.recording import Recording
+from edge.totals import Totals, format_totals
 from twitchwatch.contract import Kind
 
 pytest_plugins = ["tests.ble_fixtures"]
@@ -17,15 +19,16 @@ pytest_plugins = ["tests.ble_fixtures"]
 
 async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path):
     rig = await sim_rig(("left_calf",), preset="large_muscle", speed=4.0)
-    detection = LiveDetection(tmp_path)
+    site_totals = Totals()
+    detection = Detection(site_totals, Recording(tmp_path))
     for session in rig.sessions:
         session.sink = Fanout(rig.sink, detection)
     await rig.stream(9.0)  # ~34 s of signal at 4x pace
     detection.close()
 
-    (totals,) = detection.totals()
+    (totals,) = site_totals.sites()
     assert totals.site == "left_calf"
-    assert totals.blocks_refused == 0
+    assert detection.blocks_refused(rig.sessions[0].name) == 0
     assert totals.twitches > 10  # large_muscle: ~40 per minute of rest
     assert totals.rest_s > 20.0
 
@@ -62,4 +65,4 @@ async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path)
     # ...and `analyze` on the recording finds the same twitches (within a quantisation step).
     doc = analyze_file(path)
     assert abs(doc["summary"]["left_calf"]["twitches"] - totals.twitches) <= 1
-    assert format_totals(detection.totals())[1].startswith("left_calf")
+    assert format_totals(site_totals.sites())[1].startswith("left_calf")

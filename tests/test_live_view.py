@@ -7,20 +7,21 @@ import dataclasses
 from rich.console import Console
 
 from edge.ble.session import SessionState
-from edge.live_view import (
+from edge.publisher import BrokerState
+from edge.views import (
     FOOTER,
     NOT_FOUND_ADVICE,
     SensorFigures,
     Snapshot,
     UplinkFigures,
+    View,
+    choose_view,
     final_lines,
     render_live,
     sensor_changes,
     summary_line,
     uplink_changes,
 )
-from edge.publisher import BrokerState
-from edge.run import View, choose_view
 from twitchwatch.contract import Reason
 
 HEALTHY = SensorFigures(

@@ -14,10 +14,11 @@ from bleak.backends.scanner import AdvertisementData
 from edge.agent import Fanout, make_sessions
 from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig, StreamSink
+from edge.detection import Detection
 from edge.drivers import DriverError
 from edge.drivers import polar_protocol as pmd
 from edge.drivers.polar import PolarDriver, is_polar_advert
-from edge.live_detect import LiveDetection
+from edge.totals import Totals
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.physiology import TruthKind
 from firmware_sim.polar import PolarFaults
@@ -239,7 +240,7 @@ async def test_h10_left_streaming_by_a_lost_link_is_restarted_on_reconnect(polar
 async def test_an_acc_only_site_excludes_motion_and_reports_rest(polar_rig) -> None:
     # Seed 3 of the "busy" preset moves the forearm 33.5-38.3 s after power-on (sensor time).
     # At 8x, streaming starts around 16 s (about 2 s of scan + connect); it runs until 42 s.
-    live = LiveDetection()
+    live = Detection(site_totals := Totals())
     rig = await polar_rig(preset="busy", seed=3, speed=8.0, also=live)
     sensor = rig.sensors[0]
 
@@ -250,8 +251,8 @@ async def test_an_acc_only_site_excludes_motion_and_reports_rest(polar_rig) -> N
     await rig.stream(10.0, until=lambda: sensor_s() > 42.0)
     live.close()
     check_polar_stream(rig, sensor)
-    (totals,) = live.totals()
-    assert totals.site == "right_forearm" and totals.blocks_refused == 0
+    (totals,) = site_totals.sites()
+    assert totals.site == "right_forearm" and live.blocks_refused(sensor.name) == 0
     stream = sensor.firmware.stream
     assert stream is not None
     first = next(f for f, _, outcome in stream.log if outcome == "sent") / stream.fs

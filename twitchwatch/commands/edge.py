@@ -81,7 +81,8 @@ async def run_scan(args: argparse.Namespace) -> None:
 
 async def run_agent(args: argparse.Namespace) -> None:
     from edge.config import BleBackendKind, load_config, with_mqtt_overrides
-    from edge.run import View, choose_view, run_agent
+    from edge.run import run_agent
+    from edge.views import View, choose_view
 
     config = with_mqtt_overrides(
         load_config(args.config),

@@ -6,11 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from edge.agent import make_sessions, run_for
+from edge.agent import Agent, AgentTuning
 from edge.ble.session import Backend, SensorConfig
 from edge.config import MqttConfig
-from edge.live_detect import LiveDetection
-from edge.uplink import Uplink
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.firmware import Faults
 from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
@@ -64,12 +62,11 @@ async def stream_today(
         configs.append(SensorConfig(started.name, sensor.site, "polar"))
     adapter = BumbleAdapter(radio=radio)
     bleak_backend = bumble_backend(adapter)
-    uplink = await Uplink.start(story.sites, mqtt)
-    detection = LiveDetection(windows=uplink.windows)
-    sessions = make_sessions(
+    agent = await Agent.start(
         configs,
-        detection,
         Backend(bleak_backend.scanner, bleak_backend.client),
+        mqtt=mqtt,
+        tuning=AgentTuning(tick_s=TICK_S),
     )
     progress = screen.progress
     progress.phase, progress.live_total_s, progress.live_s = "live", seconds, 0.0
@@ -77,15 +74,13 @@ async def stream_today(
 
     def tick() -> None:
         progress.live_s = min(seconds, time.monotonic() - started)
-        uplink.tick()
         refresh()
 
     try:
-        await run_for(sessions, seconds, on_tick=tick, tick_s=TICK_S)
+        await agent.run(seconds, on_tick=tick)
     finally:
         try:
-            detection.close()
-            await uplink.stop()
+            await agent.close()
         finally:
             await adapter.close()
             await close_fleet(sensors)

@@ -1,6 +1,6 @@
-"""Live per-site figures for the terminal: sample rates, losses, gaps, battery.
+"""Live per-sensor link figures for the views: sample rates, losses, gaps, battery.
 
-A :class:`StreamSink` that only counts; the detector plugs into the same sink seam next.
+A :class:`~edge.ble.session.StreamSink` that only counts what the sessions deliver.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class SiteRow:
     mtu: int | None
 
 
-class LiveFigures:
+class StreamRates:
     """Collects what the sessions deliver and renders one row per sensor."""
 
     def __init__(self) -> None:
@@ -100,23 +100,3 @@ class LiveFigures:
                 )
             )
         return rows
-
-
-def format_rows(rows: list[SiteRow]) -> list[str]:
-    """Plain-text table lines (the CLI prints them)."""
-
-    def hz(value: float | None) -> str:
-        return "…" if value is None else f"{value:,.0f}"
-
-    header = (
-        f"{'site':<16}{'sensor':<10}{'state':<12}{'EMG Hz':>8}{'ACC Hz':>8}"
-        f"{'lost fr':>9}{'gap s':>8}{'rejected':>9}{'reconn':>7}{'batt':>6}{'MTU':>5}"
-    )
-    lines = [header]
-    for r in rows:
-        lines.append(
-            f"{r.site:<16}{r.sensor:<10}{r.state:<12}{hz(r.emg_hz):>8}{hz(r.acc_hz):>8}"
-            f"{r.frames_lost:>9}{r.gap_s:>8.2f}{r.rejected:>9}{r.reconnects:>7}"
-            f"{'' if r.battery_pct is None else f'{r.battery_pct}%':>6}{r.mtu or '':>5}"
-        )
-    return lines
