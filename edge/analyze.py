@@ -17,7 +17,7 @@ import numpy as np
 from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason
 
 from .detect import Detections, DetectorConfig, DetectorInputError, RateError, SiteDetector
-from .edf_read import Recording, RecordingError, open_recording
+from .edf.read import Recording, RecordingError, open_recording
 
 #: Chunk read from the file at a time: memory stays flat in the recording's length.
 CHUNK_S = 60.0

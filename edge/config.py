@@ -42,6 +42,7 @@ from pathlib import Path
 
 from edge.ble.session import SensorConfig
 from edge.drivers import DRIVERS
+from edge.errors import ConfigError
 from edge.windows import WINDOW_S, WindowError, check_window_s
 from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
@@ -54,12 +55,6 @@ _MQTT_KEYS = frozenset(
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})
 _SENSOR_KEYS = frozenset({"name", "address", "site", "driver"})
-
-
-class ConfigError(TwitchWatchError):
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"config {path}: {problem}")
-        self.path, self.problem = path, problem
 
 
 class BleBackendKind(StrEnum):

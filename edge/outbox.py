@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edge.errors import OutboxError
 from twitchwatch.contract import (
     SiteWindow,
-    TwitchWatchError,
     WindowMessage,
     check_id,
     format_utc,
@@ -42,14 +42,6 @@ CREATE TABLE IF NOT EXISTS windows (
     payload BLOB NOT NULL
 );
 """
-
-
-class OutboxError(TwitchWatchError):
-    """The outbox file cannot be opened, read or written; what was stored before is intact."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"outbox {path}: {problem}")
-        self.path, self.problem = path, problem
 
 
 class Outbox:

@@ -7,13 +7,8 @@ from datetime import datetime
 
 import numpy as np
 
-from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason, TwitchWatchError, normalize_site
-
-
-class StreamInfoError(TwitchWatchError):
-    def __init__(self, field_name: str, expected: str, got: object) -> None:
-        super().__init__(f"stream info: {field_name} must be {expected}, got {got!r}")
-        self.field_name, self.expected, self.got = field_name, expected, got
+from edge.errors import StreamInfoError
+from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason, normalize_site
 
 
 @dataclass(frozen=True, slots=True)

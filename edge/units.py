@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from twitchwatch.contract import Kind, TwitchWatchError
+from edge.errors import UnitError
+from twitchwatch.contract import Kind
 
 _STANDARD_GRAVITY = 9.80665  # m/s2 per g
 
@@ -20,16 +21,10 @@ _FACTORS: dict[Kind, dict[str, float]] = {
 }
 
 
-class UnitError(TwitchWatchError):
-    def __init__(self, kind: Kind, unit: str) -> None:
-        known = ", ".join(sorted({u for u in _FACTORS[kind] if u.isascii()}))
-        super().__init__(f"unknown {kind.value} unit {unit!r} (expected one of {known})")
-        self.kind, self.unit = kind, unit
-
-
 def to_internal_factor(kind: Kind, unit: str) -> float:
     """Multiply values in ``unit`` by this to get ``INTERNAL_UNIT[kind]`` (uV for EMG, g for ACC)."""
     try:
         return _FACTORS[kind][unit.strip().lower()]
     except KeyError:
-        raise UnitError(kind, unit) from None
+        known = sorted({u for u in _FACTORS[kind] if u.isascii()})
+        raise UnitError(kind, unit, known) from None

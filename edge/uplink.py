@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 from edge.config import MqttConfig
+from edge.errors import BrokerLoginError, BrokerNotAuthorizedError
 from edge.outbox import Outbox
 from edge.publisher import BrokerState, EdgePublisher, PublisherStats
 from edge.windows import Window
-from twitchwatch.contract import TwitchWatchError
 from twitchwatch.mqtt_link import BrokerUrl
 
 #: A clean stop waits this long for the server to ack the last windows (else: the next run).
@@ -24,35 +24,6 @@ def _address(broker: BrokerUrl) -> str:
 
 def _where(config: Path | None) -> str:
     return str(config) if config is not None else "the edge config"
-
-
-class BrokerLoginError(TwitchWatchError):
-    """The broker refused the username or password: the agent stops, retrying cannot help."""
-
-    def __init__(self, broker: BrokerUrl, config: Path | None) -> None:
-        if broker.username is None:
-            problem = "refused an anonymous login (it wants a username and password)"
-            advice = f"set [mqtt] username/password in {_where(config)}"
-        else:
-            problem = (
-                f"refused the login for username {broker.username!r} (bad user name or password)"
-            )
-            advice = f"check [mqtt] username/password in {_where(config)}"
-        super().__init__(f"broker {_address(broker)} {problem}: {advice}")
-        self.broker, self.config = broker, config
-
-
-class BrokerNotAuthorizedError(TwitchWatchError):
-    """Logged in, but the broker's ACL refuses this device's topics: user/device disagree."""
-
-    def __init__(self, broker: BrokerUrl, topic: str, config: Path | None) -> None:
-        who = f"username {broker.username!r}" if broker.username else "an anonymous login"
-        super().__init__(
-            f"broker {_address(broker)} accepted {who} but refused its publish to {topic} "
-            f"(not authorized): check that [mqtt] user and device in {_where(config)} are the "
-            "ones this broker account was made for"
-        )
-        self.broker, self.topic, self.config = broker, topic, config
 
 
 class Uplink:

@@ -20,6 +20,7 @@ import numpy as np
 
 from edge.detect import Detections
 from edge.detect.site import merge_spans
+from edge.errors import WindowError
 from twitchwatch.contract import (
     INTERNAL_UNIT,
     MAX_SITES_PER_WINDOW,
@@ -28,7 +29,6 @@ from twitchwatch.contract import (
     Kind,
     Reason,
     SiteWindow,
-    TwitchWatchError,
 )
 
 WINDOW_S = 60.0
@@ -39,10 +39,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_S = 86_400
 #: Exclusions that make a site "active" rather than unobserved.
 _ACTIVE = frozenset({Reason.VOLUNTARY, Reason.MOTION})
-
-
-class WindowError(TwitchWatchError):
-    """A window setting or a site the builder cannot accept."""
 
 
 class Window(NamedTuple):

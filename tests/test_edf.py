@@ -22,7 +22,7 @@ from edge.edf import (
     open_recording,
     record_duration_s,
 )
-from edge.edf_write import MAX_LAG_S
+from edge.edf.write import MAX_LAG_S
 from edge.stream import Block, Span, StreamInfo
 from twitchwatch.contract import Kind, Reason
 

@@ -26,6 +26,7 @@ from bleak_retry_connector import establish_connection
 
 from edge.ble.reconnect import ReconnectPolicy, reconnect_delay, watchdog_timeout
 from edge.drivers import DriverError, SensorDriver, StreamSpec, driver_class
+from edge.errors import SensorNotFoundError
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline, TimelineUpdate
 from twitchwatch.contract import TwitchWatchError, normalize_site
@@ -98,15 +99,6 @@ class StreamSink(Protocol):
     def on_streams(self, session: SensorSession, infos: list[StreamInfo]) -> None: ...
 
     def on_update(self, info: StreamInfo, update: TimelineUpdate) -> None: ...
-
-
-class SensorNotFoundError(TwitchWatchError):
-    def __init__(self, sensor: str, seconds: float) -> None:
-        super().__init__(
-            f"sensor {sensor!r} not found within {seconds:.0f} s: is it switched on, charged and "
-            "within a few metres?"
-        )
-        self.sensor = sensor
 
 
 @dataclass

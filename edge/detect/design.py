@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, group_delay, sos2tf
 
-from twitchwatch.contract import TwitchWatchError
+from edge.errors import RateError
 
 from .config import DetectorConfig
 
@@ -18,12 +18,6 @@ from .config import DetectorConfig
 MIN_EMG_FS_HZ = 400.0
 #: Frequency at which the band-pass delay is corrected: the bulk of a surface FP's energy.
 _DELAY_REFERENCE_HZ = 150.0
-
-
-class RateError(TwitchWatchError):
-    def __init__(self, what: str, fs: float, need: str) -> None:
-        super().__init__(f"{what} sampled at {fs:g} Hz cannot be analysed: {need}")
-        self.what, self.fs, self.need = what, fs, need
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -12,19 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason, TwitchWatchError
+from edge.errors import DetectorInputError
+from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason
 
 from . import acc, emg
 from .activity import EmgActivity, Episode
 from .config import DetectorConfig
 from .design import AccDesign, EmgDesign
 from .runs import EPS_S, Run, RunTracker
-
-
-class DetectorInputError(TwitchWatchError):
-    def __init__(self, site: str, kind: Kind, problem: str) -> None:
-        super().__init__(f"{site} {kind.value}: {problem}")
-        self.site, self.kind, self.problem = site, kind, problem
 
 
 @dataclass(frozen=True, slots=True)

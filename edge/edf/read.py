@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,41 +32,18 @@ from types import TracebackType
 import numpy as np
 import pyedflib
 
+from edge.edf.header import non_ascii_field, sniff
+from edge.edf.labels import ACC_AXES, LABEL, signal_name
+from edge.errors import RecordingError
 from edge.units import UnitError, to_internal_factor
-from twitchwatch.contract import Kind, Reason, SiteError, TwitchWatchError, normalize_site
+from twitchwatch.contract import Kind, Reason, SiteError, normalize_site
 
-#: ``EMG <site>`` or ``ACC <axis> <site>`` (the axis space optional) after whitespace is collapsed.
-_LABEL = re.compile(r"^(?:(?P<emg>emg)|acc ?(?P<axis>[xyz])) (?P<site>\S.*)$", re.IGNORECASE)
-ACC_AXES = ("x", "y", "z")
 _FILE_TYPES = {
     pyedflib.FILETYPE_EDF: "EDF",
     pyedflib.FILETYPE_EDFPLUS: "EDF+",
     pyedflib.FILETYPE_BDF: "BDF",
     pyedflib.FILETYPE_BDFPLUS: "BDF+",
 }
-_MAGIC = {b"0       ": 2, b"\xffBIOSEMI": 3}  # version field -> bytes per sample
-# Per-signal header fields, in file order, with their widths in bytes.
-_SIGNAL_FIELDS = (
-    ("label", 16),
-    ("transducer", 80),
-    ("dimension", 8),
-    ("physical_min", 8),
-    ("physical_max", 8),
-    ("digital_min", 8),
-    ("digital_max", 8),
-    ("prefilter", 80),
-    ("samples_per_record", 8),
-    ("reserved", 32),
-)
-
-
-class RecordingError(TwitchWatchError):
-    """An EDF/BDF file that cannot be analysed; the message is one line naming file and problem."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        problem = " ".join(problem.split())  # one line, whatever a wrapped message held
-        super().__init__(f"{path}: {problem}")
-        self.path, self.problem = str(path), problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +175,12 @@ class Recording:
 def open_recording(path: str | os.PathLike[str]) -> Recording:
     """Open an EDF/EDF+/BDF/BDF+ file and find its EMG and ACC channels, or raise RecordingError."""
     path = Path(path)
-    header = _sniff(path)
+    header = sniff(path)
     try:
         reader = pyedflib.EdfReader(str(path))
     except OSError as exc:
         reason = str(exc).removeprefix(f"{path}: ")
-        raise RecordingError(path, _non_ascii_field(header) or f"EDFlib: {reason}") from exc
+        raise RecordingError(path, non_ascii_field(header) or f"EDFlib: {reason}") from exc
     try:
         return Recording(path, reader, _find_streams(path, reader))
     except BaseException:
@@ -217,7 +193,7 @@ def _find_streams(path: Path, reader: pyedflib.EdfReader) -> list[_Stream]:
     found: dict[tuple[str, Kind, str], tuple[int, str]] = {}  # -> (signal, label)
     labels = [reader.getLabel(i).strip() for i in range(reader.signals_in_file)]
     for signal, label in enumerate(labels):
-        match = _LABEL.match(" ".join(label.split()))
+        match = LABEL.match(" ".join(label.split()))
         if match is None:
             continue  # ECG, respiration, unknown labels: not ours
         kind = Kind.EMG if match["emg"] else Kind.ACC
@@ -229,7 +205,7 @@ def _find_streams(path: Path, reader: pyedflib.EdfReader) -> list[_Stream]:
         if (site, kind, axis) in found:
             other = found[site, kind, axis][1]
             raise RecordingError(
-                path, f"channels {other!r} and {label!r} are both {_name(kind, axis, site)}"
+                path, f"channels {other!r} and {label!r} are both {signal_name(kind, axis, site)}"
             )
         found[site, kind, axis] = (signal, label)
     if not found:
@@ -324,80 +300,3 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
-def _name(kind: Kind, axis: str, site: str) -> str:
-    return f"EMG {site}" if kind == Kind.EMG else f"ACC {axis.upper()} {site}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Header:
-    """The raw header fields this module checks before handing the file to EDFlib."""
-
-    signals: dict[str, list[bytes]]  # field name -> one value per signal
-
-
-def _sniff(path: Path) -> _Header:
-    """Check what EDFlib would misreport: missing, not EDF/BDF, EDF+D, truncated, zero rates."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            fixed = f.read(256)
-            if len(fixed) < 256 or fixed[:8] not in _MAGIC:
-                start = fixed[:8]
-                raise RecordingError(
-                    path, f"not an EDF or BDF file (starts with {start!r}, {size} bytes)"
-                )
-            n_signals = int(_number(path, fixed[252:256], "number of signals"))
-            raw = f.read(256 * n_signals)
-    except FileNotFoundError as exc:
-        raise RecordingError(path, "no such file") from exc
-    except IsADirectoryError as exc:
-        raise RecordingError(path, "is a directory, not an EDF or BDF file") from exc
-    except OSError as exc:
-        raise RecordingError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if len(raw) < 256 * n_signals:
-        raise RecordingError(path, f"truncated header: {size} bytes for {n_signals} signals")
-    signals: dict[str, list[bytes]] = {}
-    offset = 0
-    for name, width in _SIGNAL_FIELDS:
-        column = raw[offset : offset + width * n_signals]
-        signals[name] = [column[i * width : (i + 1) * width].strip() for i in range(n_signals)]
-        offset += width * n_signals
-    if fixed[192:197] in (b"EDF+D", b"BDF+D"):
-        raise RecordingError(
-            path,
-            f"{fixed[192:197].decode()} (discontinuous) files cannot be read by EDFlib; "
-            "convert the file to EDF+C first (EDFbrowser: Tools > Convert EDF+D to EDF+C)",
-        )
-    record_s = _number(path, fixed[244:252], "data record duration")
-    n_records = int(_number(path, fixed[236:244], "number of data records"))
-    header_bytes = int(_number(path, fixed[184:192], "header size"))
-    spr = [int(_number(path, v, "samples per data record")) for v in signals["samples_per_record"]]
-    for label, count in zip(signals["label"], spr, strict=True):
-        if count <= 0 or (record_s <= 0 and label != b"EDF Annotations"):
-            name = label.decode("latin-1")
-            rate = f"{count} samples per {record_s:g} s data record"
-            raise RecordingError(path, f"channel {name!r}: {rate} (sample rate must be positive)")
-    expected = header_bytes + n_records * sum(spr) * _MAGIC[fixed[:8]]
-    if n_records > 0 and size < expected:
-        raise RecordingError(
-            path, f"truncated: {size} bytes, header says {expected} ({n_records} data records)"
-        )
-    return _Header(signals)
-
-
-def _number(path: Path, field: bytes, name: str) -> float:
-    try:
-        return float(field.strip().decode("ascii"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise RecordingError(path, f"not an EDF or BDF file: {name} is {field!r}") from exc
-
-
-def _non_ascii_field(header: _Header) -> str | None:
-    """EDFlib rejects non-ASCII labels and units (a latin-1 ``µV``) with a vague message."""
-    for name in ("label", "dimension"):
-        for i, value in enumerate(header.signals[name]):
-            if not value.isascii():
-                return (
-                    f"signal {i} {name} {value!r} is not ASCII (EDF forbids it, EDFlib refuses it)"
-                )
-    return None

@@ -38,8 +38,10 @@ from types import TracebackType
 import numpy as np
 import pyedflib
 
+from edge.edf.labels import MAX_ANNOTATION_CHARS, gap_text, stream_labels
+from edge.errors import RecorderError
 from edge.stream import Block, Span, StreamInfo
-from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason, TwitchWatchError
+from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason
 
 #: Physical range of each kind, ± this, in the internal unit, over digital ±32767: symmetric, so
 #: that a gap's digital 0 reads back as exactly 0 (with -32768..32767 it reads as half a step).
@@ -49,8 +51,6 @@ from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason, TwitchWatchError
 #: readers compute from the header is the one used here.
 DEFAULT_FULL_SCALE: dict[Kind, float] = {Kind.EMG: 6553.4, Kind.ACC: 4.0}
 DIGITAL_MIN, DIGITAL_MAX = -32767, 32767
-MAX_LABEL_CHARS = 16  # EDF header field
-MAX_ANNOTATION_CHARS = 40  # EDFlib's EDFLIB_WRITE_MAX_ANNOTATION_LEN
 #: Annotation room reserved per second of recording: twitches come at tens per minute at most.
 ANNOTATIONS_PER_S = 4.0
 #: Longest data record; beyond it a sample rate is refused rather than written approximately.
@@ -58,14 +58,6 @@ MAX_RECORD_S = 10.0
 #: How far one stream may run ahead of another before the laggard is written as a gap there.
 #: Streams of one sensor share a link, so a longer lag means a stream stopped.
 MAX_LAG_S = 10.0
-
-
-class RecorderError(TwitchWatchError):
-    """An EDF+ recording that cannot be written as asked; one line naming file and problem."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path, self.problem = str(path), problem
 
 
 @dataclass(slots=True)
@@ -234,8 +226,8 @@ class EdfRecorder:
             offset = round((info.t0_utc - self.start_utc).total_seconds() * info.fs)
         return _Stream(
             info=info,
-            labels=_labels(self.path, info),
-            gap_text=_gap_text(info),
+            labels=stream_labels(self.path, info),
+            gap_text=gap_text(info),
             spr=round(info.fs * self.record_s),
             full_scale=full_scale,
             offset=offset,
@@ -387,48 +379,6 @@ def _to_digital(data: np.ndarray, full_scale: float) -> tuple[np.ndarray, int]:
     n_clipped = int(np.count_nonzero(~finite | (digital < DIGITAL_MIN) | (digital > DIGITAL_MAX)))
     digital = np.clip(np.where(finite, digital, 0.0), DIGITAL_MIN, DIGITAL_MAX)
     return digital.astype(np.int16), n_clipped
-
-
-def _labels(path: Path, info: StreamInfo) -> tuple[str, ...]:
-    """EDF labels of a stream's signals, within 16 characters (module docstring)."""
-    if info.kind == Kind.EMG:
-        if info.n_channels != 1:
-            raise RecorderError(
-                path, f"EMG {info.site}: one channel per EMG stream, got {info.channels}"
-            )
-        prefixes: list[tuple[str, ...]] = [("EMG",)]
-    else:
-        axes = tuple(c.upper() for c in info.channels)
-        if axes != ("X", "Y", "Z"):
-            raise RecorderError(
-                path, f"ACC {info.site}: channels must be x, y, z, got {info.channels}"
-            )
-        prefixes = [tuple(f"ACC {a}" for a in axes), tuple(f"ACC{a}" for a in axes)]
-    short_site = _short_site(info.site)
-    for prefix in prefixes:
-        for site in dict.fromkeys((info.site, short_site)):
-            labels = tuple(f"{p} {site}" for p in prefix)
-            if max(len(label) for label in labels) <= MAX_LABEL_CHARS and labels[0].isascii():
-                return labels
-    raise RecorderError(
-        path, f"site {info.site!r} makes EDF labels longer than {MAX_LABEL_CHARS} ASCII characters"
-    )
-
-
-def _gap_text(info: StreamInfo) -> str:
-    """``gap EMG left_calf``; plain ``gap`` (every stream) if the site is too long to name."""
-    for site in (info.site, _short_site(info.site)):
-        text = f"{Reason.GAP.value} {info.kind.value.upper()} {site}"
-        if len(text) <= MAX_ANNOTATION_CHARS:
-            return text
-    return Reason.GAP.value
-
-
-def _short_site(site: str) -> str:
-    for side in ("left", "right"):
-        if site.startswith(f"{side}_"):
-            return f"{side[0]}_{site.removeprefix(f'{side}_')}"
-    return site
 
 
 def _ascii_field(text: str) -> str:

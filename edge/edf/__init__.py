@@ -1,11 +1,11 @@
 """EDF+/BDF files: reading for ``twitchwatch analyze``, EDF+ writing for ``edge run --record``.
 
-The two halves live in :mod:`edge.edf_read` and :mod:`edge.edf_write`; this module is the one
-name to import them by.
+The halves live in :mod:`edge.edf.read` and :mod:`edge.edf.write`, the label conventions both use
+in :mod:`edge.edf.labels`; this package is the one name to import them by.
 """
 
-from edge.edf_read import Recording, RecordingError, SiteSignals, open_recording
-from edge.edf_write import (
+from edge.edf.read import Recording, RecordingError, SiteSignals, open_recording
+from edge.edf.write import (
     DEFAULT_FULL_SCALE,
     EdfRecorder,
     RecorderError,
