@@ -85,9 +85,6 @@ class Facts:
         """Stats over ``days`` days ending ``end`` days before the evaluation day."""
         return window_stats(self.observed, self.active, days, end=end)
 
-    def site_index(self, site: str) -> int:
-        return self.sites.index(site)
-
     def rates_per_min(self, site: int, days: int) -> np.ndarray:
         """The observed days' rates of one site over the last ``days`` days."""
         sl = slice(max(self.n_days - days, 0), self.n_days)
