@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.errors import HomeAssistantError
 from twitchwatch import __version__
 from twitchwatch.contract import (
     AlertState,
@@ -36,7 +37,6 @@ from twitchwatch.contract import (
     PayloadError,
     Rule,
     TopicKind,
-    TwitchWatchError,
     WindowMessage,
     alert_topic,
     check_id,
@@ -64,10 +64,6 @@ _RULE_NAMES: dict[Rule, str] = {
 _ORIGIN = {"name": "TwitchWatch", "sw": __version__}
 
 
-class HomeAssistantError(TwitchWatchError):
-    """A discovery prefix Home Assistant cannot use."""
-
-
 def ha_id(text: str) -> str:
     """A Home Assistant topic-level id: letters, digits, ``_`` and ``-`` (``.`` becomes ``_``)."""
     return _HA_ID.sub("_", text)
@@ -80,9 +76,7 @@ def node_id(user: str) -> str:
 
 def check_prefix(prefix: str) -> str:
     if not prefix or any(c in prefix for c in "+#") or prefix.startswith(("/", "$")):
-        raise HomeAssistantError(
-            f"Home Assistant discovery prefix {prefix!r}: use a topic prefix such as 'homeassistant'"
-        )
+        raise HomeAssistantError(prefix)
     return prefix.rstrip("/")
 
 

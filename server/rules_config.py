@@ -17,13 +17,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Self
 
+from server.errors import RuleConfigError
 from twitchwatch.contract import (
     CONTEXT_REPORTS,
     PLACE_REGION,
     ReportKind,
     Rule,
     Severity,
-    TwitchWatchError,
 )
 
 DEFAULT_RULES_TOML = """\
@@ -158,16 +158,6 @@ advisory_s = 1209600  # 14 days
 warning_s = 604800  # 7 days
 urgent_s = 86400  # 1 day
 """
-
-
-class RuleConfigError(TwitchWatchError):
-    """A rules TOML file that cannot be used. One line, naming the file and the key."""
-
-    def __init__(self, problem: str, source: str | None = None) -> None:
-        super().__init__(
-            f"rules config {source}: {problem}" if source else f"rules config: {problem}"
-        )
-        self.problem, self.source = problem, source
 
 
 def _require(ok: bool, problem: str) -> None:

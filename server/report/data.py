@@ -13,8 +13,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from server.errors import NoDataError
 from server.model import AlertRecord, History
-from server.report.errors import NoDataError
 from server.rules.facts import build_facts
 from server.rules_config import RuleConfig
 from server.store import Store
