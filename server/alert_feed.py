@@ -85,7 +85,8 @@ def _with_advice(message: str, severity: Severity, active: bool) -> str:
 def _context(context: tuple[str, ...], severity: Severity, message: str) -> str:
     """Likely benign factors, shown beside the alert; they never soften a warning's advice.
 
-    Nothing when the server's message already names them all (server/wording.py does).
+    Nothing when the server's message already names them all (RuleUnit.message in
+    server/rules/unit.py does).
     """
     if all(factor in message for factor in context):
         return ""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import HomeAssistantError
+from server.rules.registry import RULES
 from twitchwatch import __version__
 from twitchwatch.contract import (
     AlertState,
@@ -53,14 +54,6 @@ EXPIRE_AFTER_WINDOWS = 3
 RATE_UNIT = "twitches/min"
 
 _HA_ID = re.compile(r"[^A-Za-z0-9_-]")
-_RULE_NAMES: dict[Rule, str] = {
-    Rule.PERSISTENCE: "Persistent twitching",
-    Rule.SPREAD: "Twitching in several regions",
-    Rule.WIDESPREAD: "Widespread twitching",
-    Rule.WORSENING: "Twitching becoming more frequent",
-    Rule.WEAKNESS: "Weakness with twitching",
-    Rule.RED_FLAG: "Reported symptom",
-}
 _ORIGIN = {"name": "TwitchWatch", "sw": __version__}
 
 
@@ -251,7 +244,7 @@ class HomeAssistantBridge:
         topic = alert_topic(self.user, rule, scope)
         where = "" if scope == "all" else f" ({_label(scope)})"
         config: dict[str, Any] = {
-            "name": f"{_RULE_NAMES[rule]}{where}",
+            "name": f"{RULES[rule].title}{where}",
             "unique_id": unique_id,
             "default_entity_id": f"binary_sensor.{unique_id.lower().replace('-', '_')}",
             "device_class": "problem",

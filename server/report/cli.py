@@ -22,7 +22,7 @@ DEFAULT_DB = "sqlite:///twitchwatch.db"
 def run_report(args: argparse.Namespace) -> ReportFiles:
     """Read the store, write the page and its figures; twitchwatch/cli.py says where they went."""
     from server.report import DatabaseMissingError, write_report
-    from server.rules_config import load_rule_config
+    from server.rules import load_rule_config
     from server.store import open_store
 
     url = args.db or os.environ.get(DB_ENV) or DEFAULT_DB

@@ -15,8 +15,8 @@ import numpy as np
 
 from server.errors import NoDataError
 from server.model import AlertRecord, History
+from server.rules import RuleConfig
 from server.rules.facts import build_facts
-from server.rules_config import RuleConfig
 from server.store import Store
 from twitchwatch.contract import (
     AlertEvent,
