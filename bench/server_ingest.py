@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from bench.report import Row, machine, print_table  # noqa: E402
 from server import rules  # noqa: E402
 from server.evaluate import evaluate_user  # noqa: E402
-from server.rules_config import load_rule_config  # noqa: E402
+from server.rules import load_rule_config  # noqa: E402
 from server.service import Server  # noqa: E402
 from server.store import Store, open_store  # noqa: E402
 from server.store.sql import ts  # noqa: E402

@@ -2,4 +2,5 @@
 
 ``service`` runs it (``twitchwatch server``); ``ingest`` validates, ``store`` keeps (SQLite or
 PostgreSQL), ``rules`` and ``alerts`` decide (pure functions), ``evaluate`` joins them.
+``errors`` holds the typed errors the package raises.
 """

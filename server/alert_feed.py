@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from server.errors import AckTargetError, PublishError
 from twitchwatch.contract import (
     ADVICE,
     AlertAck,
@@ -36,7 +37,6 @@ from twitchwatch.contract import (
     Severity,
     TopicKind,
     Transition,
-    TwitchWatchError,
     alert_acks_topic,
     alerts_filter,
     check_id,
@@ -56,12 +56,6 @@ RECENT_EVENTS = 1024
 _ACTIVE_TRANSITIONS = frozenset({Transition.FIRING, Transition.ESCALATED, Transition.REMINDER})
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _STATE_WIDTH = max(len(t.value) for t in Transition)
-
-
-class AckTargetError(TwitchWatchError):
-    def __init__(self, value: str, problem: str) -> None:
-        super().__init__(f"--ack {value!r}: {problem}")
-        self.value, self.problem = value, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +85,8 @@ def _with_advice(message: str, severity: Severity, active: bool) -> str:
 def _context(context: tuple[str, ...], severity: Severity, message: str) -> str:
     """Likely benign factors, shown beside the alert; they never soften a warning's advice.
 
-    Nothing when the server's message already names them all (server/wording.py does).
+    Nothing when the server's message already names them all (RuleUnit.message in
+    server/rules/unit.py does).
     """
     if all(factor in message for factor in context):
         return ""
@@ -284,12 +279,6 @@ async def follow(
             emit(FeedLine(problem, problem=True))
         for discovery in update.publish:
             await _publish(link, discovery.topic, discovery.payload, retain=True)
-
-
-class PublishError(TwitchWatchError):
-    def __init__(self, topic: str, problem: str) -> None:
-        super().__init__(f"publishing to {topic}: {problem}")
-        self.topic, self.problem = topic, problem
 
 
 async def _publish(link: MqttLink, topic: str, payload: bytes, *, retain: bool) -> None:

@@ -33,7 +33,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from server.model import AlertRecord, Finding, Verdict
-from server.rules_config import RuleConfig
+from server.rules import RuleConfig
 from twitchwatch.contract import AlertEvent, AlertStatus, Transition
 
 

@@ -43,6 +43,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from server.errors import BrokerAclError
 from server.homeassistant import DEFAULT_PREFIX, check_prefix, node_id
 from twitchwatch.contract import (
     ALL_ALERTS_FILTER,
@@ -65,12 +66,6 @@ DEFAULT_SERVER_ACCOUNT = "twitchwatch-server"
 PASSWORD_BYTES = 32
 #: New files: owner read-write, group (mosquitto) read, nobody else.
 FILE_MODE = 0o640
-
-
-class BrokerAclError(TwitchWatchError):
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where, self.problem = where, problem
 
 
 class Access(StrEnum):

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from server import alerts, rules
 from server.model import AlertRecord, History
-from server.rules_config import RuleConfig
+from server.rules import RuleConfig
 from server.store import Store, Tx
 from twitchwatch.contract import AlertEvent, AlertState, Rule, utc_day
 

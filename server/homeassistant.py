@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.errors import HomeAssistantError
+from server.rules.registry import RULES
 from twitchwatch import __version__
 from twitchwatch.contract import (
     AlertState,
@@ -36,7 +38,6 @@ from twitchwatch.contract import (
     PayloadError,
     Rule,
     TopicKind,
-    TwitchWatchError,
     WindowMessage,
     alert_topic,
     check_id,
@@ -53,19 +54,7 @@ EXPIRE_AFTER_WINDOWS = 3
 RATE_UNIT = "twitches/min"
 
 _HA_ID = re.compile(r"[^A-Za-z0-9_-]")
-_RULE_NAMES: dict[Rule, str] = {
-    Rule.PERSISTENCE: "Persistent twitching",
-    Rule.SPREAD: "Twitching in several regions",
-    Rule.WIDESPREAD: "Widespread twitching",
-    Rule.WORSENING: "Twitching becoming more frequent",
-    Rule.WEAKNESS: "Weakness with twitching",
-    Rule.RED_FLAG: "Reported symptom",
-}
 _ORIGIN = {"name": "TwitchWatch", "sw": __version__}
-
-
-class HomeAssistantError(TwitchWatchError):
-    """A discovery prefix Home Assistant cannot use."""
 
 
 def ha_id(text: str) -> str:
@@ -80,9 +69,7 @@ def node_id(user: str) -> str:
 
 def check_prefix(prefix: str) -> str:
     if not prefix or any(c in prefix for c in "+#") or prefix.startswith(("/", "$")):
-        raise HomeAssistantError(
-            f"Home Assistant discovery prefix {prefix!r}: use a topic prefix such as 'homeassistant'"
-        )
+        raise HomeAssistantError(prefix)
     return prefix.rstrip("/")
 
 
@@ -257,7 +244,7 @@ class HomeAssistantBridge:
         topic = alert_topic(self.user, rule, scope)
         where = "" if scope == "all" else f" ({_label(scope)})"
         config: dict[str, Any] = {
-            "name": f"{_RULE_NAMES[rule]}{where}",
+            "name": f"{RULES[rule].title}{where}",
             "unique_id": unique_id,
             "default_entity_id": f"binary_sensor.{unique_id.lower().replace('-', '_')}",
             "device_class": "problem",

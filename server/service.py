@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from server.evaluate import AlertChanges, evaluate_user
 from server.ingest import BatchOutcome, Ingest
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from twitchwatch.contract import (
     SERVER_FILTERS,

@@ -23,8 +23,7 @@ import numpy as np
 
 from server.alerts import acknowledge, advance
 from server.model import AlertRecord, DaySite, Finding, History
-from server.rules import evaluate
-from server.rules_config import RuleConfig
+from server.rules import RuleConfig, evaluate
 from twitchwatch.contract import AlertEvent, Report, ReportKind, Rule, Transition
 
 START = date(2026, 9, 7)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from math import ceil
 from pathlib import Path
 
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from server.store import Store, open_store
 from support.histories import HistoryBuilder, Scenario, replay
 from twitchwatch.contract import ReportKind, SiteWindow, WindowMessage

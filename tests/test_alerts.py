@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from server.alerts import acknowledge, advance
 from server.model import AlertRecord, Finding, Verdict
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from twitchwatch.contract import AlertEvent, AlertStatus, Rule, Severity, Transition
 
 USER = "ada"

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import pytest
 
 from server.alert_feed import (
-    AckTargetError,
     AlertFeed,
     format_event,
     format_state,
     parse_ack_target,
 )
+from server.errors import AckTargetError
 from support.services import MosquittoBroker, free_port
 from twitchwatch.contract import (
     ADVICE,

@@ -20,13 +20,13 @@ import pytest
 
 from server.alert_feed import AlertFeed, FeedLine, follow
 from server.broker_acl import (
-    BrokerAclError,
     load_deployment,
     mosquitto_passwd_path,
     plan_accounts,
     render_acl,
     write_files,
 )
+from server.errors import BrokerAclError
 from server.homeassistant import HomeAssistantBridge
 from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.contract import (

@@ -23,7 +23,7 @@ from matplotlib.collections import PathCollection
 
 from server.report import ReportData, figures_dir, load_report_data, write_report
 from server.report.figures import day_centres, rate_heatmap, rate_lines
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from server.store import Store, open_store
 from support.histories import Scenario, red_flag_only
 from tests.report_history import SCRIPT_NOTE, store_story, story

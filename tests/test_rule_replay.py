@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from server.model import Verdict
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from support.histories import (
     HistoryBuilder,
     Replay,

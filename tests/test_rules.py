@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
+from server.errors import RuleConfigError
 from server.model import DaySite, Finding, History, Verdict
-from server.rules import evaluate, rate_test
+from server.rules import (
+    DEFAULT_RULES_TOML,
+    RULES,
+    RuleConfig,
+    evaluate,
+    load_rule_config,
+    rate_test,
+)
 from server.rules.facts import build_facts
-from server.rules_config import DEFAULT_RULES_TOML, RuleConfig, RuleConfigError, load_rule_config
 from support.histories import (
     HistoryBuilder,
     Scenario,
@@ -243,6 +250,15 @@ def test_context_never_suppresses_a_red_flag(config: RuleConfig) -> None:
 
 
 # --- config ---------------------------------------------------------------------------------------
+
+
+def test_every_rule_is_one_unit_with_its_table_words_and_title(config: RuleConfig) -> None:
+    assert list(RULES) == list(Rule)  # the registry finds each rule's module by its name
+    for rule, unit in RULES.items():
+        assert unit.rule is rule and unit.title
+        assert unit.toml.startswith(f"[{rule.value}]\n") and unit.toml in DEFAULT_RULES_TOML
+        assert isinstance(config.table(rule), unit.table)
+        assert config.for_s(rule) == config.table(rule).for_s
 
 
 def test_defaults_come_from_the_documented_toml(config: RuleConfig) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from server.rules_config import load_rule_config
+from server.rules import load_rule_config
 from server.service import Server
 from support.histories import (
     HistoryBuilder,

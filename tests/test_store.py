@@ -16,7 +16,7 @@ import pytest
 
 from server.evaluate import AlertChanges, evaluate_user
 from server.model import AlertRecord, DaySite
-from server.rules_config import load_rule_config
+from server.rules import load_rule_config
 from server.store import (
     DeviceAckState,
     Outcome,

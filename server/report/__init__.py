@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from server.errors import DatabaseMissingError, NoDataError, ReportError, ReportWriteError
 from server.report.data import ReportData, load_report_data
-from server.report.errors import DatabaseMissingError, NoDataError, ReportError, ReportWriteError
 from server.report.html import render_html
-from server.rules_config import RuleConfig, load_rule_config
+from server.rules import RuleConfig, load_rule_config
 from server.store import Store
 
 __all__ = [

@@ -13,10 +13,10 @@ from enum import IntEnum
 
 import numpy as np
 
+from server.errors import NoDataError
 from server.model import AlertRecord, History
-from server.report.errors import NoDataError
+from server.rules import RuleConfig
 from server.rules.facts import build_facts
-from server.rules_config import RuleConfig
 from server.store import Store
 from twitchwatch.contract import (
     AlertEvent,

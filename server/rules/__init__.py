@@ -2,14 +2,20 @@
 
 ``evaluate(history, as_of, config)`` reads nothing but its arguments (no clock, no I/O), so weeks
 of history replay in well under a second, and re-evaluating the same ``as_of`` gives the same
-findings. Each rule is one function in its own module:
+findings. Each rule is one module (``server/rules/<rule>.py``: its config table with the medical
+reasons, its finding, its words and its Home Assistant title; unit.py says what a rule is),
+collected by the registry (registry.py):
 
 - persistence (site): active on most observed days for three weeks -> advisory (eyelid: info)
-- worsening (site): a significant, substantial rise of the rate -> advisory
 - spread ("all"): established twitching in two regions, or in a new one -> warning
 - widespread ("all"): five of the eight limb groups or three regions -> warning
+- worsening (site): a significant, substantial rise of the rate -> advisory
 - weakness (region): weakness or atrophy reported where twitching is established -> warning
 - red_flag (speech | swallowing | breathing): reported -> urgent, whatever the counts
+
+What every rule shares has its own module: the day definitions (days.py), the evidence as arrays
+(facts.py), the context shown beside a finding (context.py), reminders (reminders.py) and the
+TOML loader (config.py).
 """
 
 from __future__ import annotations
@@ -17,15 +23,32 @@ from __future__ import annotations
 from datetime import datetime
 
 from server.model import Finding, History
+from server.rules.config import (
+    DEFAULT_RULES_TOML,
+    RuleConfig,
+    load_rule_config,
+    parse_rule_config,
+)
 from server.rules.context import ContextFinder
 from server.rules.facts import build_facts
-from server.rules.persistence import persistence
-from server.rules.regions import SCOPE_ALL, spread, widespread
-from server.rules.symptoms import RED_FLAGS, red_flag, weakness
-from server.rules.worsening import rate_test, worsening
-from server.rules_config import RuleConfig
+from server.rules.red_flag import RED_FLAGS
+from server.rules.registry import RULES
+from server.rules.unit import SCOPE_ALL, RuleTable, RuleUnit
+from server.rules.worsening import rate_test
 
-__all__ = ["RED_FLAGS", "SCOPE_ALL", "evaluate", "rate_test"]
+__all__ = [
+    "DEFAULT_RULES_TOML",
+    "RED_FLAGS",
+    "RULES",
+    "SCOPE_ALL",
+    "RuleConfig",
+    "RuleTable",
+    "RuleUnit",
+    "evaluate",
+    "load_rule_config",
+    "parse_rule_config",
+    "rate_test",
+]
 
 
 def evaluate(history: History, as_of: datetime, config: RuleConfig) -> list[Finding]:
@@ -34,7 +57,8 @@ def evaluate(history: History, as_of: datetime, config: RuleConfig) -> list[Find
     Sites get persistence and worsening findings when they have rows in the last
     ``config.history_days``; spread and widespread always give one finding (scope ``"all"``),
     weakness one per region and red_flag one per symptom. A scope without a finding (a site
-    no longer in the history) means "no change" to its alert.
+    no longer in the history) means "no change" to its alert. Findings come rule by rule, in
+    registry order.
 
     Parameters
     ----------
@@ -47,11 +71,4 @@ def evaluate(history: History, as_of: datetime, config: RuleConfig) -> list[Find
     """
     facts = build_facts(history, as_of, config)
     context = ContextFinder(facts)
-    return [
-        *persistence(facts, context),
-        *worsening(facts, context),
-        spread(facts, context),
-        widespread(facts, context),
-        *weakness(facts, context),
-        *red_flag(facts, context),
-    ]
+    return [finding for unit in RULES.values() for finding in unit.findings(facts, context)]

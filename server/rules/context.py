@@ -1,12 +1,14 @@
 """Likely benign factors shown beside a finding: post-exercise days, caffeine, poor sleep, stress.
 
 Context is a list of plain phrases ("post-exercise: 1.6 h of activity recorded on 2026-11-20").
-It is only ever shown: no rule reads it, so it can never hide or lower an alert.
+It is only ever shown: no rule reads it, so it can never hide or lower an alert. The thresholds
+are the [context] table of the rules TOML (:data:`CONTEXT_TOML`, with their reasons).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -14,6 +16,31 @@ import numpy as np
 from server import wording
 from server.rules.facts import Facts
 from twitchwatch.contract import Report, ReportKind, utc_day
+
+CONTEXT_TOML = """\
+[context]
+# Likely benign factors shown beside every finding; they never hide or lower an alert.
+# Looked for in the last 14 days.
+window_days = 14
+# Post-exercise: >= 45 min of voluntary contraction or motion (accelerometer) summed over the
+# user's sites, on a twitching day or the day before.
+exercise_active_s_per_day = 2700
+# Caffeine reports carry cups; >= 3 cups (~300 mg) in a day, or a report without a number.
+caffeine_cups_per_day = 3.0
+# Sleep reports carry hours; a night under 6 h is poor sleep.
+poor_sleep_h = 6.0
+# Stress reports carry a 0-10 score; >= 7, or a report without a number.
+high_stress = 7.0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ContextConfig:
+    window_days: int
+    exercise_active_s_per_day: float
+    caffeine_cups_per_day: float
+    poor_sleep_h: float
+    high_stress: float
 
 
 class ContextFinder:

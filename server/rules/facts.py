@@ -9,23 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from server import wording
-from server.model import Finding, History, Verdict
-from server.rules_config import RuleConfig
-from twitchwatch.contract import (
-    Region,
-    Report,
-    Rule,
-    Severity,
-    limb_group_of,
-    region_of,
-    split_site,
-    utc_day,
-)
+from server.model import History
+from twitchwatch.contract import Region, Report, limb_group_of, region_of, split_site, utc_day
+
+if TYPE_CHECKING:
+    from server.rules.config import RuleConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +76,6 @@ class Facts:
     def window(self, days: int, *, end: int = 0) -> WindowStats:
         """Stats over ``days`` days ending ``end`` days before the evaluation day."""
         return window_stats(self.observed, self.active, days, end=end)
-
-    def site_index(self, site: str) -> int:
-        return self.sites.index(site)
 
     def rates_per_min(self, site: int, days: int) -> np.ndarray:
         """The observed days' rates of one site over the last ``days`` days."""
@@ -198,17 +187,10 @@ def region_sites(facts: Facts, mask: np.ndarray) -> dict[Region, list[int]]:
     return grouped
 
 
-def finding(
-    rule: Rule,
-    scope: str,
-    verdict: Verdict,
-    severity: Severity,
-    evidence: dict[str, Any],
-    context: tuple[str, ...],
-) -> Finding:
-    """A finding with its message written from its evidence and context."""
-    text = wording.message(rule, verdict, severity, evidence, context)
-    return Finding(rule, scope, verdict, severity, text, evidence, context)
+def observed_recently(facts: Facts) -> bool:
+    """Some site was observed in the quiet window: without that, nothing can be cleared."""
+    days = facts.config.quiet.window_days
+    return bool(facts.observed[:, -days:].any())
 
 
 def iso_day(facts: Facts, column: int) -> str | None:

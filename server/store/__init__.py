@@ -18,16 +18,9 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Self
 
+from server.errors import SchemaVersionError, StoreDataError, StoreError, StoreUnavailable
 from server.model import AlertRecord, History
-from server.store.backend import (
-    Backend,
-    StoreDataError,
-    StoreError,
-    StoreUnavailable,
-    backend_for,
-    one_line,
-    redact,
-)
+from server.store.backend import Backend, backend_for, one_line, redact
 from server.store.schema import SCHEMA_VERSION, TABLES
 from server.store.tx import Tx
 from server.store.windows import DeviceAckState, Outcome, WindowsResult
@@ -81,10 +74,7 @@ class Store:
                     "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                 )
             elif rows[0][0] > SCHEMA_VERSION:
-                raise StoreError(
-                    f"database {self.url} has schema version {rows[0][0]}, newer than this "
-                    f"TwitchWatch's ({SCHEMA_VERSION}): upgrade TwitchWatch"
-                )
+                raise SchemaVersionError(self.url, rows[0][0], SCHEMA_VERSION)
 
     @contextmanager
     def transaction(self, users: Iterable[str] = ()) -> Iterator[Tx]:
@@ -113,11 +103,11 @@ class Store:
         if isinstance(exc, StoreError):
             return exc
         if isinstance(exc, backend.data_errors):
-            return StoreDataError(f"database {self.url}: {one_line(exc)}")
+            return StoreDataError(self.url, one_line(exc))
         if isinstance(exc, backend.transient_errors):
-            return StoreUnavailable(f"database {self.url} unavailable: {one_line(exc)}")
+            return StoreUnavailable(self.url, one_line(exc))
         if isinstance(exc, backend.fatal_errors):
-            return StoreError(f"database {self.url}: {one_line(exc)}")
+            return StoreError(self.url, one_line(exc))
         return exc
 
     def close(self) -> None:

@@ -14,25 +14,12 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from twitchwatch.contract import TwitchWatchError
+from server.errors import DatabaseUrlError
 
 #: How long a SQLite writer waits for another process's write lock, and how long a PostgreSQL
 #: connection attempt may take, before the store calls the database unavailable.
 BUSY_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5
-
-
-class StoreError(TwitchWatchError):
-    """The database cannot be opened, or refuses what the store asks of it."""
-
-
-class StoreUnavailable(StoreError):
-    """A transient failure (connection lost, lock timeout, deadlock): the same work may be retried."""
-
-
-class StoreDataError(StoreError):
-    """The database refused a value (a constraint, or a type rule such as PostgreSQL's "no NUL
-    in text"): retrying the same work fails the same way."""
 
 
 def redact(url: str) -> str:
@@ -123,7 +110,7 @@ def backend_for(url: str) -> Backend:
         from server.store.postgres import PostgresBackend
 
         return PostgresBackend(url)
-    raise StoreError(
-        f"database URL {redact(url)!r}: use sqlite:///relative.db, sqlite:////absolute/path.db "
-        "or postgresql://user@host/dbname"
+    raise DatabaseUrlError(
+        redact(url),
+        "sqlite:///relative.db, sqlite:////absolute/path.db or postgresql://user@host/dbname",
     )

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 import psycopg
 
-from server.store.backend import CONNECT_TIMEOUT_S, Backend, StoreError, one_line, redact
+from server.errors import StoreClosedError, StoreError
+from server.store.backend import CONNECT_TIMEOUT_S, Backend, one_line, redact
 
 #: Any constant: the key of the advisory lock that serializes schema creation.
 _SCHEMA_LOCK_KEY = 0x7477_5343  # "twSC"
@@ -39,12 +40,12 @@ class PostgresBackend(Backend):
                 self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
             )
         except psycopg.Error as exc:
-            raise StoreError(f"database {redact(self.url)}: {one_line(exc)}") from exc
+            raise StoreError(redact(self.url), one_line(exc)) from exc
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
         if self._conn is None:
-            raise StoreError(f"database {redact(self.url)} is closed")
+            raise StoreClosedError(redact(self.url))
         return self._conn
 
     def ensure_connected(self) -> None:
@@ -59,7 +60,7 @@ class PostgresBackend(Backend):
             except psycopg.OperationalError:
                 raise  # transient: the caller retries with backoff
             except psycopg.Error as exc:
-                raise StoreError(f"database {redact(self.url)}: {one_line(exc)}") from exc
+                raise StoreError(redact(self.url), one_line(exc)) from exc
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")

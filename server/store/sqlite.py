@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from server.store.backend import BUSY_TIMEOUT_S, Backend, StoreError, one_line
+from server.errors import DatabaseUrlError, StoreClosedError, StoreError
+from server.store.backend import BUSY_TIMEOUT_S, Backend, one_line
 
 PREFIX = "sqlite:///"
 
@@ -22,9 +23,7 @@ PREFIX = "sqlite:///"
 def sqlite_path(url: str) -> Path:
     """``sqlite:///rel/path.db`` -> ``rel/path.db``; ``sqlite:////abs/path.db`` -> ``/abs/path.db``."""
     if not url.startswith(PREFIX) or len(url) == len(PREFIX):
-        raise StoreError(
-            f"database URL {url!r}: use sqlite:///relative.db or sqlite:////absolute/path.db"
-        )
+        raise DatabaseUrlError(url, "sqlite:///relative.db or sqlite:////absolute/path.db")
     return Path(url[len(PREFIX) :])
 
 
@@ -41,7 +40,7 @@ class SqliteBackend(Backend):
 
     def connect(self) -> None:
         if not self.path.parent.is_dir():
-            raise StoreError(f"database {self.path}: folder {self.path.parent} does not exist")
+            raise StoreError(str(self.path), f"folder {self.path.parent} does not exist")
         try:
             # isolation_level=None: no implicit transactions; begin() and commit() are explicit.
             # check_same_thread=False: the server runs every store call on its one database
@@ -53,16 +52,16 @@ class SqliteBackend(Backend):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"database {self.path}: cannot open it ({one_line(exc)})") from exc
+            raise StoreError(str(self.path), f"cannot open it ({one_line(exc)})") from exc
         if mode != "wal":
             conn.close()
-            raise StoreError(f"database {self.path}: WAL mode refused (journal mode {mode!r})")
+            raise StoreError(str(self.path), f"WAL mode refused (journal mode {mode!r})")
         self._conn = conn
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError(f"database {self.path} is closed")
+            raise StoreClosedError(str(self.path))
         return self._conn
 
     def ensure_connected(self) -> None:

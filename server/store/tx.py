@@ -194,12 +194,6 @@ class Tx:
             "message = excluded.message, evidence = excluded.evidence, context = excluded.context",
         )
 
-    def delete_alert(self, user: str, rule: Rule, scope: str) -> None:
-        self._db.execute(
-            "DELETE FROM alerts WHERE user_id = ? AND rule = ? AND scope = ?",
-            (user, rule.value, scope),
-        )
-
     def add_events(self, user: str, events: Sequence[AlertEvent]) -> list[AlertEvent]:
         """Record transitions once each; the ones that were new (to publish)."""
         rows = [

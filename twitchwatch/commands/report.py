@@ -59,7 +59,7 @@ async def run(args: argparse.Namespace) -> None:
 def write(args: argparse.Namespace) -> ReportFiles:
     """Read the store, write the page and its figures (matplotlib and the store load only here)."""
     from server.report import DatabaseMissingError, write_report
-    from server.rules_config import load_rule_config
+    from server.rules import load_rule_config
     from server.store import open_store
 
     url = args.db or os.environ.get(DB_ENV) or DEFAULT_DB

@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 async def run(args: argparse.Namespace) -> None:
     import signal
 
-    from server.rules_config import load_rule_config
+    from server.rules import load_rule_config
     from server.service import Server, ServerOptions
     from twitchwatch.mqtt_link import Protocol
 

@@ -25,7 +25,7 @@ from edge.config import MqttConfig
 from edge.outbox import Outbox
 from edge.publisher import EdgePublisher
 from server.report import ReportFiles, write_report
-from server.rules_config import RuleConfig, load_rule_config, parse_rule_config
+from server.rules import RuleConfig, load_rule_config, parse_rule_config
 from server.service import Server
 from server.store import open_store
 from twitchwatch.contract import (
