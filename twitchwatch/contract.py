@@ -17,11 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
+from twitchwatch.errors import (
+    ContractError,
+    PayloadError,
+    SiteError,
+    TwitchWatchError,  # noqa: F401  (re-exported: many import it here)
+)
+
 SCHEMA_VERSION = 1
-
-
-class TwitchWatchError(Exception):
-    """Root of every error the command line reports as one line (exit code 2)."""
 
 
 class Kind(StrEnum):
@@ -87,12 +90,6 @@ _SIDE_ABBREVIATION = re.compile(r"^(l|r)_")
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-class SiteError(TwitchWatchError):
-    def __init__(self, site: str, problem: str) -> None:
-        super().__init__(f"body site {site!r}: {problem}")
-        self.site, self.problem = site, problem
-
-
 def normalize_site(site: str) -> str:
     """Lower-case a site id, expand ``l_``/``r_`` and turn spaces or hyphens into ``_``.
 
@@ -154,10 +151,6 @@ class TopicKind(StrEnum):
     ALERT = "alert"  # <user>/alerts/<rule>/<scope>, retained, server -> person
     ALERT_EVENTS = "events"  # <user>/alerts/events, QoS 1, server -> person
     ALERT_ACKS = "acks"  # <user>/acks, QoS 1, person -> server: "I have seen this alert"
-
-
-class ContractError(TwitchWatchError):
-    """A topic or an id that the contract does not allow."""
 
 
 def check_id(value: str, what: str) -> str:
@@ -278,14 +271,6 @@ MAX_SEQ = 2**53 - 1  # exact in a JSON number everywhere
 MAX_NOTE_CHARS = 500
 AMPLITUDE_UNITS = frozenset(INTERNAL_UNIT.values())
 MAX_AMPLITUDE = {"uV": 100_000.0, "g": 16.0}
-
-
-class PayloadError(TwitchWatchError):
-    """A payload that breaks the contract. ``problem`` is a short code for counters."""
-
-    def __init__(self, what: str, problem: str, detail: str) -> None:
-        super().__init__(f"{what} payload: {detail}")
-        self.what, self.problem, self.detail = what, problem, detail
 
 
 def _reject_constant(name: str) -> float:
