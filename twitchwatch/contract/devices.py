@@ -1,0 +1,64 @@
+"""The device topics beside its windows: its retained status and the server's retained ack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Self
+
+from twitchwatch.contract.payload import (
+    MAX_SEQ,
+    SCHEMA_VERSION,
+    check_same_id,
+    decode_json,
+    encode_json,
+    int_field,
+)
+from twitchwatch.contract.topics import TopicKind
+from twitchwatch.errors import PayloadError
+
+
+class DeviceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """``<user>/<device>/status``, retained: online on connect, offline from the Last Will."""
+
+    device: str
+    state: DeviceState
+
+    def to_payload(self) -> bytes:
+        return encode_json({"v": SCHEMA_VERSION, "device": self.device, "state": self.state.value})
+
+    @classmethod
+    def from_payload(cls, payload: bytes, *, device: str) -> Self:
+        doc = decode_json(payload, TopicKind.STATUS)
+        check_same_id(doc, "device", device, "status")
+        try:
+            return cls(device, DeviceState(doc.get("state")))
+        except ValueError:
+            raise PayloadError(
+                "status",
+                "bad_state",
+                f'"state" must be online or offline, got {doc.get("state")!r}',
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAck:
+    """``<user>/<device>/ack``, retained: the server has stored every window with seq <= ``seq``."""
+
+    device: str
+    seq: int  # 0: nothing yet
+
+    def to_payload(self) -> bytes:
+        return encode_json({"v": SCHEMA_VERSION, "device": self.device, "seq": self.seq})
+
+    @classmethod
+    def from_payload(cls, payload: bytes, *, device: str) -> Self:
+        doc = decode_json(payload, TopicKind.ACK)
+        check_same_id(doc, "device", device, "ack")
+        return cls(device, int_field(doc, "seq", "ack", 0, MAX_SEQ))

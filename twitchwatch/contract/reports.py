@@ -1,0 +1,95 @@
+"""``<user>/reports``: what a person reports, symptoms and the context that makes twitching likelier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from twitchwatch.contract.payload import (
+    SCHEMA_VERSION,
+    check_when,
+    decode_json,
+    encode_json,
+    format_utc,
+    known_site,
+    number_field,
+    parse_utc,
+    text_field,
+    utc_now,
+)
+from twitchwatch.contract.topics import TopicKind
+from twitchwatch.errors import PayloadError
+
+MAX_NOTE_CHARS = 500
+
+
+class ReportKind(StrEnum):
+    """What a person reports. Symptoms first, then context that makes twitching more likely."""
+
+    WEAKNESS = "weakness"
+    ATROPHY = "atrophy"
+    NUMBNESS = "numbness"
+    SPEECH = "speech"
+    SWALLOWING = "swallowing"
+    BREATHING = "breathing"
+    CAFFEINE = "caffeine"
+    SLEEP = "sleep"
+    STRESS = "stress"
+    EXERCISE = "exercise"
+    MEDICATION = "medication"
+
+
+#: Reports that are context (likely benign factors), not symptoms.
+CONTEXT_REPORTS = frozenset(
+    {
+        ReportKind.CAFFEINE,
+        ReportKind.SLEEP,
+        ReportKind.STRESS,
+        ReportKind.EXERCISE,
+        ReportKind.MEDICATION,
+    }
+)
+MAX_REPORT_VALUE = 1_000_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """``<user>/reports``: ``value`` is free (cups, hours of sleep, a 0-10 score), ``note`` is text."""
+
+    t: datetime
+    kind: ReportKind
+    site: str | None = None
+    value: float | None = None
+    note: str | None = None
+
+    def to_payload(self) -> bytes:
+        doc: dict[str, Any] = {
+            "v": SCHEMA_VERSION,
+            "t": format_utc(self.t),
+            "kind": self.kind.value,
+        }
+        for name in ("site", "value", "note"):
+            if getattr(self, name) is not None:
+                doc[name] = getattr(self, name)
+        return encode_json(doc)
+
+    @classmethod
+    def from_payload(cls, payload: bytes, *, now: datetime | None = None) -> Self:
+        what = "report"
+        doc = decode_json(payload, TopicKind.REPORTS)
+        t = parse_utc(doc.get("t"), what, "t")
+        check_when(t, now or utc_now(), what, "t")
+        try:
+            kind = ReportKind(doc.get("kind"))
+        except ValueError:
+            raise PayloadError(what, "bad_kind", f'unknown "kind" {doc.get("kind")!r}') from None
+        site = doc.get("site")
+        return cls(
+            t=t,
+            kind=kind,
+            site=None if site is None else known_site(site, what),
+            value=number_field(doc, "value", what, -MAX_REPORT_VALUE, MAX_REPORT_VALUE, optional=True),
+            note=text_field(doc, "note", what, MAX_NOTE_CHARS, optional=True),
+        )

@@ -1,0 +1,158 @@
+"""``<user>/<device>/windows``: one window of counts and observed seconds for every site of a device."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+
+from twitchwatch.contract.kinds import INTERNAL_UNIT
+from twitchwatch.contract.payload import (
+    MAX_SEQ,
+    SCHEMA_VERSION,
+    check_same_id,
+    check_when,
+    decode_json,
+    encode_json,
+    format_utc,
+    int_field,
+    known_site,
+    number_field,
+    parse_utc,
+    utc_now,
+)
+from twitchwatch.contract.topics import TopicKind, device_topic
+from twitchwatch.errors import PayloadError
+
+MAX_SITES_PER_WINDOW = 32
+MIN_WINDOW_S = 1.0
+MAX_WINDOW_S = 3600.0
+#: Isolated twitches are >= 250 ms apart; 10 per second of window is beyond any real count.
+MAX_TWITCHES_PER_S = 10.0
+#: A cramp lasts >= 5 s (detector config), so a window holds few.
+MAX_CRAMPS_PER_S = 0.25
+#: Rest + active + gap may exceed the window by rounding, never by more.
+SECONDS_SLACK = 0.5
+AMPLITUDE_UNITS = frozenset(INTERNAL_UNIT.values())
+MAX_AMPLITUDE = {"uV": 100_000.0, "g": 16.0}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteWindow:
+    """One site's share of a window. rest + active + gap <= window length (cramps are none)."""
+
+    twitches: int
+    cramps: int
+    rest_s: float  # observed rest in which twitches could be counted
+    active_s: float  # voluntary contraction or motion
+    gap_s: float  # not observed: no signal, artifact, not yet decided when the window closed
+    amp_median: float | None  # median twitch amplitude, None without twitches
+    unit: str  # of amp_median: "uV" (EMG) or "g" (accelerometer-only site)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "twitches": self.twitches,
+            "cramps": self.cramps,
+            "rest_s": round(self.rest_s, 3),
+            "active_s": round(self.active_s, 3),
+            "gap_s": round(self.gap_s, 3),
+            "amp_median": None if self.amp_median is None else round(self.amp_median, 3),
+            "unit": self.unit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WindowMessage:
+    """``twitchwatch/v1/<user>/<device>/windows``: one window of every site of a device."""
+
+    user: str
+    device: str
+    seq: int  # per device, from 1, +1 per window, never reused
+    start: datetime
+    end: datetime
+    sites: Mapping[str, SiteWindow]
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def topic(self) -> str:
+        return device_topic(self.user, self.device, TopicKind.WINDOWS)
+
+    def to_payload(self) -> bytes:
+        return encode_json(
+            {
+                "v": SCHEMA_VERSION,
+                "user": self.user,
+                "device": self.device,
+                "seq": self.seq,
+                "start": format_utc(self.start),
+                "end": format_utc(self.end),
+                "sites": {site: w.to_doc() for site, w in self.sites.items()},
+            }
+        )
+
+    @classmethod
+    def from_payload(
+        cls, payload: bytes, *, user: str, device: str, now: datetime | None = None
+    ) -> Self:
+        """Validate a windows payload received on ``user``'s ``device`` topic."""
+        what = "windows"
+        doc = decode_json(payload, TopicKind.WINDOWS)
+        check_same_id(doc, "user", user, what)
+        check_same_id(doc, "device", device, what)
+        seq = int_field(doc, "seq", what, 1, MAX_SEQ)
+        start, end = (
+            parse_utc(doc.get("start"), what, "start"),
+            parse_utc(doc.get("end"), what, "end"),
+        )
+        length = (end - start).total_seconds()
+        if not MIN_WINDOW_S <= length <= MAX_WINDOW_S:
+            raise PayloadError(
+                what,
+                "bad_window",
+                f"window of {length:g} s (must be {MIN_WINDOW_S:g}-{MAX_WINDOW_S:g} s)",
+            )
+        now = now or utc_now()
+        check_when(start, now, what, "start")
+        check_when(end, now, what, "end")
+        raw_sites = doc.get("sites")
+        if not isinstance(raw_sites, dict) or not 1 <= len(raw_sites) <= MAX_SITES_PER_WINDOW:
+            raise PayloadError(
+                what, "bad_sites", f'"sites" must map 1-{MAX_SITES_PER_WINDOW} sites'
+            )
+        sites = {
+            known_site(site, what): _site_window(entry, f"{what} {site}", length)
+            for site, entry in raw_sites.items()
+        }
+        return cls(user, device, seq, start, end, sites)
+
+
+def _site_window(entry: object, what: str, length: float) -> SiteWindow:
+    if not isinstance(entry, dict):
+        raise PayloadError(what, "bad_type", "must be an object")
+    seconds = [
+        number_field(entry, name, what, 0.0, length + SECONDS_SLACK)
+        for name in ("rest_s", "active_s", "gap_s")
+    ]
+    if sum(seconds) > length + SECONDS_SLACK:  # type: ignore[arg-type]
+        raise PayloadError(
+            what, "out_of_range", f"rest + active + gap exceed the {length:g} s window"
+        )
+    unit = entry.get("unit")
+    if not isinstance(unit, str) or unit not in AMPLITUDE_UNITS:
+        raise PayloadError(
+            what, "bad_unit", f'"unit" must be one of {sorted(AMPLITUDE_UNITS)}, got {unit!r}'
+        )
+    return SiteWindow(
+        twitches=int_field(entry, "twitches", what, 0, math.ceil(MAX_TWITCHES_PER_S * length)),
+        cramps=int_field(entry, "cramps", what, 0, math.ceil(MAX_CRAMPS_PER_S * length)),
+        rest_s=seconds[0],  # type: ignore[arg-type]
+        active_s=seconds[1],  # type: ignore[arg-type]
+        gap_s=seconds[2],  # type: ignore[arg-type]
+        amp_median=number_field(entry, "amp_median", what, 0.0, MAX_AMPLITUDE[unit], optional=True),
+        unit=unit,
+    )
