@@ -28,3 +28,47 @@ class PayloadError(TwitchWatchError):
     def __init__(self, what: str, problem: str, detail: str) -> None:
         super().__init__(f"{what} payload: {detail}")
         self.what, self.problem, self.detail = what, problem, detail
+
+
+# --- the MQTT link (twitchwatch.mqtt_link) ------------------------------------------------------
+# ``broker`` is the URL as printed (``mqtt://user@host:port``, never the password).
+
+
+class MqttLinkError(TwitchWatchError):
+    """The broker refused, could not be reached, or rejected a publish or subscription."""
+
+
+class BrokerUrlError(MqttLinkError):
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(f"broker URL {url!r}: {problem}")
+        self.url, self.problem = url, problem
+
+
+class BrokerUnreachableError(MqttLinkError):
+    def __init__(self, broker: str, within_s: float) -> None:
+        super().__init__(f"broker {broker} not reachable within {within_s:g} s (is it running?)")
+        self.broker, self.within_s = broker, within_s
+
+
+class ConnectRefusedError(MqttLinkError):
+    """The broker answered CONNECT with a refusal (``code``: MQTT 5 reason code)."""
+
+    def __init__(self, broker: str, code: int, reason: str) -> None:
+        super().__init__(f"broker {broker} refused the connection: {reason}")
+        self.broker, self.code, self.reason = broker, code, reason
+
+
+class PublishError(MqttLinkError):
+    """paho could not take a publish (QoS 0 while disconnected, its queue full, …)."""
+
+    def __init__(self, topic: str, problem: str) -> None:
+        super().__init__(f"publish to {topic}: {problem}")
+        self.topic, self.problem = topic, problem
+
+
+class PublishRefusedError(MqttLinkError):
+    """The broker answered a QoS 1 publish with a failure reason code (MQTT 5)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"broker refused the message: {reason}")
+        self.code, self.reason = code, reason

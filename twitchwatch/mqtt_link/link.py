@@ -1,19 +1,9 @@
-"""The one MQTT adapter: paho-mqtt 2.x behind a small asyncio API. It moves bytes, knows no payloads.
+"""MqttLink: one MQTT connection kept up by paho, used from asyncio. The only paho importer.
 
 paho runs its own network thread (``loop_start``), which connects, reconnects with backoff and
 re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the asyncio loop with
 ``call_soon_threadsafe``; nothing else crosses threads. Never hold a lock around a paho call that a
 callback could also wait on: paho calls ``on_publish`` while holding its own outgoing-message lock.
-
-Use::
-
-    link = MqttLink(BrokerUrl.parse("mqtt://127.0.0.1:1883"), client_id="server-1",
-                    subscriptions=[("twitchwatch/v1/+/+/windows", 1)], manual_ack=True,
-                    session_expiry_s=7 * 86400)
-    async with link:
-        async for message in link.messages():
-            ...  # store it, then:
-            link.ack(message)
 """
 
 from __future__ import annotations
@@ -22,11 +12,8 @@ import asyncio
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -34,11 +21,19 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from twitchwatch.contract import TwitchWatchError
+from twitchwatch.errors import (
+    BrokerUnreachableError,
+    ConnectRefusedError,
+    MqttLinkError,
+    PublishError,
+    PublishRefusedError,
+)
+from twitchwatch.mqtt_link.message import Message
+from twitchwatch.mqtt_link.refusal import ConnectRefusal
+from twitchwatch.mqtt_link.url import BrokerUrl, Protocol, Will
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = {"mqtt": 1883, "mqtts": 8883}
 #: Keep-alive: a dead link is noticed within 1.5x this.
 KEEPALIVE_S = 30
 #: Reconnect backoff bounds: quick after a blip, gentle on a broker that stays down.
@@ -47,110 +42,6 @@ CONNECT_TIMEOUT_S = 10.0
 #: paho's in-memory queue of QoS 1 messages not yet acknowledged (the edge keeps its own
 #: durable outbox, so this only needs to cover what is in flight).
 MAX_QUEUED_MESSAGES = 10_000
-
-
-class MqttLinkError(TwitchWatchError):
-    """The broker refused, could not be reached, or rejected a publish or subscription."""
-
-
-#: MQTT 5 CONNACK reason codes that refuse the credentials (3.1.1's return codes 4 and 5 arrive
-#: as these too): retrying with the same username and password cannot succeed. Mosquitto answers
-#: a wrong password with "Not authorized", not "Bad user name or password".
-LOGIN_REFUSED_CODES = frozenset({0x86, 0x87})  # Bad user name or password, Not authorized
-#: PUBACK reason code of a publish the broker's ACL refuses (MQTT 5 only; 3.1.1 drops it silently).
-NOT_AUTHORIZED = 0x87
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectRefusal:
-    """The broker's answer to CONNECT when it refuses: reason code and its words."""
-
-    code: int  # MQTT 5 reason code (paho maps 3.1.1 return codes onto these)
-    reason: str  # "Not authorized"
-
-    @property
-    def bad_login(self) -> bool:
-        """The username or password was refused (as opposed to a busy or unhappy broker)."""
-        return self.code in LOGIN_REFUSED_CODES
-
-
-class ConnectRefusedError(MqttLinkError):
-    def __init__(self, broker: BrokerUrl, refusal: ConnectRefusal) -> None:
-        super().__init__(f"broker {broker} refused the connection: {refusal.reason}")
-        self.broker, self.refusal = broker, refusal
-
-
-class PublishRefusedError(MqttLinkError):
-    """The broker answered a QoS 1 publish with a failure reason code (MQTT 5)."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"broker refused the message: {reason}")
-        self.code, self.reason = code, reason
-
-
-class Protocol(StrEnum):
-    MQTT5 = "5"
-    MQTT311 = "3.1.1"
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerUrl:
-    """``mqtt://[user[:password]@]host[:port]`` or ``mqtts://…?ca=/path/ca.pem`` (TLS)."""
-
-    host: str
-    port: int
-    tls: bool = False
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    ca_file: str | None = None  # None with TLS: the system's trusted CAs
-
-    @classmethod
-    def parse(cls, url: str) -> Self:
-        parts = urlsplit(url)
-        if parts.scheme not in DEFAULT_PORT or not parts.hostname:
-            raise MqttLinkError(
-                f"broker URL {url!r}: use mqtt://host[:port] or mqtts://host[:port] (TLS)"
-            )
-        try:
-            port = parts.port or DEFAULT_PORT[parts.scheme]
-        except ValueError:
-            raise MqttLinkError(f"broker URL {url!r}: the port is not a number") from None
-        query = parse_qs(parts.query)
-        return cls(
-            host=parts.hostname,
-            port=port,
-            tls=parts.scheme == "mqtts",
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            ca_file=query.get("ca", [None])[0],
-        )
-
-    def __str__(self) -> str:
-        scheme = "mqtts" if self.tls else "mqtt"
-        user = f"{self.username}@" if self.username else ""
-        return f"{scheme}://{user}{self.host}:{self.port}"
-
-
-@dataclass(frozen=True, slots=True)
-class Will:
-    """Published by the broker if the link dies without a clean disconnect."""
-
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A received message, converted once from paho's."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    dup: bool
-    mid: int
 
 
 class MqttLink:
@@ -268,13 +159,13 @@ class MqttLink:
             async with asyncio.timeout(within_s):
                 while not self.connected.is_set():
                     if self.refusal is not None:
-                        raise ConnectRefusedError(self.broker, self.refusal)
+                        raise ConnectRefusedError(
+                            str(self.broker), self.refusal.code, self.refusal.reason
+                        )
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError:
-            raise MqttLinkError(
-                f"broker {self.broker} not reachable within {within_s:g} s (is it running?)"
-            ) from None
+            raise BrokerUnreachableError(str(self.broker), within_s) from None
 
     async def close(self) -> None:
         """Disconnect cleanly (the Will is not sent) and stop paho's thread."""
@@ -333,9 +224,9 @@ class MqttLink:
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         future: asyncio.Future[None] = self._loop.create_future()
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            future.set_exception(MqttLinkError(f"publish to {topic}: {paho.error_string(info.rc)}"))
+            future.set_exception(PublishError(topic, paho.error_string(info.rc)))
         elif info.rc is MQTTErrorCode.MQTT_ERR_NO_CONN and qos == 0:
-            future.set_exception(MqttLinkError(f"publish to {topic}: not connected"))
+            future.set_exception(PublishError(topic, "not connected"))
         else:
             # on_publish reaches the loop through call_soon_threadsafe, so it runs after this.
             self._pubacks[info.mid] = future

@@ -1,0 +1,61 @@
+"""The one MQTT adapter: paho-mqtt 2.x behind a small asyncio API. It moves bytes, knows no payloads.
+
+Use::
+
+    link = MqttLink(BrokerUrl.parse("mqtt://127.0.0.1:1883"), client_id="server-1",
+                    subscriptions=[("twitchwatch/v1/+/+/windows", 1)], manual_ack=True,
+                    session_expiry_s=7 * 86400)
+    async with link:
+        async for message in link.messages():
+            ...  # store it, then:
+            link.ack(message)
+
+The modules: ``url`` (BrokerUrl, Protocol, Will), ``message`` (Message), ``refusal`` (what the
+broker's refusals mean), ``link`` (MqttLink, the only module that imports paho). Its errors live in
+:mod:`twitchwatch.errors` with the rest of the ground floor's.
+"""
+
+from __future__ import annotations
+
+from twitchwatch.errors import (
+    BrokerUnreachableError,
+    BrokerUrlError,
+    ConnectRefusedError,
+    MqttLinkError,
+    PublishError,
+    PublishRefusedError,
+)
+from twitchwatch.mqtt_link.link import (
+    CONNECT_TIMEOUT_S,
+    KEEPALIVE_S,
+    MAX_QUEUED_MESSAGES,
+    RECONNECT_MAX_S,
+    RECONNECT_MIN_S,
+    MqttLink,
+)
+from twitchwatch.mqtt_link.message import Message
+from twitchwatch.mqtt_link.refusal import LOGIN_REFUSED_CODES, NOT_AUTHORIZED, ConnectRefusal
+from twitchwatch.mqtt_link.url import DEFAULT_PORT, BrokerUrl, Protocol, Will
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "DEFAULT_PORT",
+    "KEEPALIVE_S",
+    "LOGIN_REFUSED_CODES",
+    "MAX_QUEUED_MESSAGES",
+    "NOT_AUTHORIZED",
+    "RECONNECT_MAX_S",
+    "RECONNECT_MIN_S",
+    "BrokerUnreachableError",
+    "BrokerUrl",
+    "BrokerUrlError",
+    "ConnectRefusal",
+    "ConnectRefusedError",
+    "Message",
+    "MqttLink",
+    "MqttLinkError",
+    "Protocol",
+    "PublishError",
+    "PublishRefusedError",
+    "Will",
+]
