@@ -19,10 +19,11 @@ from server.evaluate import AlertChanges, acknowledge_alert
 from server.store import DeviceAckState, Outcome, Store, StoreDataError, Tx, WindowsResult
 from twitchwatch.contract import (
     AlertAck,
+    ContractError,
     DeviceStatus,
+    PayloadError,
     Report,
     TopicKind,
-    TwitchWatchError,
     WindowMessage,
     parse_topic,
 )
@@ -76,8 +77,8 @@ def parse(topic: str, payload: bytes, now: datetime) -> Item:
             case TopicKind.ALERT_ACKS:
                 return AlertAckIn(where.user, AlertAck.from_payload(payload))
         return Rejected("unexpected_topic", f"{topic}: not a topic the server consumes")
-    except TwitchWatchError as exc:
-        return Rejected(getattr(exc, "problem", "bad_topic"), str(exc))
+    except (ContractError, PayloadError) as exc:
+        return Rejected(exc.problem, str(exc))
     except Exception as exc:
         # A payload the validation did not foresee (a bug there, e.g. a list where a string was
         # expected). Raising would leave the message unacked, redelivered and raising forever,

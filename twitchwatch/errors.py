@@ -19,7 +19,27 @@ class SiteError(TwitchWatchError):
 
 
 class ContractError(TwitchWatchError):
-    """A topic or an id that the contract does not allow."""
+    """A topic or an id that the contract does not allow: an :class:`IdError` or a :class:`TopicError`."""
+
+    #: The short code counters use, as :attr:`PayloadError.problem` is for payloads: whatever is
+    #: wrong with a topic (a bad id in it too) makes it a topic no one can consume.
+    problem: str = "bad_topic"
+
+
+class IdError(ContractError):
+    """A user, device or scope id that cannot be a topic level."""
+
+    def __init__(self, what: str, value: object, hint: str) -> None:
+        super().__init__(f"{what} id {value!r}: {hint}")
+        self.what, self.value, self.hint = what, value, hint
+
+
+class TopicError(ContractError):
+    """A topic (or topic kind) that is not the kind expected."""
+
+    def __init__(self, topic: str, expected: str) -> None:
+        super().__init__(f"topic {topic!r} is not {expected}")
+        self.topic, self.expected = topic, expected
 
 
 class PayloadError(TwitchWatchError):

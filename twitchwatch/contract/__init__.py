@@ -99,8 +99,10 @@ from twitchwatch.contract.windows import (
 )
 from twitchwatch.errors import (
     ContractError,
+    IdError,
     PayloadError,
     SiteError,
+    TopicError,
     TwitchWatchError,
 )
 
@@ -139,6 +141,7 @@ __all__ = [
     "DeviceState",
     "DeviceStatus",
     "EventKind",
+    "IdError",
     "Kind",
     "PayloadError",
     "Reason",
@@ -150,6 +153,7 @@ __all__ = [
     "SiteError",
     "SiteWindow",
     "Topic",
+    "TopicError",
     "TopicKind",
     "Transition",
     "TwitchWatchError",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from twitchwatch.contract.kinds import Rule
-from twitchwatch.errors import ContractError
+from twitchwatch.errors import IdError, TopicError
 
 TOPIC_ROOT = "twitchwatch/v1"
 
@@ -27,18 +27,21 @@ class TopicKind(StrEnum):
     ALERT_ACKS = "acks"  # <user>/acks, QoS 1, person -> server: "I have seen this alert"
 
 
+#: What an id may be, in the words an IdError gives.
+_ID_HINT = (
+    f"use 1-64 letters, digits, '_', '-' or '.' (not {', '.join(sorted(_RESERVED_IDS))})"
+)
+
+
 def check_id(value: str, what: str) -> str:
     if not isinstance(value, str) or not _ID.match(value) or value in _RESERVED_IDS:
-        raise ContractError(
-            f"{what} id {value!r}: use 1-64 letters, digits, '_', '-' or '.' "
-            f"(not {', '.join(sorted(_RESERVED_IDS))})"
-        )
+        raise IdError(what, value, _ID_HINT)
     return value
 
 
 def device_topic(user: str, device: str, kind: TopicKind) -> str:
     if kind not in (TopicKind.STATUS, TopicKind.WINDOWS, TopicKind.ACK):
-        raise ContractError(f"{kind.value} is not a device topic")
+        raise TopicError(kind.value, "a device topic")
     return f"{TOPIC_ROOT}/{check_id(user, 'user')}/{check_id(device, 'device')}/{kind.value}"
 
 
@@ -78,7 +81,7 @@ ALL_ALERTS_FILTER = f"{TOPIC_ROOT}/+/alerts/#"
 def device_filter(kind: TopicKind, user: str | None = None) -> str:
     """``<user>/+/<kind>``: one topic kind of every device of a user (of every user if None)."""
     if kind not in (TopicKind.STATUS, TopicKind.WINDOWS, TopicKind.ACK):
-        raise ContractError(f"{kind.value} is not a device topic")
+        raise TopicError(kind.value, "a device topic")
     owner = "+" if user is None else check_id(user, "user")
     return f"{TOPIC_ROOT}/{owner}/+/{kind.value}"
 
@@ -99,7 +102,7 @@ def parse_topic(topic: str) -> Topic:
     levels = topic.split("/")
     root = TOPIC_ROOT.split("/")
     if levels[: len(root)] != root or len(levels) < len(root) + 2:
-        raise ContractError(f"topic {topic!r} is not under {TOPIC_ROOT}/<user>/")
+        raise TopicError(topic, f"under {TOPIC_ROOT}/<user>/")
     user, rest = levels[len(root)], levels[len(root) + 1 :]
     check_id(user, "user")
     match rest:
@@ -113,4 +116,4 @@ def parse_topic(topic: str) -> Topic:
             return Topic(TopicKind.ALERT, user, rule=rule, scope=check_id(scope, "scope"))
         case [device, ("status" | "windows" | "ack") as kind]:
             return Topic(TopicKind(kind), user, device=check_id(device, "device"))
-    raise ContractError(f"topic {topic!r} is not a TwitchWatch topic")
+    raise TopicError(topic, "a TwitchWatch topic")
