@@ -90,6 +90,8 @@ class Report:
             t=t,
             kind=kind,
             site=None if site is None else known_site(site, what),
-            value=number_field(doc, "value", what, -MAX_REPORT_VALUE, MAX_REPORT_VALUE, optional=True),
+            value=number_field(
+                doc, "value", what, -MAX_REPORT_VALUE, MAX_REPORT_VALUE, optional=True
+            ),
             note=text_field(doc, "note", what, MAX_NOTE_CHARS, optional=True),
         )

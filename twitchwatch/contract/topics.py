@@ -28,9 +28,7 @@ class TopicKind(StrEnum):
 
 
 #: What an id may be, in the words an IdError gives.
-_ID_HINT = (
-    f"use 1-64 letters, digits, '_', '-' or '.' (not {', '.join(sorted(_RESERVED_IDS))})"
-)
+_ID_HINT = f"use 1-64 letters, digits, '_', '-' or '.' (not {', '.join(sorted(_RESERVED_IDS))})"
 
 
 def check_id(value: str, what: str) -> str:
