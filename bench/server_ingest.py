@@ -244,7 +244,7 @@ async def run_bare(
             cpu0, wall0 = time.process_time(), time.perf_counter()
             publisher.go()
         async with asyncio.timeout(RECEIVE_TIMEOUT_S):  # a lost window must fail, not hang
-            async for _ in bare.messages():
+            async for _ in bare.messages_across_reconnects():
                 received += 1
                 if received == n:
                     break

@@ -334,7 +334,7 @@ class EdgePublisher:
     # --- acks --------------------------------------------------------------------------------
 
     async def _receive(self) -> None:
-        async for message in self.link.messages():
+        async for message in self.link.messages_across_reconnects():
             if message.topic != self.ack_topic:
                 continue
             try:

@@ -269,7 +269,7 @@ async def follow(
     bridge: HomeAssistantBridge | None = None,
 ) -> None:
     """Hand every message to the feed (and the Home Assistant bridge) until cancelled."""
-    async for message in link.messages():
+    async for message in link.messages_across_reconnects():
         for line in feed.handle(message):
             emit(line)
         if bridge is None:

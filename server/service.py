@@ -246,7 +246,9 @@ class Server:
 
     async def _consume(self, ingest: Ingest) -> None:
         assert self._link is not None
-        messages = self._link.messages()
+        # Across reconnects: the broker keeps our session meanwhile and delivers again what we
+        # had not acknowledged (an ack from the lost connection is not sent).
+        messages = self._link.messages_across_reconnects()
         while True:
             batch = await self._next_batch(messages)
             outcome = await self._db(ingest.batch, batch)
@@ -270,6 +272,8 @@ class Server:
             stop.cancel()
             if not first.done():
                 first.cancel()
+                raise _Stopped
+            if isinstance(first.exception(), StopAsyncIteration):  # the link was closed
                 raise _Stopped
             if not self._watch_ack(first.result()):
                 break

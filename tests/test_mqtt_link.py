@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from support.services import MosquittoBroker, free_port
-from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, MqttLinkError, Protocol, Will
+from twitchwatch.mqtt_link import (
+    BrokerUrl,
+    LinkLost,
+    Message,
+    MqttLink,
+    MqttLinkError,
+    Protocol,
+    Will,
+)
 
 TIMEOUT_S = 10.0
 
@@ -18,7 +26,7 @@ TIMEOUT_S = 10.0
 async def _take(link: MqttLink, n: int, ack: bool = True) -> list[Message]:
     got: list[Message] = []
     async with asyncio.timeout(TIMEOUT_S):
-        async for message in link.messages():
+        async for message in link.messages_across_reconnects():
             got.append(message)
             if ack:
                 link.ack(message)
@@ -202,3 +210,116 @@ async def test_wrong_password_is_refused(password_broker: MosquittoBroker) -> No
     with pytest.raises(MqttLinkError, match="refused"):
         async with MqttLink(bad, client_id="b"):
             pass
+
+
+# --- the message iterator ends when the connection does (as aiomqtt's) ----------------------------
+
+
+async def _until_lost(link: MqttLink) -> tuple[list[bytes], LinkLost]:
+    """Iterate ``link.messages()`` to its end: the payloads it gave, and the LinkLost it ended with."""
+    payloads = []
+    with pytest.raises(LinkLost) as lost:
+        async with asyncio.timeout(TIMEOUT_S):
+            async for message in link.messages():
+                payloads.append(message.payload)
+    return payloads, lost.value
+
+
+async def test_the_iterator_gives_what_is_queued_then_ends_when_the_broker_stops(
+    mosquitto_broker: MosquittoBroker,
+) -> None:
+    url = BrokerUrl.parse(mosquitto_broker.url)
+    async with MqttLink(url, client_id="s", subscriptions=[("t/#", 1)]) as link:
+        waiting = asyncio.create_task(_until_lost(link))
+        await edge_publish_to(url, "t/x", b"before")
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # connected: it waits for more
+        mosquitto_broker.stop()
+        payloads, lost = await waiting
+        assert payloads == [b"before"]
+        assert not lost.closed and lost.reason
+
+        # Messages that arrived before the drop are handed out first, then LinkLost again.
+        mosquitto_broker.start()
+        async with asyncio.timeout(3 * TIMEOUT_S):
+            await link.subscribed.wait()
+        for payload in (b"a", b"b"):
+            await edge_publish_to(url, "t/x", payload)
+        async with asyncio.timeout(TIMEOUT_S):
+            while link.pending_messages() < 2:
+                await asyncio.sleep(0.02)
+        mosquitto_broker.stop()
+        async with asyncio.timeout(TIMEOUT_S):
+            while link.connected.is_set():
+                await asyncio.sleep(0.02)
+        payloads, lost = await _until_lost(link)
+        assert payloads == [b"a", b"b"] and not lost.closed
+
+
+async def test_iterating_again_after_the_broker_is_back_receives_new_messages(
+    mosquitto_broker: MosquittoBroker,
+) -> None:
+    url = BrokerUrl.parse(mosquitto_broker.url)
+    async with MqttLink(url, client_id="s", subscriptions=[("t/#", 1)]) as link:
+        waiting = asyncio.create_task(_until_lost(link))
+        await asyncio.sleep(0.1)
+        mosquitto_broker.stop()
+        await waiting
+        with pytest.raises(LinkLost):  # down: a new iteration ends at once
+            await anext(link.messages())
+        mosquitto_broker.start()
+        async with asyncio.timeout(3 * TIMEOUT_S):
+            await link.subscribed.wait()
+        await edge_publish_to(url, "t/x", b"after")
+        async with asyncio.timeout(TIMEOUT_S):
+            message = await anext(link.messages())
+    assert message.payload == b"after"
+    assert message.connection == link.connects == 2
+
+
+async def test_close_ends_a_waiting_iterator_at_once(mosquitto_broker: MosquittoBroker) -> None:
+    url = BrokerUrl.parse(mosquitto_broker.url)
+    link = MqttLink(url, client_id="s", subscriptions=[("t/#", 1)])
+    async with link:
+        one_connection = asyncio.create_task(_until_lost(link))
+        every_connection = asyncio.create_task(_collect(link.messages_across_reconnects()))
+        await asyncio.sleep(0.1)
+        assert not one_connection.done() and not every_connection.done()
+        closing = asyncio.create_task(link.close())
+        async with asyncio.timeout(1.0):
+            payloads, lost = await one_connection
+            assert await every_connection == []  # it ends without an error
+        await closing
+    assert payloads == [] and lost.closed
+    with pytest.raises(LinkLost):
+        await anext(link.messages())
+
+
+async def _collect(messages: AsyncIterator[Message]) -> list[Message]:
+    return [message async for message in messages]
+
+
+async def test_an_ack_from_an_earlier_connection_is_ignored(
+    mosquitto_broker: MosquittoBroker,
+) -> None:
+    """After a reconnect the broker delivers again what was not acknowledged, and the old
+    connection's message id may name another message now: acking the old copy sends nothing."""
+    url = BrokerUrl.parse(mosquitto_broker.url)
+    async with MqttLink(
+        url,
+        client_id="server-1",
+        subscriptions=[("t/#", 1)],
+        session_expiry_s=3600,
+        manual_ack=True,
+    ) as server:
+        await edge_publish_to(url, "t/x", b"a")
+        [first] = await _take(server, 1, ack=False)
+        server.drop_connection()  # paho reconnects; the broker delivers "a" again
+        [again] = await _take(server, 1, ack=False)
+        assert (again.payload, again.dup) == (b"a", True)
+        assert first.connection + 1 == again.connection == server.connects
+        server.ack(first)  # stale: ignored
+        await asyncio.sleep(0.2)  # had it been sent, the broker would have it by now
+        server.drop_connection()
+        [third] = await _take(server, 1)  # still unacknowledged: delivered once more
+    assert (third.payload, third.dup) == (b"a", True)

@@ -112,7 +112,7 @@ class TestServer:
         return DeviceAck(DEVICE, self.store.high_water).to_payload()
 
     async def _serve(self, link: MqttLink) -> None:
-        async for message in link.messages():
+        async for message in link.messages_across_reconnects():
             self._take(message)
             future = link.publish_nowait(self.ack_topic, self._ack(), qos=1, retain=True)
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
@@ -156,7 +156,7 @@ class StatusWatcher:
         await self._link.close()
 
     async def _watch(self) -> None:
-        async for message in self._link.messages():
+        async for message in self._link.messages_across_reconnects():
             self.states.put_nowait(DeviceStatus.from_payload(message.payload, device=DEVICE).state)
 
     async def next(self) -> DeviceState:

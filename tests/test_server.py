@@ -113,7 +113,7 @@ async def wait_acks(link: MqttLink, want: dict[str, int]) -> dict[str, int]:
     """Read DeviceAcks until every device's acked seq reaches ``want``; the last seen."""
     seen: dict[str, int] = {}
     async with asyncio.timeout(TIMEOUT_S):
-        async for message in link.messages():
+        async for message in link.messages_across_reconnects():
             device = message.topic.split("/")[-2]
             seen[device] = DeviceAck.from_payload(message.payload, device=device).seq
             if all(seen.get(d, 0) >= seq for d, seq in want.items()):

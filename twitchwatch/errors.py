@@ -92,3 +92,16 @@ class PublishRefusedError(MqttLinkError):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(f"broker refused the message: {reason}")
         self.code, self.reason = code, reason
+
+
+class LinkLost(MqttLinkError):
+    """The connection a message iterator or a pending publish relied on is gone.
+
+    ``closed``: the link was closed, nothing more will come. Otherwise the connection dropped
+    (``reason``: the broker's or paho's words for it) and paho is reconnecting: wait until the
+    link is connected again and iterate again.
+    """
+
+    def __init__(self, broker: str, reason: str, *, closed: bool) -> None:
+        super().__init__(f"link to {broker} {'closed' if closed else 'lost'} ({reason})")
+        self.broker, self.reason, self.closed = broker, reason, closed

@@ -232,7 +232,7 @@ async def _start_viewer(
 
     async def follow() -> None:
         try:
-            async for message in viewer.messages():
+            async for message in viewer.messages_across_reconnects():
                 event = screen.handle(message)
                 if event is not None:
                     view.alert(event)

@@ -10,9 +10,14 @@ Use::
             ...  # store it, then:
             link.ack(message)
 
+``messages()`` ends with :class:`LinkLost` when the connection drops (paho reconnects: iterate
+again once ``connected`` is set) or the link is closed; ``messages_across_reconnects()`` does that
+waiting itself and ends on close.
+
 The modules: ``url`` (BrokerUrl, Protocol, Will), ``message`` (Message), ``refusal`` (what the
-broker's refusals mean), ``link`` (MqttLink, the only module that imports paho). Its errors live in
-:mod:`twitchwatch.errors` with the rest of the ground floor's.
+broker's refusals mean), ``inbox`` (received messages and their iterators), ``link`` (MqttLink,
+the only module that imports paho). Its errors live in :mod:`twitchwatch.errors` with the rest of
+the ground floor's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from twitchwatch.errors import (
     BrokerUnreachableError,
     BrokerUrlError,
     ConnectRefusedError,
+    LinkLost,
     MqttLinkError,
     PublishError,
     PublishRefusedError,
@@ -51,6 +57,7 @@ __all__ = [
     "BrokerUrlError",
     "ConnectRefusal",
     "ConnectRefusedError",
+    "LinkLost",
     "Message",
     "MqttLink",
     "MqttLinkError",

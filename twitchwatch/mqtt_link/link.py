@@ -24,10 +24,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 from twitchwatch.errors import (
     BrokerUnreachableError,
     ConnectRefusedError,
-    MqttLinkError,
+    LinkLost,
     PublishError,
     PublishRefusedError,
 )
+from twitchwatch.mqtt_link.inbox import Inbox
 from twitchwatch.mqtt_link.message import Message
 from twitchwatch.mqtt_link.refusal import ConnectRefusal
 from twitchwatch.mqtt_link.url import BrokerUrl, Protocol, Will
@@ -90,11 +91,10 @@ class MqttLink:
         self.refusal: ConnectRefusal | None = None
         #: Attempts in a row that reached no broker (refused TCP, no route, TLS); 0 once connected.
         self.connect_failures = 0
-        self.on_connected: Callable[[bool], None] | None = (
-            None  # called in the loop, with session_present
-        )
+        #: Called in the loop after each connect, with session_present.
+        self.on_connected: Callable[[bool], None] | None = None
         self._loop = asyncio.get_running_loop()
-        self._incoming: asyncio.Queue[Message] = asyncio.Queue()
+        self._inbox = Inbox(str(broker))
         self._pubacks: dict[int, asyncio.Future[None]] = {}
         self._changed = asyncio.Event()  # any connect, refusal or disconnect
         self._started = False
@@ -141,6 +141,7 @@ class MqttLink:
         if self._started:
             return
         self._started = True
+        self._inbox.reopen()
         clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
         if self.protocol is Protocol.MQTT5:
             clean_start = self.session_expiry_s is None
@@ -168,7 +169,11 @@ class MqttLink:
             raise BrokerUnreachableError(str(self.broker), within_s) from None
 
     async def close(self) -> None:
-        """Disconnect cleanly (the Will is not sent) and stop paho's thread."""
+        """Disconnect cleanly (the Will is not sent) and stop paho's thread.
+
+        Message iterators end at once (after what is queued) with LinkLost, ``closed`` set.
+        """
+        self._inbox.close()
         if not self._started:
             return
         self._started = False
@@ -176,7 +181,9 @@ class MqttLink:
         await asyncio.to_thread(self._client.loop_stop)
         for future in self._pubacks.values():
             if not future.done():
-                future.set_exception(MqttLinkError("link closed before the broker acknowledged"))
+                future.set_exception(
+                    LinkLost(str(self.broker), "before the broker acknowledged", closed=True)
+                )
         self._pubacks.clear()
 
     async def __aenter__(self) -> Self:
@@ -246,18 +253,37 @@ class MqttLink:
 
     # --- receive -------------------------------------------------------------------------------
 
-    async def messages(self) -> AsyncIterator[Message]:
-        """Received messages, across reconnects, until the link is closed."""
-        while True:
-            yield await self._incoming.get()
+    def messages(self) -> AsyncIterator[Message]:
+        """Received messages, as aiomqtt's iterator: what is queued first, then what arrives.
+
+        Once nothing is queued and the connection that was up when iteration began is gone, it
+        ends with :class:`LinkLost`: ``closed`` after :meth:`close` (which wakes a waiting
+        iterator), else the connection dropped and paho is reconnecting. Iterate again once
+        ``connected`` is set, or use :meth:`messages_across_reconnects`.
+        """
+        return self._inbox.messages()
+
+    def messages_across_reconnects(self) -> AsyncIterator[Message]:
+        """Every received message: waits out each lost connection, ends when the link is closed."""
+        return self._inbox.messages_across_reconnects()
 
     def pending_messages(self) -> int:
-        return self._incoming.qsize()
+        return len(self._inbox)
 
     def ack(self, message: Message) -> None:
-        """Acknowledge a QoS 1 message received with ``manual_ack`` (after storing it)."""
-        if self.manual_ack and message.qos > 0:
-            self._client.ack(message.mid, message.qos)
+        """Acknowledge a QoS 1 message received with ``manual_ack`` (after storing it).
+
+        A message from an earlier connection is not acknowledged: its ``mid`` may name another
+        message on this one, and the broker delivers it again anyway (QoS 1 redelivery).
+        """
+        if not self.manual_ack or message.qos == 0:
+            return
+        if message.connection != self.connects or not self.connected.is_set():
+            log.debug(
+                "not acknowledging %s mid %d: its connection is gone", message.topic, message.mid
+            )
+            return
+        self._client.ack(message.mid, message.qos)
 
     # --- paho callbacks (paho's thread: hand over to the loop, nothing else) --------------------
 
@@ -283,7 +309,8 @@ class MqttLink:
         self._loop.call_soon_threadsafe(self._unreachable)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        converted = Message(
+        self._loop.call_soon_threadsafe(
+            self._received,
             message.topic,
             bytes(message.payload),
             message.qos,
@@ -291,7 +318,6 @@ class MqttLink:
             bool(message.dup),
             message.mid,
         )
-        self._loop.call_soon_threadsafe(self._incoming.put_nowait, converted)
 
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Any
@@ -331,6 +357,7 @@ class MqttLink:
         self.connects += 1
         self.session_present = session_present
         self.connected.set()
+        self._inbox.connected(self.connects)
         self._changed.set()
         log.info(
             "connected to %s as %s (session present: %s)",
@@ -359,7 +386,15 @@ class MqttLink:
             log.warning("lost the connection to %s (%s); reconnecting", self.broker, reason)
         self.connected.clear()
         self.subscribed.clear()
+        self._inbox.lost(reason)
         self._changed.set()
+
+    def _received(
+        self, topic: str, payload: bytes, qos: int, retain: bool, dup: bool, mid: int
+    ) -> None:
+        # paho calls on_connect before the messages of that connection, and each callback
+        # reaches the loop in order, so ``connects`` here is the connection this arrived on.
+        self._inbox.put(Message(topic, payload, qos, retain, dup, mid, self.connects))
 
     def _puback(self, mid: int, code: int, reason: str, failed: bool) -> None:
         future = self._pubacks.pop(mid, None)

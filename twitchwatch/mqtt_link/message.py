@@ -14,4 +14,7 @@ class Message:
     qos: int
     retain: bool
     dup: bool
-    mid: int
+    mid: int  # paho's packet id: it names this message on this connection only
+    #: The link's connection it arrived on (``MqttLink.connects`` then, from 1); 0 for a message
+    #: built by hand. ``MqttLink.ack`` ignores a message from an earlier connection.
+    connection: int = 0
