@@ -1,1 +1,1 @@
-"""The edge agent: BLE sessions and sensor drivers, timelines, and (next) the detector."""
+"""The edge agent: BLE sessions and sensor drivers, timelines, the detector, windows, the uplink."""

@@ -39,10 +39,6 @@ class ClockFit:
         while len(self._buckets) > MAX_BUCKETS:
             del self._buckets[min(self._buckets)]
 
-    @property
-    def n_buckets(self) -> int:
-        return len(self._buckets)
-
     def fit(self) -> tuple[float, float] | None:
         """(offset_s, rate) or None before two buckets of data exist."""
         if len(self._buckets) < 2:

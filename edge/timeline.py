@@ -88,11 +88,6 @@ class StreamTimeline:
             self._count_seq(batch.seq, accepted)
         return self._emit(batch, accepted, starts)
 
-    def sample_host_s(self, index: int) -> float | None:
-        """Host monotonic seconds at which sample ``index`` was taken, from the clock fit."""
-        sensor_s = self._origin_ticks + (index - self._origin_index) * self.tick_hz / self.info.fs
-        return self.clock.host_s(sensor_s / self.tick_hz)
-
     # -- internals ---------------------------------------------------------------------------
 
     def _start(self, batch: FrameBatch) -> None:
