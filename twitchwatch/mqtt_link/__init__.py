@@ -6,7 +6,7 @@ Use::
                     subscriptions=[("twitchwatch/v1/+/+/windows", 1)], manual_ack=True,
                     session_expiry_s=7 * 86400)
     async with link:
-        async for message in link.messages():
+        async for message in link.messages_across_reconnects():
             ...  # store it, then:
             link.ack(message)
 
