@@ -78,8 +78,8 @@ class ConnectRefusedError(MqttLinkError):
         self.broker, self.code, self.reason = broker, code, reason
 
 
-class PublishError(MqttLinkError):
-    """paho could not take a publish (QoS 0 while disconnected, its queue full, …)."""
+class PublishNotQueuedError(MqttLinkError):
+    """paho could not queue a publish (QoS 0 while disconnected, its queue full, …)."""
 
     def __init__(self, topic: str, problem: str) -> None:
         super().__init__(f"publish to {topic}: {problem}")

@@ -28,7 +28,7 @@ from twitchwatch.errors import (
     ConnectRefusedError,
     LinkLost,
     MqttLinkError,
-    PublishError,
+    PublishNotQueuedError,
     PublishRefusedError,
 )
 from twitchwatch.mqtt_link.link import (
@@ -62,7 +62,7 @@ __all__ = [
     "MqttLink",
     "MqttLinkError",
     "Protocol",
-    "PublishError",
+    "PublishNotQueuedError",
     "PublishRefusedError",
     "Will",
 ]

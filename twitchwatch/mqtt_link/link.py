@@ -25,7 +25,7 @@ from twitchwatch.errors import (
     BrokerUnreachableError,
     ConnectRefusedError,
     LinkLost,
-    PublishError,
+    PublishNotQueuedError,
     PublishRefusedError,
 )
 from twitchwatch.mqtt_link.inbox import Inbox
@@ -231,9 +231,9 @@ class MqttLink:
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         future: asyncio.Future[None] = self._loop.create_future()
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            future.set_exception(PublishError(topic, paho.error_string(info.rc)))
+            future.set_exception(PublishNotQueuedError(topic, paho.error_string(info.rc)))
         elif info.rc is MQTTErrorCode.MQTT_ERR_NO_CONN and qos == 0:
-            future.set_exception(PublishError(topic, "not connected"))
+            future.set_exception(PublishNotQueuedError(topic, "not connected"))
         else:
             # on_publish reaches the loop through call_soon_threadsafe, so it runs after this.
             self._pubacks[info.mid] = future
