@@ -8,9 +8,7 @@ server ignores a seq it has), losses are not, so it errs towards sending again:
 - on every (re)connect, everything waiting is sent again (what paho still holds unacknowledged,
   paho itself re-sends);
 - a window the broker acknowledged but the server's ack has not covered ``resend_after_s`` later
-  is sent again: brokers drop acknowledged messages (queue caps, a restart without persistence,
-  a server session that expired). While the ack does not move (the server is down), the wait
-  doubles per round up to ``MAX_RESEND_AFTER_S``; any progress resets it.
+  is sent again, with a backoff while the server is down (:mod:`edge.publisher.resend`).
 
 A fresh outbox sends nothing until it knows where the server stands: a retained ack arrives
 right after the subscription, before the broker acknowledges our "online" status. An ack
@@ -24,17 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import partial
 from types import TracebackType
 from typing import Self
 
 from edge.outbox import Outbox, OutboxError
+from edge.publisher.resend import RESEND_AFTER_S, ResendSchedule
+from edge.publisher.state import BrokerState, PublisherStats
 from edge.windows import Window
 from twitchwatch.contract import (
     DeviceAck,
@@ -56,50 +53,18 @@ from twitchwatch.mqtt_link import (
     Will,
 )
 
+__all__ = ["BrokerState", "EdgePublisher", "PublisherStats"]
+
 log = logging.getLogger(__name__)
 
 #: Windows awaiting the broker's PUBACK at once: enough to drain a day offline in seconds, few
 #: enough that paho's in-memory queue stays small (the outbox is the durable copy).
 MAX_IN_FLIGHT = 100
-#: A window the broker acknowledged but the server has not, after this long, is sent again. The
-#: server acks within a second when it is up; when it is down, resending costs one message a
-#: window per period.
-RESEND_AFTER_S = 30.0
-#: While the server's ack does not move, each round of resends waits twice as long as the last,
-#: up to this: a server down overnight must not turn every device into a resend storm.
-MAX_RESEND_AFTER_S = 600.0
 #: Status and stop messages wait this long for the broker; they never hold the agent up longer.
 ANNOUNCE_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 2.0
 #: Loop steps the sender yields for the receiver to take queued acks (it needs one or two).
 _MAX_YIELDS = 100
-
-
-class BrokerState(StrEnum):
-    """Where the publisher stands with its broker, for the live view and the logs."""
-
-    CONNECTING = "connecting"  # no answer yet
-    CONNECTED = "connected"
-    UNREACHABLE = "unreachable"  # nothing answered the last attempt; paho keeps trying
-    LOGIN_REFUSED = "login refused"  # CONNACK refused the username/password: retrying cannot help
-    NOT_AUTHORIZED = "not authorized"  # logged in, but the ACL refuses this device's topics
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class PublisherStats:
-    """Counters for the live table and the logs."""
-
-    connected: bool
-    sent: int  # windows published for the first time by this publisher
-    resent: int  # publishes of a window already published (reconnects, resend timer)
-    acked_seq: int  # the server's last ack: every window up to it is stored
-    pending: int  # windows in the outbox, not yet covered by an ack
-    in_flight: int  # publishes awaiting the broker's PUBACK
-    lost: int  # windows the outbox could not store (disk full...): never sent, counted here
-    refused: int  # publishes the broker refused (MQTT 5 reason code); retried later
-    bad_acks: int  # ack messages that broke the contract; ignored
-    state: BrokerState = BrokerState.CONNECTING
 
 
 class EdgePublisher:
@@ -145,7 +110,7 @@ class EdgePublisher:
         self.protocol = Protocol(protocol)
         self.client_id = client_id or f"twitchwatch-edge-{self.user}-{self.device}"
         self.max_in_flight = max_in_flight
-        self.resend_after_s = resend_after_s
+        self.resend = ResendSchedule(resend_after_s)
         self._clock = clock
         self.status_topic = device_topic(self.user, self.device, TopicKind.STATUS)
         self.ack_topic = device_topic(self.user, self.device, TopicKind.ACK)
@@ -157,10 +122,7 @@ class EdgePublisher:
         self._connection = 0  # link.connects when this connection was announced
         self._cursor = 0  # highest seq sent on this connection (in seq order)
         self._in_flight: dict[int, asyncio.Future[None]] = {}  # seq -> PUBACK
-        self._broker_has: dict[int, float] = {}  # seq -> clock at PUBACK, until the server acks
         self._published: set[int] = set()  # seqs this publisher has sent at least once
-        self._rounds = 0  # resend rounds since the server's ack last moved (the backoff)
-        self._round_at = -math.inf
         self._acked_seq = outbox.acked_seq
         self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
         self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
@@ -359,7 +321,7 @@ class EdgePublisher:
                     )
                     # The old numbers mean nothing now: send everything waiting afresh.
                     self._in_flight.clear()
-                    self._broker_has.clear()
+                    self.resend.clear()
                     self._published.clear()
                     self._cursor = seq
             else:
@@ -368,9 +330,8 @@ class EdgePublisher:
             # The ack is retained: it comes again on the next connect, and deletes then.
             log.error("%s: could not record the server's ack %d: %s", self.device, seq, exc)
             return
-        if seq > self._acked_seq:
-            self._rounds = 0  # the server is taking windows: resend at the base pace again
-        elif seq < self._acked_seq:
+        self.resend.acked(seq, progressed=seq > self._acked_seq)
+        if seq < self._acked_seq:
             log.warning(
                 "%s: the server's ack went back from seq %d to %d (its store was restored?)",
                 self.device,
@@ -378,8 +339,6 @@ class EdgePublisher:
                 seq,
             )
         self._acked_seq = seq
-        for done in [s for s in self._broker_has if s <= seq]:
-            del self._broker_has[done]
         self._published = {s for s in self._published if s > seq}
         self._cursor = max(self._cursor, seq)
         self._update_drained()
@@ -414,7 +373,7 @@ class EdgePublisher:
                 log.error("%s: %s", self.device, exc)
                 await asyncio.sleep(1.0)
                 continue
-            await self._sleep(self._next_resend_in())
+            await self._sleep(self.resend.next_in(self._clock()))
 
     async def _announce(self, link: MqttLink) -> None:
         """A new connection: say online, learn where the server stands, resend all that waits."""
@@ -440,18 +399,12 @@ class EdgePublisher:
             self.outbox.mark_synced()  # no ack: the server has nothing from this device
         self._connection = connection
         self._cursor = 0  # everything waiting goes again (the server ignores duplicates)
-        self._broker_has.clear()
+        self.resend.clear()
 
     def _send_due(self, link: MqttLink) -> None:
         room = self.max_in_flight - len(self._in_flight)
-        now = self._clock()
-        wait_s = self._resend_wait_s()
-        due = sorted(s for s, t in self._broker_has.items() if now - t >= wait_s)
-        if due and now - self._round_at >= wait_s:  # a new round: the next one waits longer
-            self._rounds += 1
-            self._round_at = now
-        for seq in due[: max(room, 0)]:
-            del self._broker_has[seq]
+        for seq in self.resend.due(self._clock())[: max(room, 0)]:
+            self.resend.forget(seq)
             message = self.outbox.message(seq)
             if message is not None:
                 self._publish(link, message)
@@ -473,7 +426,7 @@ class EdgePublisher:
             self._published.add(seq)
             self._sent += 1
         self._in_flight[seq] = future
-        self._broker_has.pop(seq, None)
+        self.resend.forget(seq)
         future.add_done_callback(partial(self._on_puback, seq))
 
     def _on_puback(self, seq: int, future: asyncio.Future[None]) -> None:
@@ -488,8 +441,8 @@ class EdgePublisher:
             self._refused += 1
             level = logging.INFO if self._note_refusal(self.windows_topic, exc) else logging.WARNING
             log.log(level, "%s: window %d not accepted by the broker: %s", self.device, seq, exc)
-        if seq > self._acked_seq:  # not yet stored: the resend timer watches it
-            self._broker_has[seq] = self._clock()
+        if seq > self._acked_seq:  # not yet stored: the resend schedule watches it
+            self.resend.broker_has(seq, self._clock())
         self._wake.set()
 
     def _note_refusal(self, topic: str, exc: BaseException) -> bool:
@@ -498,16 +451,6 @@ class EdgePublisher:
             self.denied_topic = self.denied_topic or topic
             return True
         return False
-
-    def _resend_wait_s(self) -> float:
-        cap = max(self.resend_after_s, MAX_RESEND_AFTER_S)
-        return min(self.resend_after_s * 2.0 ** min(self._rounds, 32), cap)
-
-    def _next_resend_in(self) -> float | None:
-        if not self._broker_has:
-            return None
-        oldest = min(self._broker_has.values())
-        return max(0.0, oldest + self._resend_wait_s() - self._clock())
 
     async def _sleep(self, timeout_s: float | None) -> None:
         """Until woken (new window, ack, PUBACK, connect) or ``timeout_s`` passes."""

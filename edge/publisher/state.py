@@ -1,0 +1,33 @@
+"""Where the publisher stands with its broker and its outbox, as the views and the logs show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class BrokerState(StrEnum):
+    """Where the publisher stands with its broker, for the live view and the logs."""
+
+    CONNECTING = "connecting"  # no answer yet
+    CONNECTED = "connected"
+    UNREACHABLE = "unreachable"  # nothing answered the last attempt; paho keeps trying
+    LOGIN_REFUSED = "login refused"  # CONNACK refused the username/password: retrying cannot help
+    NOT_AUTHORIZED = "not authorized"  # logged in, but the ACL refuses this device's topics
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherStats:
+    """Counters for the live table and the logs."""
+
+    connected: bool
+    sent: int  # windows published for the first time by this publisher
+    resent: int  # publishes of a window already published (reconnects, resend timer)
+    acked_seq: int  # the server's last ack: every window up to it is stored
+    pending: int  # windows in the outbox, not yet covered by an ack
+    in_flight: int  # publishes awaiting the broker's PUBACK
+    lost: int  # windows the outbox could not store (disk full...): never sent, counted here
+    refused: int  # publishes the broker refused (MQTT 5 reason code); retried later
+    bad_acks: int  # ack messages that broke the contract; ignored
+    state: BrokerState = BrokerState.CONNECTING
