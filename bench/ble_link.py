@@ -29,7 +29,7 @@ from bumble.transport import open_transport
 
 from edge.agent import make_sessions
 from edge.ble.session import Backend, SensorConfig, SensorSession
-from edge.drivers import diy_protocol as proto
+from edge.drivers.diy import protocol as proto
 from edge.stream import StreamInfo
 from edge.timeline import TimelineUpdate
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.drivers import diy_protocol as proto
 from edge.drivers.base import FrameFlag, StreamSpec
+from edge.drivers.diy import protocol as proto
 from firmware_sim.physiology import SiteGenerator, SiteModel
 from twitchwatch.contract import Kind
 

@@ -17,7 +17,7 @@ from bumble.hci import Address
 from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
-from edge.drivers import diy_protocol as proto
+from edge.drivers.diy import protocol as proto
 from firmware_sim.firmware import FIRMWARE_VERSION, HARDWARE, SensorFirmware
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.drivers import polar_frames as pmd_frames
-from edge.drivers import polar_protocol as pmd
+from edge.drivers.polar_pmd import frames as pmd_frames
+from edge.drivers.polar_pmd import protocol as pmd
 from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel
 from firmware_sim.physiology.model import MIN_ACC_FS_HZ, MIN_EMG_FS_HZ
 

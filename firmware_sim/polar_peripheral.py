@@ -17,7 +17,7 @@ from bumble.hci import Address
 from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
-from edge.drivers import polar_protocol as pmd
+from edge.drivers.polar_pmd import protocol as pmd
 from firmware_sim.peripheral import CONNECTION_INTERVAL_S, Pace, SimulatedPeripheral
 from firmware_sim.physiology import PRESETS
 from firmware_sim.polar import FIRMWARE_VERSION, PERSONALITIES, PolarFaults, PolarFirmware

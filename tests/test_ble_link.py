@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from bleak import BleakClient, BleakScanner
 
-from edge.drivers import diy_protocol as proto
-from edge.drivers.diy import DiyDriver
+from edge.drivers.diy import protocol as proto
+from edge.drivers.diy.driver import DiyDriver
 from firmware_sim.firmware import Faults
 from tests.ble_fixtures import TEST_SPEED, check_stream_against_firmware
 from twitchwatch.contract import Kind

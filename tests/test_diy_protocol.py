@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge.drivers import diy_protocol as proto
 from edge.drivers.base import FrameFlag, StreamSpec
-from edge.drivers.diy import decode_frames
+from edge.drivers.diy import protocol as proto
+from edge.drivers.diy.driver import decode_frames
 from twitchwatch.contract import Kind
 
 # Golden vectors, written down in hardware/README.md; a bug shared by encoder and decoder

@@ -16,8 +16,8 @@ from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig, StreamSink
 from edge.detection import Detection
 from edge.drivers import DriverError
-from edge.drivers import polar_protocol as pmd
-from edge.drivers.polar import PolarDriver, is_polar_advert
+from edge.drivers.polar_pmd import protocol as pmd
+from edge.drivers.polar_pmd.driver import PolarDriver, is_polar_advert
 from edge.totals import Totals
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.physiology import TruthKind

@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from edge.drivers import polar_frames as pmd_frames
-from edge.drivers import polar_protocol as pmd
 from edge.drivers.base import StreamSpec
-from edge.drivers.polar import PolarDriver, choose_settings
+from edge.drivers.polar_pmd import frames as pmd_frames
+from edge.drivers.polar_pmd import protocol as pmd
+from edge.drivers.polar_pmd.driver import PolarDriver, choose_settings
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline
 from firmware_sim.polar import H10, VERITY, PolarFirmware, encode_delta, encode_raw_int16

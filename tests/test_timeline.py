@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.drivers import diy_protocol as proto
 from edge.drivers.base import FrameBatch, FrameFlag
+from edge.drivers.diy import protocol as proto
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline
 from twitchwatch.contract import Kind, Reason

@@ -10,8 +10,8 @@ __all__ = ["DRIVERS", "DriverError", "FrameError", "SensorDriver", "StreamSpec",
 
 #: Config name -> "module:Class", imported only when used.
 DRIVERS: dict[str, str] = {
-    "diy": "edge.drivers.diy:DiyDriver",
-    "polar": "edge.drivers.polar:PolarDriver",
+    "diy": "edge.drivers.diy.driver:DiyDriver",
+    "polar": "edge.drivers.polar_pmd.driver:PolarDriver",
 }
 
 

@@ -45,8 +45,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 async def run_scan(args: argparse.Namespace) -> None:
     from bleak import BleakScanner
 
-    from edge.drivers.diy_protocol import COMPANY_ID, SERVICE_UUID, decode_advert
-    from edge.drivers.polar import is_polar_advert
+    from edge.drivers.diy.protocol import COMPANY_ID, SERVICE_UUID, decode_advert
+    from edge.drivers.polar_pmd.driver import is_polar_advert
 
     backend, adapter = backend_for(args.sim)
     try:

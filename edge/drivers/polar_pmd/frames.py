@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.drivers.polar_protocol import MeasurementType, ProtocolError
+from edge.drivers.polar_pmd.protocol import MeasurementType, ProtocolError
 
 #: Data frame header: measurement type, u64 ns since 2000-01-01T00:00:00Z of the LAST sample,
 #: frame type (bit 7: delta-compressed, low 7 bits: type).

@@ -2,7 +2,7 @@
 
 Written from the public description in shared/research/ble_edge.md §1.2 (Polar's
 online_measurement.pdf and the products' documentation), not from SDK code. Pure: no Bluetooth.
-Data frames are in :mod:`edge.drivers.polar_frames`. Real byte vectors
+Data frames are in :mod:`edge.drivers.polar_pmd.frames`. Real byte vectors
 (tests/data/polar_pmd/vectors.json, checked by tests/test_polar_protocol.py) pin every layout;
 hardware/README.md §6 summarises it in a table.
 """

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from edge.drivers import diy_protocol as proto
 from edge.drivers.base import (
     Decoded,
     DriverError,
@@ -20,6 +19,7 @@ from edge.drivers.base import (
     SensorDriver,
     StreamSpec,
 )
+from edge.drivers.diy import protocol as proto
 
 if TYPE_CHECKING:
     from bleak import BleakClient

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from edge.drivers import polar_frames as pmd_frames
-from edge.drivers import polar_protocol as pmd
 from edge.drivers.base import (
     Decoded,
     DriverError,
@@ -24,6 +22,8 @@ from edge.drivers.base import (
     SensorDriver,
     StreamSpec,
 )
+from edge.drivers.polar_pmd import frames as pmd_frames
+from edge.drivers.polar_pmd import protocol as pmd
 from twitchwatch.contract import Kind
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from bleak.backends.characteristic import BleakGATTCharacteristic
 
 
-#: How long the sensor has to answer a control point request (as in diy.py).
+#: How long the sensor has to answer a control point request (as in the diy driver).
 CONTROL_POINT_TIMEOUT_S = 5.0
 #: Highest ACC rate asked for. Twitches (a 30-100 ms mechanical bump) and limb motion live below
 #: ~20 Hz (the detector's ACC band is 0.3-20 Hz), so 208/200 Hz samples them amply, and three
