@@ -13,7 +13,7 @@ driver = "diy"                # optional, "diy" by default
 [[sensor]]
 name = "Polar Sense B5A2B12E" # a Polar Verity Sense (or "Polar H10 ...") on the other calf
 site = "right_calf"
-driver = "polar"
+driver = "polar_pmd"          # "polar" is accepted too
 
 [mqtt]                        # optional: publish per-site windows to a TwitchWatch server
 broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
@@ -41,8 +41,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from edge.ble.session import SensorConfig
-from edge.drivers import DRIVERS
-from edge.errors import ConfigError
+from edge.drivers import DEFAULT_DRIVER, driver_info
+from edge.errors import ConfigError, UnknownDriverError
 from edge.windows import WINDOW_S, WindowError, check_window_s
 from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
@@ -252,14 +252,16 @@ def _sensor(path: Path, number: int, entry: object) -> SensorConfig:
         raise ConfigError(
             path, f"sensor {key!r}: unknown site {site!r} (use e.g. left_calf, right_thumb, tongue)"
         )
-    driver = str(entry.get("driver", "diy"))
-    if driver not in DRIVERS:
-        close = difflib.get_close_matches(driver.lower(), sorted(DRIVERS), n=1, cutoff=0.5)
+    driver = str(entry.get("driver", DEFAULT_DRIVER))
+    try:
+        driver = driver_info(driver).name  # an alias ("polar") becomes its canonical name
+    except UnknownDriverError as exc:
+        close = difflib.get_close_matches(driver.lower(), exc.known, n=1, cutoff=0.5)
         hint = f": did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
             path,
-            f"sensor {key!r}: unknown driver {driver!r}{hint} (known: {', '.join(sorted(DRIVERS))})",
-        )
+            f"sensor {key!r}: unknown driver {driver!r}{hint} (known: {', '.join(exc.known)})",
+        ) from None
     try:
         return SensorConfig(key, site, driver)
     except TwitchWatchError as exc:

@@ -7,6 +7,7 @@ command line prints that line (``twitchwatch: …``) and nothing else.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,14 @@ class UnitError(TwitchWatchError):
             f"unknown {kind.value} unit {unit!r} (expected one of {', '.join(known)})"
         )
         self.kind, self.unit, self.known = kind, unit, known
+
+
+class UnknownDriverError(TwitchWatchError):
+    """A driver name (config, ``twitchwatch sim --site``) that no registered driver has."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown driver {name!r} (known: {', '.join(known)})")
+        self.name, self.known = name, tuple(known)
 
 
 class SensorNotFoundError(TwitchWatchError):

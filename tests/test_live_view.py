@@ -44,7 +44,7 @@ HEALTHY = SensorFigures(
 NOT_FOUND = SensorFigures(
     "TW-0002",
     "right_thumb",
-    "polar",
+    "polar_pmd",
     SessionState.BACKOFF,
     not_found=True,
     last_error="sensor 'TW-0002' not found within 10 s: …",
@@ -101,7 +101,7 @@ def test_an_unreachable_broker_says_windows_are_kept() -> None:
 
 
 def test_log_lines_say_each_state_change_once_not_each_retry() -> None:
-    scanning = SensorFigures("TW-0002", "right_thumb", "polar", SessionState.SCANNING)
+    scanning = SensorFigures("TW-0002", "right_thumb", "polar_pmd", SessionState.SCANNING)
     retries = [NOT_FOUND, dataclasses.replace(NOT_FOUND, state=SessionState.SCANNING)] * 3
     unreachable = dataclasses.replace(
         NOT_FOUND, state=SessionState.UNREACHABLE, failures=6, unreachable=True
@@ -109,7 +109,7 @@ def test_log_lines_say_each_state_change_once_not_each_retry() -> None:
     # Between attempts the state flips back to scanning: still one line, not one per attempt.
     rescanning = dataclasses.replace(unreachable, state=SessionState.SCANNING, failures=7)
     found = dataclasses.replace(
-        HEALTHY, sensor="TW-0002", site="right_thumb", driver="polar", battery_pct=60
+        HEALTHY, sensor="TW-0002", site="right_thumb", driver="polar_pmd", battery_pct=60
     )
     lost = dataclasses.replace(found, state=SessionState.BACKOFF, last_error="link lost")
     back = dataclasses.replace(found, connects=2)
@@ -131,9 +131,9 @@ def test_log_lines_say_each_state_change_once_not_each_retry() -> None:
     assert lines == [
         f"TW-0002 (right_thumb): {NOT_FOUND_ADVICE} (still looking)",
         "TW-0002 (right_thumb): still not found after 6 attempts; retrying, less often",
-        "TW-0002 (right_thumb): connected (polar, battery 60%)",
+        "TW-0002 (right_thumb): connected (polar_pmd, battery 60%)",
         "TW-0002 (right_thumb): link lost (link lost); reconnecting",
-        "TW-0002 (right_thumb): reconnected (polar, battery 60%)",
+        "TW-0002 (right_thumb): reconnected (polar_pmd, battery 60%)",
     ]
     stopped = dataclasses.replace(back, state=SessionState.STOPPED)
     assert sensor_changes(back, stopped) == []  # the end of the run is not a lost link

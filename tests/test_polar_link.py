@@ -1,4 +1,4 @@
-"""Simulated Polar sensors over a real Bumble link, read by the polar driver through real bleak."""
+"""Simulated Polar sensors over a real Bumble link, read by the polar_pmd driver through real bleak."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig, StreamSink
 from edge.detection import Detection
 from edge.drivers import DriverError
+from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from edge.drivers.polar_pmd import protocol as pmd
-from edge.drivers.polar_pmd.driver import PolarDriver, is_polar_advert
+from edge.drivers.polar_pmd.driver import PolarDriver
 from edge.totals import Totals
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.physiology import TruthKind
@@ -63,7 +64,7 @@ async def polar_rig() -> AsyncIterator[Callable[..., object]]:
         classes = bumble_backend(adapter)
         backend = Backend(classes.scanner, classes.client)
         sink = CollectingSink()
-        configs = [SensorConfig(s.name, s.firmware.site, driver="polar") for s in started]
+        configs = [SensorConfig(s.name, s.firmware.site, driver=POLAR_PMD.name) for s in started]
         sessions = make_sessions(configs, sink if also is None else Fanout(sink, also), backend)
         for session in sessions:
             session.scan_timeout_s = 3.0
@@ -131,7 +132,7 @@ async def test_scan_finds_polar_sensors_by_name(polar_rig) -> None:
     both = asyncio.Event()
 
     def on_advert(device: BLEDevice, adv: AdvertisementData) -> None:
-        if is_polar_advert(adv.local_name, adv.service_uuids):
+        if POLAR_PMD.recognises(adv.local_name, adv.service_uuids, adv.manufacturer_data):
             seen[adv.local_name or device.address] = adv
             if wanted <= set(seen):
                 both.set()

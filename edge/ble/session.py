@@ -25,7 +25,14 @@ from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
 from edge.ble.reconnect import ReconnectPolicy, reconnect_delay, watchdog_timeout
-from edge.drivers import DriverError, SensorDriver, StreamSpec, driver_class
+from edge.drivers import (
+    DEFAULT_DRIVER,
+    DriverError,
+    SensorDriver,
+    StreamSpec,
+    driver_class,
+    driver_info,
+)
 from edge.errors import SensorNotFoundError
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline, TimelineUpdate
@@ -59,11 +66,12 @@ class SensorConfig:
 
     sensor: str
     site: str
-    driver: str = "diy"
+    driver: str = DEFAULT_DRIVER  # a registry name; an alias becomes the canonical name
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "site", normalize_site(self.site))
-        driver_class(self.driver)  # fail on a typo at load time, not on first connect
+        # Fails on a typo at load time, not on first connect.
+        object.__setattr__(self, "driver", driver_info(self.driver).name)
 
 
 class SessionState(StrEnum):

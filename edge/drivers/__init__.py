@@ -1,28 +1,51 @@
-"""Sensor drivers, one protocol per module. :func:`driver_class` maps a config name to a class."""
+"""Sensor drivers as plug-ins: one package per protocol, listed in :mod:`edge.drivers.registry`.
+
+Importing this package, the registry or a driver's description imports no numpy and no bleak;
+the driver interface (:mod:`edge.drivers.base`) is loaded when one of its names is first used.
+"""
 
 from __future__ import annotations
 
-import importlib
+from typing import TYPE_CHECKING
 
-from edge.drivers.base import DriverError, FrameError, SensorDriver, StreamSpec
+from edge.drivers.registry import (
+    DEFAULT_DRIVER,
+    AdvertDetails,
+    DriverInfo,
+    UnknownDriverError,
+    driver_class,
+    driver_info,
+    driver_names,
+    drivers,
+    recognising,
+)
 
-__all__ = ["DRIVERS", "DriverError", "FrameError", "SensorDriver", "StreamSpec", "driver_class"]
+if TYPE_CHECKING:
+    from edge.drivers.base import DriverError, FrameError, SensorDriver, StreamSpec
 
-#: Config name -> "module:Class", imported only when used.
-DRIVERS: dict[str, str] = {
-    "diy": "edge.drivers.diy.driver:DiyDriver",
-    "polar": "edge.drivers.polar_pmd.driver:PolarDriver",
-}
+__all__ = [
+    "DEFAULT_DRIVER",
+    "AdvertDetails",
+    "DriverError",
+    "DriverInfo",
+    "FrameError",
+    "SensorDriver",
+    "StreamSpec",
+    "UnknownDriverError",
+    "driver_class",
+    "driver_info",
+    "driver_names",
+    "drivers",
+    "recognising",
+]
+
+_FROM_BASE = frozenset({"DriverError", "FrameError", "SensorDriver", "StreamSpec"})
 
 
-class UnknownDriverError(DriverError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name, f"unknown driver (known: {', '.join(sorted(DRIVERS))})")
+def __getattr__(name: str) -> object:
+    # The interface imports numpy: load it on first use, so the registry stays cheap (PEP 562).
+    if name in _FROM_BASE:
+        from edge.drivers import base
 
-
-def driver_class(name: str) -> type[SensorDriver]:
-    try:
-        module_name, class_name = DRIVERS[name].split(":")
-    except KeyError:
-        raise UnknownDriverError(name) from None
-    return getattr(importlib.import_module(module_name), class_name)
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

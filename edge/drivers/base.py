@@ -130,10 +130,8 @@ class PendingAnswers(Generic[K, A]):
 class SensorDriver(abc.ABC):
     """One BLE sensor protocol. Instances hold what ``start`` learned about the sensor."""
 
-    #: Config key (``driver = "diy"``).
+    #: Config key (``driver = "diy"``), the ``name`` of the package's registry entry.
     name: ClassVar[str]
-    #: Service UUID advertised by sensors of this protocol, used to filter scans.
-    service_uuid: ClassVar[str]
     #: Sensor clock: ticks per second and the value at which the tick counter wraps.
     tick_hz: ClassVar[float]
     tick_wrap: ClassVar[int]

@@ -46,7 +46,7 @@ async def run_scan(args: argparse.Namespace) -> None:
     from bleak import BleakScanner
 
     from edge.drivers.diy.protocol import COMPANY_ID, SERVICE_UUID, decode_advert
-    from edge.drivers.polar_pmd.driver import is_polar_advert
+    from edge.drivers.polar_pmd import recognises as is_polar_advert
 
     backend, adapter = backend_for(args.sim)
     try:
@@ -62,8 +62,8 @@ async def run_scan(args: argparse.Namespace) -> None:
     for device, adv in found.values():
         if SERVICE_UUID in adv.service_uuids:
             sensors.append((device, adv, "diy"))
-        elif is_polar_advert(adv.local_name, adv.service_uuids):
-            sensors.append((device, adv, "polar"))
+        elif is_polar_advert(adv.local_name, adv.service_uuids, adv.manufacturer_data):
+            sensors.append((device, adv, "polar_pmd"))
     if not sensors:
         print("no TwitchWatch or Polar sensors found: are they switched on and near this computer?")
         return

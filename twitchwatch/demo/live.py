@@ -9,6 +9,8 @@ from collections.abc import Callable
 from edge.agent import Agent, AgentTuning
 from edge.ble.session import Backend, SensorConfig
 from edge.config import MqttConfig
+from edge.drivers.diy import DRIVER as DIY
+from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.firmware import Faults
 from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
@@ -29,7 +31,7 @@ async def stream_today(
 ) -> None:
     """Stream every sensor for ``seconds`` and publish their windows."""
     radio = VirtualRadio()
-    diy = [s for s in story.sensors if s.driver == "diy"]
+    diy = [s for s in story.sensors if s.driver == DIY.name]
     sensors = await start_fleet(
         radio,
         FleetSpec(
@@ -42,11 +44,11 @@ async def stream_today(
     )
     configs = [SensorConfig(s.name, s.firmware.site) for s in sensors]
     polar = []
-    if any(s.driver == "polar" for s in story.sensors):
+    if any(s.driver == POLAR_PMD.name for s in story.sensors):
         from firmware_sim.polar import PolarFaults
         from firmware_sim.polar_peripheral import start_polar_sensor
     for number, sensor in enumerate(
-        (s for s in story.sensors if s.driver == "polar"), start=len(diy) + 1
+        (s for s in story.sensors if s.driver == POLAR_PMD.name), start=len(diy) + 1
     ):
         started = await start_polar_sensor(
             radio,
@@ -59,7 +61,7 @@ async def stream_today(
             faults=PolarFaults(drop_prob=LIVE_FAULTS.drop_prob),
         )
         polar.append(started)
-        configs.append(SensorConfig(started.name, sensor.site, "polar"))
+        configs.append(SensorConfig(started.name, sensor.site, POLAR_PMD.name))
     adapter = BumbleAdapter(radio=radio)
     bleak_backend = bumble_backend(adapter)
     agent = await Agent.start(

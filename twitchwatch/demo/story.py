@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
+from edge.drivers.diy import DRIVER as DIY
+from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from twitchwatch.contract import ReportKind, Rule
 
 #: The DIY reference sensor (EMG and accelerometer) and the Polar Verity Sense's accelerometer
@@ -24,18 +26,19 @@ POLAR_ACC_FS_HZ = 208.0
 
 @dataclass(frozen=True, slots=True)
 class StorySensor:
-    """A worn sensor: its body site and its driver ("diy": EMG + accelerometer; "polar": ACC)."""
+    """A worn sensor: its body site and its driver's registry name (diy: EMG + accelerometer;
+    polar_pmd: accelerometer only)."""
 
     site: str
-    driver: str = "diy"
+    driver: str = DIY.name
 
     @property
     def emg_fs(self) -> float | None:
-        return DIY_EMG_FS_HZ if self.driver == "diy" else None
+        return DIY_EMG_FS_HZ if self.driver == DIY.name else None
 
     @property
     def acc_fs(self) -> float:
-        return DIY_ACC_FS_HZ if self.driver == "diy" else POLAR_ACC_FS_HZ
+        return DIY_ACC_FS_HZ if self.driver == DIY.name else POLAR_ACC_FS_HZ
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +163,7 @@ def calf_then_hand(
         sensors=(
             StorySensor("left_calf"),
             StorySensor("right_hand"),
-            StorySensor("right_calf", "polar"),
+            StorySensor("right_calf", POLAR_PMD.name),
         ),
         days=tuple(days),
         today={"left_calf": 10.0, "right_hand": 8.0, "right_calf": 0.0},

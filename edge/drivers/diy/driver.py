@@ -19,6 +19,7 @@ from edge.drivers.base import (
     SensorDriver,
     StreamSpec,
 )
+from edge.drivers.diy import DRIVER
 from edge.drivers.diy import protocol as proto
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ CONTROL_POINT_TIMEOUT_S = 5.0
 class DiyDriver(SensorDriver):
     """Info read, START/STOP over the control point, and vectorized frame decoding."""
 
-    name: ClassVar[str] = "diy"
-    service_uuid: ClassVar[str] = proto.SERVICE_UUID
+    name: ClassVar[str] = DRIVER.name
     tick_hz: ClassVar[float] = float(proto.TICK_HZ)
     tick_wrap: ClassVar[int] = proto.TICK_WRAP
 

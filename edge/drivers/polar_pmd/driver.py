@@ -22,6 +22,7 @@ from edge.drivers.base import (
     SensorDriver,
     StreamSpec,
 )
+from edge.drivers.polar_pmd import DRIVER
 from edge.drivers.polar_pmd import frames as pmd_frames
 from edge.drivers.polar_pmd import protocol as pmd
 from twitchwatch.contract import Kind
@@ -53,8 +54,7 @@ MAX_FRAME_JUMP_NS = 60 * pmd_frames.NS_PER_S
 class PolarDriver(SensorDriver):
     """Features read, ACC settings, start/stop over the control point, and frame decoding."""
 
-    name: ClassVar[str] = "polar"
-    service_uuid: ClassVar[str] = pmd.SERVICE_UUID
+    name: ClassVar[str] = DRIVER.name
     # Device time is ns since 2000-01-01 (~8.5e17 today). It never wraps, but the timeline works
     # modulo tick_wrap and forms (delta + wrap // 2) in int64: 2**62 keeps that below 2**63 for
     # any delta smaller than 2**61 ns (73 years) and still holds timestamps until the year 2146.
@@ -239,13 +239,3 @@ def choose_settings(offered: pmd.Settings) -> dict[pmd.SettingType, int]:
     if pmd.SettingType.CHANNELS in offered:
         chosen[pmd.SettingType.CHANNELS] = pmd_frames.ACC_CHANNELS
     return chosen
-
-
-def is_polar_advert(name: str | None, service_uuids: Sequence[str]) -> bool:
-    """Whether a scan result is a Polar PMD sensor: its PMD service UUID or its model name.
-
-    Polar sensors advertise "Polar Sense <id>" / "Polar H10 <id>"; the PMD UUID may be only in
-    the scan response, so a UUID-only filter can miss them.
-    """
-    uuids = {u.lower() for u in service_uuids}
-    return pmd.SERVICE_UUID in uuids or (name or "").startswith(("Polar Sense ", "Polar H10 "))
