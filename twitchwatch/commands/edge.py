@@ -43,40 +43,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 async def run_scan(args: argparse.Namespace) -> None:
-    from bleak import BleakScanner
-
-    from edge.drivers.diy.protocol import COMPANY_ID, SERVICE_UUID, decode_advert
-    from edge.drivers.polar_pmd import recognises as is_polar_advert
+    from edge.scan import format_found, scan
 
     backend, adapter = backend_for(args.sim)
     try:
-        # No service filter: Polar sensors may carry their PMD UUID only in the scan response,
-        # so they are recognised by name; DIY sensors by their advertised service UUID.
-        found = await BleakScanner.discover(
-            timeout=args.timeout, return_adv=True, backend=backend.scanner
-        )
+        found = await scan(backend, args.timeout)
     finally:
         if adapter is not None:
             await adapter.close()
-    sensors = []
-    for device, adv in found.values():
-        if SERVICE_UUID in adv.service_uuids:
-            sensors.append((device, adv, "diy"))
-        elif is_polar_advert(adv.local_name, adv.service_uuids, adv.manufacturer_data):
-            sensors.append((device, adv, "polar_pmd"))
-    if not sensors:
-        print("no TwitchWatch or Polar sensors found: are they switched on and near this computer?")
-        return
-    print(f"{'address':<20}{'name':<22}{'driver':<8}{'rssi':>6}{'battery':>9}")
-    for device, adv, driver in sorted(sensors, key=lambda item: item[0].address):
-        advert = (
-            decode_advert(adv.manufacturer_data.get(COMPANY_ID, b"")) if driver == "diy" else None
-        )
-        battery = f"{advert[1]}%" if advert else "?"
-        print(
-            f"{device.address:<20}{adv.local_name or device.name or '':<22}{driver:<8}"
-            f"{adv.rssi:>6}{battery:>9}"
-        )
+    print("\n".join(format_found(found)))
 
 
 async def run_agent(args: argparse.Namespace) -> None:
