@@ -47,6 +47,17 @@ class UnknownDriverError(TwitchWatchError):
         self.name, self.known = name, tuple(known)
 
 
+class DriverMismatchError(TwitchWatchError):
+    """The configured sensor advertises as another driver's sensor."""
+
+    def __init__(self, sensor: str, configured: str, advertised: str) -> None:
+        super().__init__(
+            f"sensor {sensor!r} advertises as a {advertised} sensor, but its config says "
+            f'driver = "{configured}"'
+        )
+        self.sensor, self.configured, self.advertised = sensor, configured, advertised
+
+
 class SensorNotFoundError(TwitchWatchError):
     def __init__(self, sensor: str, seconds: float) -> None:
         super().__init__(

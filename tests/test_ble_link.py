@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from bleak import BleakClient, BleakScanner
 
+from edge.agent import make_sessions
+from edge.ble.session import SensorConfig
 from edge.drivers.diy import protocol as proto
 from edge.drivers.diy.driver import DiyDriver
 from firmware_sim.firmware import Faults
@@ -191,3 +193,19 @@ async def test_clock_drift_is_measured_from_sensor_ticks(sim_rig) -> None:
     await rig.stream(8.0)
     measured = rig.sessions[0].timelines[0].clock.drift_ppm()
     assert measured == pytest.approx(drift_ppm, abs=2_500)
+
+
+async def test_a_sensor_configured_with_another_drivers_name_is_told_so(sim_rig) -> None:
+    rig = await sim_rig(("left_calf",))
+    sensor = rig.sensors[0]
+    (session,) = make_sessions(
+        [SensorConfig(sensor.name, "left_calf", driver="polar")], rig.sink, rig.backend
+    )
+    session.scan_timeout_s = 3.0
+    rig.sessions[:] = [session]  # only the misconfigured one runs
+    await rig.stream(3.0, until=lambda: session.health.last_error is not None)
+    assert session.health.last_error == (
+        f"sensor {sensor.name!r} advertises as a diy sensor, but its config says "
+        'driver = "polar_pmd"'
+    )
+    assert session.health.connects == 0 and sensor.connections_made == 0

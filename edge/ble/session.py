@@ -32,8 +32,9 @@ from edge.drivers import (
     StreamSpec,
     driver_class,
     driver_info,
+    recognising,
 )
-from edge.errors import SensorNotFoundError
+from edge.errors import DriverMismatchError, SensorNotFoundError
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline, TimelineUpdate
 from twitchwatch.contract import TwitchWatchError, normalize_site
@@ -102,7 +103,7 @@ class SensorHealth:
 
 
 class StreamSink(Protocol):
-    """Where decoded data goes (the live view now, the detector next)."""
+    """Where decoded data goes: the live figures, detection, a test's collector."""
 
     def on_streams(self, session: SensorSession, infos: list[StreamInfo]) -> None: ...
 
@@ -186,13 +187,17 @@ class SensorSession:
 
     async def _find(self) -> BLEDevice:
         wanted = self.config.sensor.upper()
+        adverts: dict[str, AdvertisementData] = {}
 
         def match(device: BLEDevice, adv: AdvertisementData) -> bool:
             name = (adv.local_name or device.name or "").upper()
             # A scan may report the complete name ("TW-0001-l_calf") or the short one ("TW-0001").
-            return (
+            found = (
                 device.address.upper() == wanted or name == wanted or name.startswith(wanted + "-")
             )
+            if found:
+                adverts[device.address] = adv
+            return found
 
         device = await BleakScanner.find_device_by_filter(
             match, timeout=self.scan_timeout_s, backend=self.backend.scanner
@@ -201,6 +206,14 @@ class SensorSession:
         if device is None:
             raise SensorNotFoundError(self.config.sensor, self.scan_timeout_s)
         self.health.address = device.address
+        adv = adverts[device.address]
+        claimed = recognising(
+            adv.local_name or device.name, adv.service_uuids, adv.manufacturer_data
+        )
+        # An advert no driver recognises is trusted by its name, as before the registry; one that
+        # only other drivers recognise would fail in the wrong driver's start, less clearly.
+        if claimed and self.config.driver not in {info.name for info in claimed}:
+            raise DriverMismatchError(self.config.sensor, self.config.driver, claimed[0].name)
         return device
 
     async def _stream(self, client: BleakClient) -> None:
@@ -285,10 +298,3 @@ class SensorSession:
         for batch in decoded.batches:
             update = self.timelines[batch.stream_id].push(batch)
             self.sink.on_update(infos[batch.stream_id], update)
-
-
-async def run_sessions(sessions: list[SensorSession]) -> None:
-    """Several sensors in one asyncio loop; each supervisor runs until cancelled."""
-    async with asyncio.TaskGroup() as group:
-        for session in sessions:
-            group.create_task(session.run(), name=f"sensor {session.name}")
