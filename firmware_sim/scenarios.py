@@ -27,8 +27,8 @@ import numpy as np
 from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel, TruthEvent, TruthKind
 from twitchwatch.contract import is_known_site, normalize_site
 
-#: The DIY reference sensor's rates (hardware/README.md §3.3); firmware_sim.fleet uses the same,
-#: and tests/test_scenarios.py pins the two together (importing fleet would pull in Bumble).
+#: The DIY reference sensor's rates (hardware/README.md §3.3); the DIY simulator (firmware_sim.diy)
+#: uses the same, and tests/test_scenarios.py pins the two together (importing it pulls in Bumble).
 EMG_FS_HZ = 2000.0
 ACC_FS_HZ = 416.0
 #: Model fields that only exist where there are electrodes: an ACC-only sensor has none to pop.

@@ -20,9 +20,9 @@ from edge.ble.session import Backend, SensorConfig, SensorSession
 from edge.stream import Block, Span, StreamInfo
 from edge.timeline import TimelineUpdate
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-from firmware_sim.firmware import Faults
-from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
-from firmware_sim.peripheral import SimulatedSensor
+from firmware_sim.diy.peripheral import SimulatedDiySensor
+from firmware_sim.faults import Faults
+from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
 from twitchwatch.contract import Kind
 
@@ -58,7 +58,7 @@ class SimRig:
     """A radio with sensors, an edge adapter and sessions; call :meth:`stream` to run them."""
 
     radio: VirtualRadio
-    sensors: list[SimulatedSensor]
+    sensors: list[SimulatedDiySensor]
     adapter: BumbleAdapter
     backend: Backend
     sink: CollectingSink
@@ -80,7 +80,7 @@ class SimRig:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def sensor(self, session: SensorSession) -> SimulatedSensor:
+    def sensor(self, session: SensorSession) -> SimulatedDiySensor:
         return next(s for s in self.sensors if s.name == session.name)
 
 
@@ -99,14 +99,19 @@ async def sim_rig() -> AsyncIterator[Callable[..., object]]:
         policy: ReconnectPolicy | None = None,
     ) -> SimRig:
         radio = VirtualRadio()
-        spec = FleetSpec(sites, preset=preset, speed=speed, faults=faults or Faults())
+        spec = FleetSpec(
+            tuple(SimSensor(site) for site in sites),
+            preset=preset,
+            speed=speed,
+            faults=faults or Faults(),
+        )
         sensors = await start_fleet(radio, spec)
         adapter = BumbleAdapter(radio=radio, max_mtu=max_mtu)
         classes = bumble_backend(adapter)
         backend = Backend(classes.scanner, classes.client)
         sink = CollectingSink()
         sessions = make_sessions(
-            [SensorConfig(s.name, s.firmware.site) for s in sensors], sink, backend
+            [SensorConfig(s.name, s.site, s.driver) for s in sensors], sink, backend
         )
         for session in sessions:
             session.scan_timeout_s = 3.0
@@ -127,7 +132,7 @@ IN_FLIGHT_FRAMES = 4
 
 
 def check_stream_against_firmware(
-    rig: SimRig, sensor: SimulatedSensor, stream_id: int, link_cut: bool = False
+    rig: SimRig, sensor: SimulatedDiySensor, stream_id: int, link_cut: bool = False
 ) -> dict[str, int]:
     """Assert the edge delivered exactly what the firmware sampled: no sample lost unreported,
     none invented, every value bit-exact, and gaps exactly where frames never arrived intact.

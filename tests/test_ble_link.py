@@ -11,7 +11,7 @@ from edge.agent import make_sessions
 from edge.ble.session import SensorConfig
 from edge.drivers.diy import protocol as proto
 from edge.drivers.diy.driver import DiyDriver
-from firmware_sim.firmware import Faults
+from firmware_sim.faults import Faults
 from tests.ble_fixtures import TEST_SPEED, check_stream_against_firmware
 from twitchwatch.contract import Kind
 

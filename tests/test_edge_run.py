@@ -24,7 +24,7 @@ from edge.run import RunTuning, run_agent
 from edge.uplink import BrokerLoginError, BrokerNotAuthorizedError
 from edge.views import NOT_FOUND_ADVICE, View
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
+from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
 from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.cli import main
@@ -90,7 +90,7 @@ def secured_broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
 async def backend() -> AsyncIterator[Backend]:
     """One simulated sensor, TW-0001 on left_calf, on an in-process radio."""
     radio = VirtualRadio()
-    sensors = await start_fleet(radio, FleetSpec(("left_calf",)))
+    sensors = await start_fleet(radio, FleetSpec((SimSensor("left_calf"),)))
     adapter = BumbleAdapter(radio=radio)
     classes = bumble_backend(adapter)
     yield Backend(classes.scanner, classes.client)

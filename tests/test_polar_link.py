@@ -21,9 +21,11 @@ from edge.drivers.polar_pmd import protocol as pmd
 from edge.drivers.polar_pmd.driver import PolarDriver
 from edge.totals import Totals
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
+from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.physiology import TruthKind
-from firmware_sim.polar import PolarFaults
-from firmware_sim.polar_peripheral import SimulatedPolarSensor, start_polar_sensor
+from firmware_sim.polar_pmd import PolarOptions
+from firmware_sim.polar_pmd.firmware import PolarFaults
+from firmware_sim.polar_pmd.peripheral import SimulatedPolarSensor
 from firmware_sim.radio import VirtualRadio
 from tests.ble_fixtures import TEST_SPEED, CollectingSink, SimRig
 from twitchwatch.contract import Kind, Reason
@@ -46,25 +48,21 @@ async def polar_rig() -> AsyncIterator[Callable[..., object]]:
         also: StreamSink | None = None,
     ) -> SimRig:
         radio = VirtualRadio()
-        started: list[SimulatedPolarSensor] = []
-        for index, (site, personality) in enumerate(sensors, start=1):
-            started.append(
-                await start_polar_sensor(
-                    radio,
-                    site,
-                    personality=personality,
-                    index=index,
-                    seed=seed,
-                    preset=preset,
-                    speed=speed,
-                    faults=faults,
-                )
-            )
+        spec = FleetSpec(
+            tuple(
+                SimSensor(site, POLAR_PMD.name, PolarOptions(personality, faults))
+                for site, personality in sensors
+            ),
+            seed=seed,
+            preset=preset,
+            speed=speed,
+        )
+        started = await start_fleet(radio, spec)
         adapter = BumbleAdapter(radio=radio)
         classes = bumble_backend(adapter)
         backend = Backend(classes.scanner, classes.client)
         sink = CollectingSink()
-        configs = [SensorConfig(s.name, s.firmware.site, driver=POLAR_PMD.name) for s in started]
+        configs = [SensorConfig(s.name, s.site, s.driver) for s in started]
         sessions = make_sessions(configs, sink if also is None else Fanout(sink, also), backend)
         for session in sessions:
             session.scan_timeout_s = 3.0
@@ -76,8 +74,7 @@ async def polar_rig() -> AsyncIterator[Callable[..., object]]:
     yield make
     for rig in made:
         await rig.adapter.close()
-        for sensor in rig.sensors:
-            await sensor.close()
+        await close_fleet(rig.sensors)
         await asyncio.sleep(0.05)  # let Bumble finish in-flight HCI exchanges
 
 

@@ -27,7 +27,13 @@ from edge.drivers.polar_pmd import protocol as pmd
 from edge.drivers.polar_pmd.driver import PolarDriver, choose_settings
 from edge.stream import StreamInfo
 from edge.timeline import StreamTimeline
-from firmware_sim.polar import H10, VERITY, PolarFirmware, encode_delta, encode_raw_int16
+from firmware_sim.polar_pmd.firmware import (
+    H10,
+    VERITY,
+    PolarFirmware,
+    encode_delta,
+    encode_raw_int16,
+)
 from twitchwatch.contract import Kind
 
 VECTORS = Path(__file__).parent / "data" / "polar_pmd" / "vectors.json"

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from firmware_sim import fleet
-from firmware_sim.firmware import EMG_SCALE_UV, SensorFirmware
+from firmware_sim import diy as diy_sim
+from firmware_sim.diy.firmware import EMG_SCALE_UV, DiyFirmware
 from firmware_sim.physiology import (
     EMG_RAIL_UV,
     PRESETS,
@@ -211,7 +211,7 @@ def test_rail_is_where_the_firmware_saturates(leadoff_site) -> None:
     """A railed sample leaves the DIY firmware as an int16 extreme (and flags CLIPPED)."""
     assert math.isclose(EMG_RAIL_UV, 2**15 * EMG_SCALE_UV)
     gen, _, events = leadoff_site
-    firmware = SensorFirmware("left_calf", gen.model, gen.seed)
+    firmware = DiyFirmware("left_calf", gen.model, gen.seed)
     e = of_kind(events, TruthKind.LEADOFF)[0]
     counts = firmware.expected_counts(0, n_emg(e.start_s) + 1, n_emg(e.end_s))
     assert counts.max() == np.iinfo(np.int16).max or counts.min() == np.iinfo(np.int16).min
@@ -264,7 +264,7 @@ def test_scenario_names_and_shapes() -> None:
     for name, s in SCENARIOS.items():
         assert s.name == name and s.summary
         assert 300.0 <= s.duration_s <= 3600.0  # minutes; one active hour for FP per hour
-    assert (EMG_FS_HZ, ACC_FS_HZ) == (fleet.EMG_FS_HZ, fleet.ACC_FS_HZ)
+    assert (EMG_FS_HZ, ACC_FS_HZ) == (diy_sim.EMG_FS_HZ, diy_sim.ACC_FS_HZ)
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason
 
 #: Physical range of each kind, ± this, in the internal unit, over digital ±32767: symmetric, so
 #: that a gap's digital 0 reads back as exactly 0 (with -32768..32767 it reads as half a step).
-#: EMG: 32767 x 0.2 uV, the DIY sensor's int16 LSB (firmware_sim/firmware.py EMG_SCALE_UV, which
+#: EMG: 32767 x 0.2 uV, the DIY sensor's int16 LSB (firmware_sim/diy/firmware.py EMG_SCALE_UV, which
 #: edge may not import), so its samples are stored without requantisation. ACC: the usual ±4 g
 #: MEMS range. The header holds 8 characters: both are short decimals, so that the gain EDF
 #: readers compute from the header is the one used here.

@@ -32,7 +32,7 @@ MIN_ACC_FS_HZ = 100.0
 #: Mains frequencies a site can pick up: 50 Hz (Europe, Asia, Africa, Oceania), 60 Hz (Americas).
 POWERLINE_HZ = (50.0, 60.0)
 #: Where the DIY front end saturates, in µV: the first value its int16 EMG stream cannot hold,
-#: 2**15 counts x 0.2 µV/LSB (``firmware_sim.firmware.EMG_SCALE_UV``, hardware/README.md §3.3,
+#: 2**15 counts x 0.2 µV/LSB (``firmware_sim.diy.firmware.EMG_SCALE_UV``, hardware/README.md §3.3,
 #: "+-6.55 mV full range"). A sample on this rail comes out of the firmware as an int16 extreme
 #: with the CLIPPED flag set, like the real ADC at 0 or 4095. Written out rather than imported
 #: because firmware.py imports this package; tests/test_scenarios.py pins the two together.

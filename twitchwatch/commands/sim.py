@@ -10,7 +10,14 @@ from twitchwatch.commands.options import host_port
 
 def register(commands: argparse._SubParsersAction) -> None:
     sim = commands.add_parser("sim", help="run simulated sensors on a virtual Bluetooth radio")
-    sim.add_argument("--site", action="append", dest="sites", help="body site (repeatable)")
+    sim.add_argument(
+        "--site",
+        action="append",
+        dest="sites",
+        metavar="SITE[:DRIVER]",
+        help="body site, and the driver to simulate (default diy; e.g. right_calf:polar_pmd); "
+        "repeatable",
+    )
     sim.add_argument("--hci", default="127.0.0.1:7390", help="HOST:PORT to serve the radio on")
     sim.add_argument("--speed", type=float, default=1.0, help="sensor clock pace (1 = real time)")
     sim.add_argument("--seed", type=int, default=1)
@@ -23,13 +30,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    from firmware_sim.firmware import Faults
-    from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
+    from firmware_sim.faults import Faults
+    from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
     from firmware_sim.radio import VirtualRadio
 
     host, port = host_port(args.hci)
     spec = FleetSpec(
-        sites=tuple(args.sites or ("left_calf",)),
+        # --site left_calf, or --site right_calf:polar_pmd for another driver's simulator.
+        tuple(SimSensor.parse(site) for site in args.sites or ("left_calf",)),
         seed=args.seed,
         preset=args.preset,
         speed=args.speed,
@@ -42,7 +50,7 @@ async def run(args: argparse.Namespace) -> None:
         f'virtual radio on {host}:{bound} (edge config: [ble] backend = "sim", sim_hci = "{host}:{bound}")'
     )
     for sensor in sensors:
-        print(f"  {sensor.name}  {sensor.address}  site={sensor.firmware.site}")
+        print(f"  {sensor.name}  {sensor.address}  site={sensor.site}  driver={sensor.driver}")
     try:
         if args.seconds is None:
             await asyncio.Event().wait()

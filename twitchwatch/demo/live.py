@@ -9,11 +9,9 @@ from collections.abc import Callable
 from edge.agent import Agent, AgentTuning
 from edge.ble.session import Backend, SensorConfig
 from edge.config import MqttConfig
-from edge.drivers.diy import DRIVER as DIY
-from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-from firmware_sim.firmware import Faults
-from firmware_sim.fleet import FleetSpec, close_fleet, start_fleet
+from firmware_sim.faults import Faults
+from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
 from twitchwatch.demo.screen import Screen
 from twitchwatch.demo.story import Story
@@ -31,37 +29,17 @@ async def stream_today(
 ) -> None:
     """Stream every sensor for ``seconds`` and publish their windows."""
     radio = VirtualRadio()
-    diy = [s for s in story.sensors if s.driver == DIY.name]
     sensors = await start_fleet(
         radio,
         FleetSpec(
-            tuple(s.site for s in diy),
+            tuple(SimSensor(s.site, s.driver) for s in story.sensors),
             seed=story.seed,
             preset="rest",
-            rates={s.site: story.today[s.site] for s in diy},
+            rates={s.site: story.today[s.site] for s in story.sensors},
             faults=LIVE_FAULTS,
         ),
     )
-    configs = [SensorConfig(s.name, s.firmware.site) for s in sensors]
-    polar = []
-    if any(s.driver == POLAR_PMD.name for s in story.sensors):
-        from firmware_sim.polar import PolarFaults
-        from firmware_sim.polar_peripheral import start_polar_sensor
-    for number, sensor in enumerate(
-        (s for s in story.sensors if s.driver == POLAR_PMD.name), start=len(diy) + 1
-    ):
-        started = await start_polar_sensor(
-            radio,
-            sensor.site,
-            personality="verity",
-            index=number,
-            seed=story.seed,
-            preset="quiet" if story.today[sensor.site] == 0 else "rest",
-            speed=1.0,
-            faults=PolarFaults(drop_prob=LIVE_FAULTS.drop_prob),
-        )
-        polar.append(started)
-        configs.append(SensorConfig(started.name, sensor.site, POLAR_PMD.name))
+    configs = [SensorConfig(s.name, s.site, s.driver) for s in sensors]
     adapter = BumbleAdapter(radio=radio)
     bleak_backend = bumble_backend(adapter)
     agent = await Agent.start(
@@ -86,5 +64,3 @@ async def stream_today(
         finally:
             await adapter.close()
             await close_fleet(sensors)
-            for sensor in polar:
-                await sensor.close()

@@ -1,7 +1,8 @@
-"""The simulated sensor's firmware logic: sampling clock, ring buffer, framing, control point, faults.
+"""The simulated DIY sensor's firmware logic: sampling clock, ring buffer, framing, control point,
+faults.
 
-Pure of any Bluetooth stack: :mod:`firmware_sim.peripheral` feeds it time and MTU, sends what it
-returns and delivers control point writes. That keeps every byte decision testable on its own.
+Pure of any Bluetooth stack: :mod:`firmware_sim.diy.peripheral` feeds it time and MTU, sends what
+it returns and delivers control point writes. That keeps every byte decision testable on its own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from edge.drivers.base import FrameFlag, StreamSpec
 from edge.drivers.diy import protocol as proto
+from firmware_sim.faults import Faults
 from firmware_sim.physiology import SiteGenerator, SiteModel
 from twitchwatch.contract import Kind
 
@@ -28,21 +30,6 @@ RING_BUFFER_S = 2.0
 FLUSH_AFTER_S = 0.05
 #: Battery drain while streaming, percent per hour of sensor time.
 DRAIN_PCT_PER_HOUR = 6.0
-
-
-@dataclass(frozen=True, slots=True)
-class Faults:
-    """Faults injected on the air or in the firmware. Probabilities are per frame, seeded."""
-
-    drop_prob: float = 0.0  # frame built (sequence number used) but never sent
-    corrupt_prob: float = 0.0  # frame sent mangled: truncated, wrong version or wrong length
-    drift_ppm: float = 0.0  # sensor crystal error: its clock runs this much faster than true time
-
-    def __post_init__(self) -> None:
-        for name in ("drop_prob", "corrupt_prob"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value}")
 
 
 @dataclass
@@ -65,7 +52,7 @@ class FirmwareCounters:
     frames_overflowed: int = 0
 
 
-class SensorFirmware:
+class DiyFirmware:
     """One simulated DIY sensor on one body site: EMG stream 0 and ACC stream 1."""
 
     def __init__(

@@ -8,7 +8,7 @@ omitted: TwitchWatch reads acceleration only.
 from __future__ import annotations
 
 import asyncio
-import time
+from typing import ClassVar
 
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
@@ -17,14 +17,15 @@ from bumble.hci import Address
 from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
+from edge.drivers.polar_pmd import DRIVER
 from edge.drivers.polar_pmd import protocol as pmd
-from firmware_sim.peripheral import CONNECTION_INTERVAL_S, Pace, SimulatedPeripheral
-from firmware_sim.physiology import PRESETS
-from firmware_sim.polar import FIRMWARE_VERSION, PERSONALITIES, PolarFaults, PolarFirmware
-from firmware_sim.radio import VirtualRadio
-
-#: Polar device clocks count ns from 2000-01-01T00:00:00Z; the Unix epoch is this much earlier.
-UNIX_TO_POLAR_EPOCH_NS = 946_684_800 * 1_000_000_000
+from firmware_sim.peripheral import (
+    CONNECTION_INTERVAL_S,
+    Pace,
+    SimulatedPeripheral,
+    static_address,
+)
+from firmware_sim.polar_pmd.firmware import FIRMWARE_VERSION, PolarFirmware
 
 
 class SimulatedPolarSensor(SimulatedPeripheral):
@@ -34,11 +35,14 @@ class SimulatedPolarSensor(SimulatedPeripheral):
     ``firmware.faults`` per-frame drops and refused starts.
     """
 
+    driver: ClassVar[str] = DRIVER.name
+
     def __init__(
         self, firmware: PolarFirmware, device: Device, device_id: str, pace: Pace | None = None
     ) -> None:
         super().__init__(device, pace)
         self.firmware = firmware
+        self.site = firmware.site
         self.device_id = device_id
         self.name = f"{firmware.personality.name_prefix} {device_id}"
         self._data = gatt.Characteristic(
@@ -128,43 +132,9 @@ class SimulatedPolarSensor(SimulatedPeripheral):
 
 def polar_address(index: int) -> Address:
     """A static random address per simulated Polar sensor (distinct from the DIY sensors')."""
-    return Address(f"E8:9F:{(index >> 8) & 0xFF:02X}:{index & 0xFF:02X}:50:1A")
+    return static_address(index, "E8:9F", "50:1A")
 
 
 def polar_device_id(seed: int, index: int) -> str:
     """The 8 hex digits a Polar sensor advertises after its model name (seeded, stable)."""
     return f"{(seed * 1000 + index) * 2654435761 % 2**32:08X}"
-
-
-async def start_polar_sensor(
-    radio: VirtualRadio,
-    site: str,
-    *,
-    personality: str = "verity",
-    index: int = 1,
-    seed: int = 1,
-    preset: str = "rest",
-    speed: float = 1.0,
-    faults: PolarFaults | None = None,
-) -> SimulatedPolarSensor:
-    """Power on and advertise one simulated Polar sensor on ``site``."""
-    if personality not in PERSONALITIES:
-        raise ValueError(
-            f"unknown Polar personality {personality!r} (known: {', '.join(PERSONALITIES)})"
-        )
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
-    firmware = PolarFirmware(
-        site,
-        PERSONALITIES[personality],
-        preset,
-        seed=seed * 1000 + index,
-        faults=faults,
-        # The device clock was set by its phone app at some point: it reads host UTC.
-        boot_ns=time.time_ns() - UNIX_TO_POLAR_EPOCH_NS,
-    )
-    device_id = polar_device_id(seed, index)
-    device = radio.new_device(f"Polar-{device_id}", polar_address(index))
-    sensor = SimulatedPolarSensor(firmware, device, device_id, Pace(speed))
-    await sensor.start()
-    return sensor

@@ -1,7 +1,8 @@
 """The simulated Polar sensor's firmware logic: PMD control point, ACC sampling, framing, faults.
 
-Pure of any Bluetooth stack, like :mod:`firmware_sim.firmware`: :mod:`firmware_sim.polar_peripheral`
-feeds it the sensor clock and the MTU, sends what it returns and delivers control point writes.
+Pure of any Bluetooth stack, like :mod:`firmware_sim.diy.firmware`:
+:mod:`firmware_sim.polar_pmd.peripheral` feeds it the sensor clock and the MTU, sends what it
+returns and delivers control point writes.
 Two personalities follow ble_edge.md §1.2: a Verity Sense in SDK mode (delta-compressed frames,
 a conversion factor in the start response) and an H10 (raw int16 frames in mG). The frame
 encoders here are written independently of the edge's decoder; the real byte vectors pin both.
@@ -16,6 +17,7 @@ import numpy as np
 
 from edge.drivers.polar_pmd import frames as pmd_frames
 from edge.drivers.polar_pmd import protocol as pmd
+from firmware_sim.errors import FaultRateError, UnknownPresetError
 from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel
 from firmware_sim.physiology.model import MIN_ACC_FS_HZ, MIN_EMG_FS_HZ
 
@@ -91,7 +93,7 @@ class PolarFaults:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.drop_prob < 1.0:
-            raise ValueError(f"drop_prob must be in [0, 1), got {self.drop_prob}")
+            raise FaultRateError("drop_prob", self.drop_prob)
 
 
 # --- frame encoders ------------------------------------------------------------------------
@@ -192,12 +194,14 @@ class PolarFirmware:
         seed: int,
         faults: PolarFaults | None = None,
         boot_ns: int = 0,
+        twitch_rate_per_min: float | None = None,
     ) -> None:
         if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
+            raise UnknownPresetError(preset, sorted(PRESETS))
         self.site = site
         self.personality = personality
         self.preset = preset
+        self.twitch_rate_per_min = twitch_rate_per_min  # None: the preset's rate
         self.seed = seed
         self.faults = faults or PolarFaults()
         self.boot_ns = boot_ns  # device clock (ns since 2000-01-01) at sensor clock 0
@@ -370,6 +374,9 @@ class PolarFirmware:
         """The site's physiology for a stream at ``fs`` and its oversampling factor."""
         if fs not in self._generators:
             k = math.ceil(MIN_ACC_FS_HZ / fs)
-            model = SiteModel(**PRESETS[self.preset], emg_fs_hz=MIN_EMG_FS_HZ, acc_fs_hz=fs * k)
+            params = dict(PRESETS[self.preset])
+            if self.twitch_rate_per_min is not None:
+                params["twitch_rate_per_min"] = self.twitch_rate_per_min
+            model = SiteModel(**params, emg_fs_hz=MIN_EMG_FS_HZ, acc_fs_hz=fs * k)
             self._generators[fs] = (SiteGenerator(model, self.seed), k)
         return self._generators[fs]
