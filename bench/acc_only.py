@@ -19,10 +19,12 @@ sys.path.insert(0, str(ROOT))
 import twitchwatch.one_core  # noqa: E402, F401  (before numpy)
 from bench.report import Row, machine, print_table  # noqa: E402
 from edge.detect import SiteDetector  # noqa: E402
+from edge.drivers.polar_pmd.driver import MAX_RATE_HZ  # noqa: E402
 from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel, TruthKind  # noqa: E402
 from twitchwatch.contract import Kind, Reason  # noqa: E402
 
-ACC_FS_HZ = 208.0
+#: The rate the polar_pmd driver asks a Verity Sense for (208 Hz).
+ACC_FS_HZ = float(MAX_RATE_HZ)
 #: (preset, mechanical twitch of a median unit in g): the model's 2 mg, then larger twitches.
 CASES = (
     ("rest", 0.002),

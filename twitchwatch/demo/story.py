@@ -15,13 +15,14 @@ import numpy as np
 
 from edge.drivers.diy import DRIVER as DIY
 from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
+from edge.drivers.polar_pmd.driver import MAX_RATE_HZ
 from twitchwatch.contract import ReportKind, Rule
 
 #: The DIY reference sensor (EMG and accelerometer) and the Polar Verity Sense's accelerometer
 #: at the rate the Polar driver asks for.
 DIY_EMG_FS_HZ = 2000.0
 DIY_ACC_FS_HZ = 416.0
-POLAR_ACC_FS_HZ = 208.0
+POLAR_ACC_FS_HZ = float(MAX_RATE_HZ)
 
 
 @dataclass(frozen=True, slots=True)
