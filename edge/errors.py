@@ -17,6 +17,31 @@ if TYPE_CHECKING:
     from twitchwatch.mqtt_link import BrokerUrl
 
 
+class DriverError(TwitchWatchError):
+    """A sensor that did not do what its driver asked (a refused start, no answer)."""
+
+    def __init__(self, device: str, problem: str) -> None:
+        super().__init__(f"{device}: {problem}")
+        self.device, self.problem = device, problem
+
+
+class FrameError(TwitchWatchError):
+    """A notification the driver could not decode: counted, and its time becomes a gap."""
+
+    def __init__(self, device: str, seq: int | None, problem: str) -> None:
+        where = "frame" if seq is None else f"frame {seq}"
+        super().__init__(f"{device}: {where} rejected: {problem}")
+        self.device, self.seq, self.problem = device, seq, problem
+
+
+class ProtocolError(TwitchWatchError):
+    """Bytes that do not follow a sensor's protocol (the DIY GATT profile, Polar PMD, …)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 class ConfigError(TwitchWatchError):
     """The edge config file says something the agent cannot use."""
 

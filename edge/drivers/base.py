@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from twitchwatch.contract import Kind, TwitchWatchError
+from edge.errors import DriverError, FrameError
+from twitchwatch.contract import Kind
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -35,19 +36,6 @@ class FrameFlag(IntFlag):
     CLIPPED = 0x02  # at least one sample hit the ADC rail
     LEAD_OFF = 0x04  # an electrode lost contact
     TIME_RESYNC = 0x08  # the sensor's tick counter was re-synchronised (SET_TIME)
-
-
-class DriverError(TwitchWatchError):
-    def __init__(self, device: str, problem: str) -> None:
-        super().__init__(f"{device}: {problem}")
-        self.device, self.problem = device, problem
-
-
-class FrameError(TwitchWatchError):
-    def __init__(self, device: str, seq: int | None, problem: str) -> None:
-        where = "frame" if seq is None else f"frame {seq}"
-        super().__init__(f"{device}: {where} rejected: {problem}")
-        self.device, self.seq, self.problem = device, seq, problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ from enum import IntEnum
 import numpy as np
 
 from edge.drivers.base import StreamSpec
+from edge.errors import ProtocolError
 from edge.units import to_internal_factor
-from twitchwatch.contract import Kind, TwitchWatchError
+from twitchwatch.contract import Kind
 
 _BASE_UUID = "1b83{:04x}-f957-4c6f-a1a6-aff7562f8ef0"
 SERVICE_UUID = _BASE_UUID.format(0x0001)
@@ -69,10 +70,6 @@ class Status(IntEnum):
 
 
 RESPONSE_CODE = 0xF0
-
-
-class ProtocolError(TwitchWatchError):
-    """Bytes that do not follow the TwitchWatch GATT profile."""
 
 
 def max_samples_per_frame(mtu: int, n_channels: int) -> int:

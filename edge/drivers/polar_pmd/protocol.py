@@ -16,7 +16,7 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from twitchwatch.contract import TwitchWatchError
+from edge.errors import ProtocolError
 
 _UUID = "fb005c8{}-02e7-f387-1cad-8acd2d8df0c8"
 SERVICE_UUID = _UUID.format(0)
@@ -26,10 +26,6 @@ DATA_UUID = _UUID.format(2)  # notify: data frames
 RESPONSE_CODE = 0xF0  # first byte of an answer to a request
 FEATURES_CODE = 0x0F  # first byte of a control point read
 MEASUREMENT_STOPPED_CODE = 0x01  # first byte of a sensor-initiated "stream stopped" notice
-
-
-class ProtocolError(TwitchWatchError):
-    """Bytes that do not follow the Polar Measurement Data protocol."""
 
 
 class MeasurementType(IntEnum):
