@@ -32,12 +32,12 @@ from twitchwatch.contract import (
     AlertEvent,
     Report,
     TopicKind,
-    TwitchWatchError,
     alerts_filter,
     device_filter,
     reports_topic,
 )
 from twitchwatch.demo.broker import EmbeddedBroker, MqttBroker, make_broker
+from twitchwatch.demo.errors import DemoError
 from twitchwatch.demo.history import DayResult, render_day
 from twitchwatch.demo.live import LIVE_WINDOW_S, stream_today
 from twitchwatch.demo.screen import Screen
@@ -52,10 +52,6 @@ DAY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 #: After the last data, how long to wait for the server's last evaluation to be published.
 SETTLE_S = 2.0
-
-
-class DemoError(TwitchWatchError):
-    """A part of the demo's chain did not answer in time."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +199,7 @@ async def _start_server(
     if task in done:
         task.result()  # the server's own one-line error
     if not server.ready.is_set():
-        raise DemoError(f"the server did not start within {CONNECT_TIMEOUT_S:g} s")
+        raise DemoError("the server", f"did not start within {CONNECT_TIMEOUT_S:g} s")
     return server
 
 
@@ -283,8 +279,9 @@ async def _replay_history(
             publisher.add_windows(day.windows)
             if not await publisher.wait_drained(DAY_TIMEOUT_S):
                 raise DemoError(
-                    f"day {index + 1}: the server did not store its windows within "
-                    f"{DAY_TIMEOUT_S:g} s ({publisher.format_stats()})"
+                    f"day {index + 1}",
+                    f"the server did not store its windows within {DAY_TIMEOUT_S:g} s "
+                    f"({publisher.format_stats()})",
                 )
             await screen.wait_windows(expected, DAY_TIMEOUT_S)
             days.append(day)
