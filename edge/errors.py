@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twitchwatch.contract import Kind, TwitchWatchError
+from twitchwatch.errors import Category
 
 if TYPE_CHECKING:
     from twitchwatch.mqtt_link import BrokerUrl
@@ -45,18 +46,24 @@ class ProtocolError(TwitchWatchError):
 class ConfigError(TwitchWatchError):
     """The edge config file says something the agent cannot use."""
 
+    category = Category.INPUT
+
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"config {path}: {problem}")
         self.path, self.problem = path, problem
 
 
 class StreamInfoError(TwitchWatchError):
+    category = Category.INPUT
+
     def __init__(self, field_name: str, expected: str, got: object) -> None:
         super().__init__(f"stream info: {field_name} must be {expected}, got {got!r}")
         self.field_name, self.expected, self.got = field_name, expected, got
 
 
 class UnitError(TwitchWatchError):
+    category = Category.INPUT
+
     def __init__(self, kind: Kind, unit: str, known: list[str]) -> None:
         super().__init__(
             f"unknown {kind.value} unit {unit!r} (expected one of {', '.join(known)})"
@@ -67,6 +74,8 @@ class UnitError(TwitchWatchError):
 class UnknownDriverError(TwitchWatchError):
     """A driver name (config, ``twitchwatch sim --site``) that no registered driver has."""
 
+    category = Category.INPUT
+
     def __init__(self, name: str, known: Sequence[str]) -> None:
         super().__init__(f"unknown driver {name!r} (known: {', '.join(known)})")
         self.name, self.known = name, tuple(known)
@@ -74,6 +83,8 @@ class UnknownDriverError(TwitchWatchError):
 
 class DriverMismatchError(TwitchWatchError):
     """The configured sensor advertises as another driver's sensor."""
+
+    category = Category.INPUT
 
     def __init__(self, sensor: str, configured: str, advertised: str) -> None:
         super().__init__(
@@ -95,6 +106,8 @@ class SensorNotFoundError(TwitchWatchError):
 class RateError(TwitchWatchError):
     """A sample rate the detector cannot analyse."""
 
+    category = Category.INPUT
+
     def __init__(self, what: str, fs: float, need: str) -> None:
         super().__init__(f"{what} sampled at {fs:g} Hz cannot be analysed: {need}")
         self.what, self.fs, self.need = what, fs, need
@@ -111,6 +124,8 @@ class DetectorInputError(TwitchWatchError):
 class WindowError(TwitchWatchError):
     """A window setting or a site the window builder cannot accept."""
 
+    category = Category.INPUT
+
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
@@ -126,6 +141,8 @@ class OutboxError(TwitchWatchError):
 
 class RecordingError(TwitchWatchError):
     """An EDF/BDF file that cannot be analysed; the message is one line naming file and problem."""
+
+    category = Category.INPUT
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         problem = " ".join(problem.split())  # one line, whatever a wrapped message held

@@ -1,10 +1,14 @@
 """Broker accounts for a deployment: one per device, one per person, the server, Home Assistant.
 
+The deployed broker binds each session to its account (``use_username_as_clientid``), so every
+process needs its own account: each server of a share group, each device.
+
 Mosquitto's ``pattern`` ACLs substitute one whole topic level (``%u`` or ``%c``), and a TwitchWatch
 device topic needs two (``twitchwatch/v1/<user>/<device>/…``), so every account gets an explicit
 ``user`` block instead. From an accounts file (TOML)::
 
-    server = "twitchwatch-server"         # the server's account
+    server = "twitchwatch-server"         # the server's account; a share group lists one each:
+                                          # server = ["tw-server-1", "tw-server-2"]
     homeassistant = "homeassistant"       # optional: Home Assistant's own account
 
     [people.alice]
@@ -23,8 +27,9 @@ What each account may do (anything else is denied; MQTT 5 clients get "Not autho
 - person ``<user>``: read ``<user>/alerts/#``, write ``<user>/reports`` and ``<user>/acks``; with
   ``homeassistant = true`` also read its devices' ``windows``/``status`` and write discovery
   configs under its own ``node_id`` (``alerts --homeassistant``);
-- server: read every ``windows``, ``status``, ``reports`` and ``acks``; read and write every
-  device ``ack`` and every alert;
+- server: read every ``windows``, ``status``, ``reports`` and ``acks``; write every device
+  ``ack`` and every alert, and nothing more (least privilege: it never reads alerts, and reads
+  device acks only as one of several servers, which watch each other's);
 - Home Assistant: read the windows, status and alerts of people who opted in, and its own
   discovery prefix.
 """
@@ -109,7 +114,8 @@ class Deployment:
     """Everyone who talks to the broker."""
 
     people: tuple[Person, ...]
-    server: str = DEFAULT_SERVER_ACCOUNT
+    #: One account per server process (several: a share group, which watch each other's acks).
+    servers: tuple[str, ...] = (DEFAULT_SERVER_ACCOUNT,)
     homeassistant: str | None = None  # Home Assistant's account, if it connects
     ha_prefix: str = DEFAULT_PREFIX
 
@@ -139,7 +145,7 @@ def load_deployment(path: Path) -> Deployment:
     ha_account = doc.get("homeassistant")
     return Deployment(
         people=people,
-        server=_name(doc.get("server", DEFAULT_SERVER_ACCOUNT), where, "server"),
+        servers=_servers(doc.get("server", DEFAULT_SERVER_ACCOUNT), where),
         homeassistant=None if ha_account is None else _name(ha_account, where, "homeassistant"),
         ha_prefix=_ha_prefix(doc.get("ha_prefix", DEFAULT_PREFIX), where),
     )
@@ -170,6 +176,17 @@ def _name(value: Any, where: str, key: str) -> str:
         raise BrokerAclError(where, str(exc)) from None
 
 
+def _servers(value: Any, where: str) -> tuple[str, ...]:
+    """``server = "name"``, or a list of names: one account per server process."""
+    names = value if isinstance(value, list) else [value]
+    if not names:
+        raise BrokerAclError(where, "server = [] names no server: give at least one account")
+    servers = tuple(_name(name, where, "server") for name in names)
+    if len(set(servers)) != len(servers):
+        raise BrokerAclError(where, "server lists an account twice: each server needs its own")
+    return servers
+
+
 def _ha_prefix(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise BrokerAclError(where, "ha_prefix must be a string")
@@ -196,7 +213,8 @@ def device_username(user: str, device: str) -> str:
 
 def plan_accounts(deployment: Deployment) -> list[Account]:
     """Every account with its grants; usernames and device ids must be unique."""
-    accounts = [_server(deployment.server)]
+    shared = len(deployment.servers) > 1
+    accounts = [_server(name, shared) for name in deployment.servers]
     owner: dict[str, str] = {}
     for person in deployment.people:
         accounts.append(_person_account(person, deployment.ha_prefix))
@@ -224,13 +242,14 @@ def plan_accounts(deployment: Deployment) -> list[Account]:
     return accounts
 
 
-def _server(username: str) -> Account:
+def _server(username: str, shared: bool) -> Account:
+    """What the server subscribes to, and what it publishes; servers of a share group also read
+    the device acks (each republishes the newer one when a stale one overtook it)."""
     reads = [Grant(Access.READ, SERVER_FILTERS[kind]) for kind in SERVER_FILTERS]
-    writes = [
-        Grant(Access.READWRITE, device_filter(TopicKind.ACK)),
-        Grant(Access.READWRITE, ALL_ALERTS_FILTER),
-    ]
-    return Account(username, Role.SERVER, "the TwitchWatch server", (*reads, *writes))
+    acks = Access.READWRITE if shared else Access.WRITE
+    writes = [Grant(acks, device_filter(TopicKind.ACK)), Grant(Access.WRITE, ALL_ALERTS_FILTER)]
+    what = "a TwitchWatch server of the share group" if shared else "the TwitchWatch server"
+    return Account(username, Role.SERVER, what, (*reads, *writes))
 
 
 def _device_account(user: str, device: str) -> Account:

@@ -2,7 +2,8 @@
 
 As in ``bleak/exc.py``: each class carries the data it is about as fields and composes its own
 one-line message, so code branches on types and fields, and a person reads a sentence that
-names what to check. The command line prints ``str(exc)`` and exits 2.
+names what to check. The command line prints ``str(exc)`` and exits with the code of the
+class's ``category`` (2: input a person can fix; 1: a runtime failure).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import date
 from pathlib import Path
 
 from twitchwatch.contract import TwitchWatchError
+from twitchwatch.errors import Category
 
 __all__ = [
     "AckTargetError",
     "BrokerAclError",
     "DatabaseMissingError",
+    "DatabasePathError",
     "DatabaseUrlError",
     "HomeAssistantError",
     "NoDataError",
@@ -24,6 +27,7 @@ __all__ = [
     "ReportWriteError",
     "RuleConfigError",
     "SchemaVersionError",
+    "SessionIdError",
     "StoreClosedError",
     "StoreDataError",
     "StoreError",
@@ -47,6 +51,12 @@ class StoreError(TwitchWatchError):
     @staticmethod
     def _sentence(database: str, problem: str) -> str:
         return f"database {database}: {problem}"
+
+
+class DatabasePathError(StoreError):
+    """A SQLite path that cannot be a database (its folder is missing): fix the URL."""
+
+    category = Category.INPUT
 
 
 class StoreUnavailable(StoreError):
@@ -92,6 +102,8 @@ class SchemaVersionError(StoreError):
 class DatabaseUrlError(StoreError):
     """A database URL no backend understands; ``expected`` lists the forms that work."""
 
+    category = Category.INPUT
+
     def __init__(self, url: str, expected: str) -> None:
         super().__init__(url, f"use {expected}")
         self.url, self.expected = url, expected
@@ -106,6 +118,8 @@ class DatabaseUrlError(StoreError):
 
 class RuleConfigError(TwitchWatchError):
     """A rules TOML file that cannot be used. One line, naming the file and the key."""
+
+    category = Category.INPUT
 
     def __init__(self, problem: str, source: str | None = None) -> None:
         super().__init__(
@@ -124,6 +138,8 @@ class ReportError(TwitchWatchError):
 class NoDataError(ReportError):
     """The store holds nothing for this user (or nothing in the period asked for)."""
 
+    category = Category.INPUT
+
     def __init__(self, user: str, url: str, period: tuple[date, date] | None = None) -> None:
         if period is None:
             text = f"no data for user {user!r} in {url}: has the server received any windows?"
@@ -140,13 +156,17 @@ class NoDataError(ReportError):
 class DatabaseMissingError(ReportError):
     """A SQLite file that does not exist: opening it would create an empty database."""
 
+    category = Category.INPUT
+
     def __init__(self, path: Path) -> None:
         super().__init__(f"database {path} does not exist: pass the server's --db URL")
         self.path = path
 
 
 class ReportWriteError(ReportError):
-    """The report or its figures folder cannot be written."""
+    """The report or its figures folder cannot be written (the --out a person gave)."""
+
+    category = Category.INPUT
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"cannot write {path}: {reason}")
@@ -158,6 +178,8 @@ class ReportWriteError(ReportError):
 
 class AckTargetError(TwitchWatchError):
     """An ``--ack`` value that does not name an alert."""
+
+    category = Category.INPUT
 
     def __init__(self, value: str, problem: str) -> None:
         super().__init__(f"--ack {value!r}: {problem}")
@@ -175,6 +197,8 @@ class PublishError(TwitchWatchError):
 class HomeAssistantError(TwitchWatchError):
     """A discovery prefix Home Assistant cannot use."""
 
+    category = Category.INPUT
+
     def __init__(self, prefix: str) -> None:
         super().__init__(
             f"Home Assistant discovery prefix {prefix!r}: use a topic prefix such as 'homeassistant'"
@@ -182,8 +206,24 @@ class HomeAssistantError(TwitchWatchError):
         self.prefix = prefix
 
 
+class SessionIdError(TwitchWatchError):
+    """A server asked for a client id other than its broker account's username."""
+
+    category = Category.INPUT
+
+    def __init__(self, client_id: str, username: str) -> None:
+        super().__init__(
+            f"--client-id {client_id!r} is not the broker account {username!r}: with an account "
+            "the server's session is bound to it (Mosquitto use_username_as_clientid); leave "
+            f"--client-id out, or give {username!r}"
+        )
+        self.client_id, self.username = client_id, username
+
+
 class BrokerAclError(TwitchWatchError):
     """A deployment file or an account file that cannot be turned into broker accounts."""
+
+    category = Category.INPUT
 
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")

@@ -30,10 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from server.errors import SessionIdError
 from server.evaluate import AlertChanges, evaluate_user
 from server.ingest import BatchOutcome, Ingest
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
+from server.store.backend import redact
 from twitchwatch.contract import (
     SERVER_FILTERS,
     AlertEvent,
@@ -52,6 +54,24 @@ from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: The client id of a server that logs in without an account (a test or demo broker).
+ANONYMOUS_CLIENT_ID = "twitchwatch-server"
+
+
+def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
+    """The server's MQTT client id: its account's username when it logs in with one.
+
+    The deployed broker replaces every client id by the username (``use_username_as_clientid``)
+    so that no other account can take over the server's session; a server asked to use another
+    id with an account is refused (SessionIdError), because that id would be a session any
+    account could take over on a broker that does not bind them.
+    """
+    if broker.username is None:
+        return client_id or ANONYMOUS_CLIENT_ID
+    if client_id is not None and client_id != broker.username:
+        raise SessionIdError(client_id, broker.username)
+    return broker.username
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +97,7 @@ class ServerOptions:
     retry_max_s: float = 30.0
     #: How long a clean stop waits for the broker to acknowledge what we published.
     drain_s: float = 5.0
-    #: A broker that does not answer within this long at start is an error (exit code 2).
+    #: A broker that does not answer within this long at start is an error (exit code 1).
     connect_timeout_s: float = 10.0
 
 
@@ -111,9 +131,13 @@ class Server:
         ``mqtt://host:port`` or ``mqtts://user:password@host:port?ca=…``.
     store_url : str
         ``sqlite:///twitchwatch.db`` or ``postgresql://user@host/dbname``.
-    client_id : str
+    client_id : str or None
         Fixed: the broker keeps this id's session (and queues messages) while the server is down.
-        Several processes sharing the load need distinct ids and one ``share_group``.
+        None: the broker username, else ``twitchwatch-server``. With a username it must be the
+        username: the deployed broker binds each session to its account
+        (``use_username_as_clientid``), so any other id would be a session another account can
+        take over. Several processes sharing the load need their own accounts (so their own
+        ids) and one ``share_group``.
     share_group : str or None
         Subscribe as ``$share/<group>/…``: the broker splits messages between the processes of
         the group (state is in the shared PostgreSQL database).
@@ -128,7 +152,7 @@ class Server:
         broker_url: str | BrokerUrl,
         store_url: str,
         *,
-        client_id: str = "twitchwatch-server",
+        client_id: str | None = None,
         share_group: str | None = None,
         protocol: Protocol = Protocol.MQTT5,
         rule_config: RuleConfig | None = None,
@@ -138,7 +162,7 @@ class Server:
             broker_url if isinstance(broker_url, BrokerUrl) else BrokerUrl.parse(broker_url)
         )
         self.store_url = store_url
-        self.client_id = client_id
+        self.client_id = session_client_id(self.broker, client_id)
         self.share_group = None if share_group is None else check_id(share_group, "share group")
         self.protocol = Protocol(protocol)
         self.rule_config = rule_config or load_rule_config(None)
@@ -201,7 +225,7 @@ class Server:
         try:
             await link.wait_connected(self.options.connect_timeout_s)
             self._link = link
-            log.info("serving %s -> %s as %s", self.broker, self.store_url, self.client_id)
+            log.info("serving %s -> %s as %s", self.broker, redact(self.store_url), self.client_id)
             await self._startup()
             self.ready.set()
             await self._consume(ingest)

@@ -7,6 +7,7 @@ with files written by server/broker_acl.py, so what is tested is what gets deplo
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +27,9 @@ from server.broker_acl import (
     render_acl,
     write_files,
 )
-from server.errors import BrokerAclError
+from server.errors import BrokerAclError, SessionIdError
 from server.homeassistant import HomeAssistantBridge
+from server.service import session_client_id
 from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.contract import (
     SERVER_FILTERS,
@@ -47,6 +49,7 @@ from twitchwatch.contract import (
     reports_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, MqttLinkError
+from twitchwatch.mqtt_link.credentials import PASSWORD_ENV
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "mosquitto.conf"
 TWITCHWATCH = [sys.executable, "-m", "twitchwatch"]
@@ -106,7 +109,12 @@ def render_template(etc: Path, loopback_port: int, tls_port: int | None) -> str:
     text = text.replace("/etc/mosquitto/twitchwatch/", f"{etc}/")
     text = text.replace("listener 1883 127.0.0.1", f"listener {loopback_port} 127.0.0.1")
     if tls_port is None:
-        text = re.sub(r"listener 8883\n(?:(?:tls_version|cafile|certfile|keyfile) .*\n)+", "", text)
+        text = re.sub(
+            r"listener 8883\n(?:(?:use_username_as_clientid|tls_version|cafile|certfile|keyfile) "
+            r".*\n)+",
+            "",
+            text,
+        )
     else:
         text = text.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
     assert not re.search(r"^listener (1883|8883)\b", text, re.MULTILINE)
@@ -119,10 +127,11 @@ class Secured:
     passwords: dict[str, str]
     etc: Path
     tls_port: int | None
+    port: int  # the template's own loopback listener, with its per-listener settings
 
     def url(self, username: str, password: str | None = None) -> BrokerUrl:
         secret = self.passwords[username] if password is None else password
-        return BrokerUrl.parse(f"mqtt://{username}:{secret}@127.0.0.1:{self.broker.port}")
+        return BrokerUrl.parse(f"mqtt://{username}:{secret}@127.0.0.1:{self.port}")
 
 
 @pytest.fixture
@@ -137,9 +146,10 @@ def secured(tmp_path: Path) -> Iterator[Secured]:
     if shutil.which("openssl") is not None:
         make_certs(etc / "certs")
         tls_port = free_port()
-    config = render_template(etc, free_port(), tls_port)
+    port = free_port()
+    config = render_template(etc, port, tls_port)
     with MosquittoBroker(extra_config=config) as broker:
-        yield Secured(broker, written.new_passwords, etc, tls_port)
+        yield Secured(broker, written.new_passwords, etc, tls_port, port)
 
 
 def window(user: str, device: str, seq: int = 1) -> WindowMessage:
@@ -196,10 +206,11 @@ def test_acl_grants_each_account_its_own_topics_only(tmp_path: Path) -> None:
     ]
     assert "topic write homeassistant/+/twitchwatch_alice/+/config" in blocks["alice"]
     assert "topic read twitchwatch/v1/alice/+/windows" in blocks["alice"]
+    # Least privilege: the server reads what it subscribes to and only writes acks and alerts.
     assert blocks["tw-server"] == [
         *(f"topic read {topic}" for topic in SERVER_FILTERS.values()),
-        "topic readwrite twitchwatch/v1/+/+/ack",
-        "topic readwrite twitchwatch/v1/+/alerts/#",
+        "topic write twitchwatch/v1/+/+/ack",
+        "topic write twitchwatch/v1/+/alerts/#",
     ]
     assert "topic read twitchwatch/v1/alice/alerts/#" in blocks["ha"]
     assert not any("/bob/" in line for line in blocks["ha"])
@@ -354,7 +365,7 @@ async def test_person_cannot_read_another_persons_alerts(secured: Secured) -> No
 async def test_wrong_password_and_anonymous_clients_are_refused(secured: Secured) -> None:
     for url in (
         secured.url("alice", "not-her-password"),
-        BrokerUrl.parse(f"mqtt://127.0.0.1:{secured.broker.port}"),
+        BrokerUrl.parse(f"mqtt://127.0.0.1:{secured.port}"),
     ):
         link = MqttLink(url, client_id="test-intruder")
         link.start()
@@ -413,3 +424,87 @@ async def test_a_person_who_opted_in_can_feed_home_assistant(secured: Secured) -
             await asyncio.gather(task, return_exceptions=True)
         with pytest.raises(MqttLinkError, match="Not authorized"):  # bob did not opt in
             await bob.publish("homeassistant/sensor/twitchwatch_bob/x/config", b"{}", retain=True)
+
+
+# --- sessions belong to accounts ------------------------------------------------------------------
+
+
+async def test_no_account_can_take_over_the_servers_or_a_devices_session(secured: Secured) -> None:
+    windows = SERVER_FILTERS[TopicKind.WINDOWS]
+    server = MqttLink(
+        secured.url("tw-server"),
+        client_id="tw-server",
+        subscriptions=[(windows, 1)],
+        session_expiry_s=3600,
+        manual_ack=True,
+    )
+    laptop = client(secured, "dev-alice-alice-laptop")
+    async with server, laptop:
+        # The attacks of H1: a device's login with the server's client id (clean start, to
+        # drop its queued windows), and another person's device with alice's device's id.
+        spoof_server = MqttLink(secured.url("dev-bob-bob-pi"), client_id="tw-server")
+        spoof_device = MqttLink(secured.url("bob"), client_id="dev-alice-alice-laptop")
+        async with spoof_server, spoof_device:
+            await asyncio.sleep(0.5)  # a takeover's DISCONNECT arrives at once
+            for victim in (server, laptop):
+                assert victim.connected.is_set() and victim.connects == 1
+                assert not victim.taken_over
+            own = window("alice", "alice-laptop")
+            await laptop.publish(own.topic, own.to_payload())
+            received = await next_message(server)
+            assert received.payload == own.to_payload()
+            server.ack(received)
+
+
+async def test_a_second_login_of_one_account_is_named_as_the_likely_cause(
+    secured: Secured, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mosquitto 2.0.11 closes a taken-over connection without saying why (no DISCONNECT 0x8E),
+    and two logins of one account then take the session from each other at every reconnect."""
+    first = client(secured, "tw-server")
+    async with first:
+        second = MqttLink(secured.url("tw-server"), client_id="another-id")
+        async with second:
+            async with asyncio.timeout(15):
+                while "is another client logged in with the same client id" not in caplog.text:
+                    await asyncio.sleep(0.2)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert 1 <= len(errors) <= 2  # once per link at most, whichever noticed first
+    assert all("'test-tw-server'" in e or "'another-id'" in e for e in errors)
+
+
+def test_the_server_takes_its_accounts_username_as_client_id() -> None:
+    with_account = BrokerUrl.parse("mqtt://tw-server-1:pw@127.0.0.1:1883")
+    assert session_client_id(with_account, None) == "tw-server-1"
+    assert session_client_id(with_account, "tw-server-1") == "tw-server-1"
+    with pytest.raises(SessionIdError, match="not the broker account 'tw-server-1'"):
+        session_client_id(with_account, "twitchwatch-server")
+    anonymous = BrokerUrl.parse("mqtt://127.0.0.1:1883")
+    assert session_client_id(anonymous, None) == "twitchwatch-server"
+
+
+def test_server_refuses_a_client_id_that_is_not_its_account_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            *TWITCHWATCH, "server", "--broker", f"mqtt://tw-server@127.0.0.1:{free_port()}",
+            "--db", f"sqlite:///{tmp_path / 'tw.db'}", "--client-id", "twitchwatch-server",
+        ],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, PASSWORD_ENV: "secret"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("twitchwatch: --client-id 'twitchwatch-server' is not the broker")
+    assert len(done.stderr.splitlines()) == 1 and "secret" not in done.stderr
+
+
+def test_share_group_servers_each_have_an_account_that_reads_the_acks(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(ACCOUNTS.replace('server = "tw-server"', 'server = ["tw-1", "tw-2"]'))
+    accounts = {a.username: a for a in plan_accounts(load_deployment(path))}
+    for name in ("tw-1", "tw-2"):
+        grants = {(g.access.value, g.topic) for g in accounts[name].grants}
+        assert ("readwrite", "twitchwatch/v1/+/+/ack") in grants
+        assert ("write", "twitchwatch/v1/+/alerts/#") in grants
+    path.write_text(ACCOUNTS.replace('server = "tw-server"', 'server = ["tw-1", "tw-1"]'))
+    with pytest.raises(BrokerAclError, match="each server needs its own"):
+        load_deployment(path)

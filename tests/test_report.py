@@ -282,8 +282,10 @@ def cli_db(
     yield url
 
 
-def one_line_error(capsys: pytest.CaptureFixture[str], run: Callable[[], int]) -> str:
-    assert run() == 2
+def one_line_error(
+    capsys: pytest.CaptureFixture[str], run: Callable[[], int], code: int = 2
+) -> str:
+    assert run() == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("twitchwatch: "), err
     return err
@@ -328,7 +330,7 @@ def test_cli_missing_database_and_unwritable_out_are_one_line(
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
     argv = ["report", "--user", USER, "--out", out, "--db", f"sqlite:///{garbage}"]
-    assert str(garbage) in one_line_error(capsys, lambda: twitchwatch(argv))
+    assert str(garbage) in one_line_error(capsys, lambda: twitchwatch(argv), code=1)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

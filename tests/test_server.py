@@ -39,7 +39,7 @@ from twitchwatch.contract import (
     device_topic,
     reports_topic,
 )
-from twitchwatch.mqtt_link import BrokerUrl, MqttLink, Protocol
+from twitchwatch.mqtt_link import MAX_PACKET_BYTES, BrokerUrl, MqttLink, Protocol
 
 TIMEOUT_S = 20.0
 SERVER_ID = "server-under-test"
@@ -171,7 +171,8 @@ HOSTILE: list[tuple[str, bytes | str, str]] = [
     ("alice/calf-01/windows", b"{not json", "not_json"),
     ("alice/calf-01/windows", b"[1, 2, 3]", "not_object"),
     ("alice/calf-01/windows", b"[" * 5000 + b"]" * 5000, "not_json"),
-    ("alice/calf-01/windows", b"x" * 1_000_000, "too_large"),
+    # Over the contract's cap but under the link's Maximum Packet Size: ingest refuses it.
+    ("alice/calf-01/windows", b"x" * 100_000, "too_large"),
     ("alice/calf-01/windows", "wrong_types", "bad_type"),
     ("alice/calf-01/windows", "negative", "out_of_range"),
     ("alice/calf-01/windows", "nan_field", "not_json"),
@@ -222,6 +223,9 @@ async def test_hostile_payloads_are_counted_and_the_server_keeps_going(
             for suffix, payload, _ in HOSTILE:
                 body = payload if isinstance(payload, bytes) else _hostile_payload(payload)
                 await edge.publish(f"twitchwatch/v1/{suffix}", body)
+            # Over MAX_PACKET_BYTES: the broker (no size limit here) never sends it to the
+            # server, whose CONNECT said so (MQTT 5 Maximum Packet Size): not even counted.
+            await edge.publish(first.topic, b"x" * (MAX_PACKET_BYTES + 1))
             valid = make_window(2)
             await edge.publish(valid.topic, valid.to_payload())
             await wait_acks(edge, {"calf-01": 2})
@@ -484,13 +488,14 @@ async def test_two_servers_share_the_load_on_postgresql(
 def test_the_command_line_reports_unusable_settings_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for args, words in [
-        (["--db", "mysql://x/y"], "use sqlite:///"),
-        (["--db", sqlite_url(tmp_path / "no" / "tw.db")], "does not exist"),
-        (["--db", sqlite_url(tmp_path / "tw.db"), "--connect-timeout", "0.3"], "not reachable"),
-        (["--db", sqlite_url(tmp_path / "tw.db"), "--rules", str(tmp_path / "none.toml")], "rules"),
-        (["--db", sqlite_url(tmp_path / "tw.db"), "--share", "a/b"], "share group"),
+    db = sqlite_url(tmp_path / "tw.db")
+    for args, words, code in [
+        (["--db", "mysql://x/y"], "use sqlite:///", 2),
+        (["--db", sqlite_url(tmp_path / "no" / "tw.db")], "does not exist", 2),
+        (["--db", db, "--connect-timeout", "0.3"], "not reachable", 1),  # runtime, not usage
+        (["--db", db, "--rules", str(tmp_path / "none.toml")], "rules", 2),
+        (["--db", db, "--share", "a/b"], "share group", 2),
     ]:
-        assert main(["server", "--broker", "mqtt://127.0.0.1:1", *args]) == 2, args
+        assert main(["server", "--broker", "mqtt://127.0.0.1:1", *args]) == code, args
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("twitchwatch: ") and words in lines[0], lines

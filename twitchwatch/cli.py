@@ -1,6 +1,9 @@
 """The ``twitchwatch`` command line: parses, dispatches to one module of
 :mod:`twitchwatch.commands`, and is the only ``except TwitchWatchError``: such errors become one
-line on stderr and exit code 2.
+line on stderr and the exit code of their category (:data:`EXIT_CODES`).
+
+Exit codes: 0 done; 1 a runtime failure (a broker or database that refuses or does not answer);
+2 a usage or input error (the command line, a config, a file); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -13,8 +16,14 @@ import logging
 import sys
 
 import twitchwatch.one_core  # noqa: F401  (before anything imports numpy)
+from twitchwatch import __version__
 from twitchwatch.commands import COMMAND_MODULES
-from twitchwatch.contract import TwitchWatchError
+from twitchwatch.errors import Category, TwitchWatchError
+
+EXIT_RUNTIME, EXIT_USAGE = 1, 2
+#: 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
+EXIT_CODES = {Category.RUNTIME: EXIT_RUNTIME, Category.INPUT: EXIT_USAGE}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             return asyncio.run(args.func(args)) or 0
-        return 130
+        return EXIT_INTERRUPTED
     except TwitchWatchError as exc:
         print(f"twitchwatch: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CODES[exc.category]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "Not a diagnostic device.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"twitchwatch {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"twitchwatch.commands.{name}").register(commands)

@@ -14,7 +14,8 @@ A fresh outbox sends nothing until it knows where the server stands: a retained 
 right after the subscription, before the broker acknowledges our "online" status. An ack
 beyond our numbering means the outbox file was lost or replaced, and the outbox renumbers after
 it. The device's status topic says ``online`` (retained) on every connect; the Last Will and a
-clean stop say ``offline``.
+clean stop say ``offline``. The Will waits :data:`WILL_DELAY_S` (MQTT 5) and is dropped if the
+agent is back by then, so a Wi-Fi blip does not flap the status offline and online.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ ANNOUNCE_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 2.0
 #: Loop steps the sender yields for the receiver to take queued acks (it needs one or two).
 _MAX_YIELDS = 100
+#: The broker says "offline" only if the agent has not reconnected this long after its link
+#: died (paho retries after 1 s, then backs off): short outages do not flap the status.
+WILL_DELAY_S = 30
 
 
 class EdgePublisher:
@@ -79,7 +83,8 @@ class EdgePublisher:
     protocol : Protocol
         MQTT 5 (default) or 3.1.1.
     client_id : str or None
-        Default ``twitchwatch-edge-<user>-<device>``: one connection per device.
+        Default: the broker username (the deployed broker binds a session to its account and
+        replaces any client id by it), else ``twitchwatch-edge-<user>-<device>``.
     max_in_flight : int
         Windows awaiting PUBACK at once.
     resend_after_s : float
@@ -108,7 +113,9 @@ class EdgePublisher:
         self.user, self.device = outbox.user, outbox.device
         self.broker = BrokerUrl.parse(broker) if isinstance(broker, str) else broker
         self.protocol = Protocol(protocol)
-        self.client_id = client_id or f"twitchwatch-edge-{self.user}-{self.device}"
+        self.client_id = (
+            client_id or self.broker.username or f"twitchwatch-edge-{self.user}-{self.device}"
+        )
         self.max_in_flight = max_in_flight
         self.resend = ResendSchedule(resend_after_s)
         self._clock = clock
@@ -148,7 +155,7 @@ class EdgePublisher:
             client_id=self.client_id,
             protocol=self.protocol,
             subscriptions=[(self.ack_topic, 1)],
-            will=Will(self.status_topic, offline, qos=1, retain=True),
+            will=Will(self.status_topic, offline, qos=1, retain=True, delay_s=WILL_DELAY_S),
         )
         self._link.on_connected = lambda _session_present: self._wake.set()
         self._link.start()

@@ -12,9 +12,10 @@ import abc
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from server.errors import DatabaseUrlError
+from twitchwatch.errors import redact_url
 
 #: How long a SQLite writer waits for another process's write lock, and how long a PostgreSQL
 #: connection attempt may take, before the store calls the database unavailable.
@@ -23,12 +24,9 @@ CONNECT_TIMEOUT_S = 5
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL with its password replaced (``user:***@``, ``?password=***``), for messages and
+    logs."""
+    return redact_url(url)
 
 
 def one_line(exc: BaseException) -> str:

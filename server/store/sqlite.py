@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from server.errors import DatabaseUrlError, StoreClosedError, StoreError
+from server.errors import DatabasePathError, DatabaseUrlError, StoreClosedError, StoreError
 from server.store.backend import BUSY_TIMEOUT_S, Backend, one_line
 
 PREFIX = "sqlite:///"
@@ -40,7 +40,7 @@ class SqliteBackend(Backend):
 
     def connect(self) -> None:
         if not self.path.parent.is_dir():
-            raise StoreError(str(self.path), f"folder {self.path.parent} does not exist")
+            raise DatabasePathError(str(self.path), f"folder {self.path.parent} does not exist")
         try:
             # isolation_level=None: no implicit transactions; begin() and commit() are explicit.
             # check_same_thread=False: the server runs every store call on its one database

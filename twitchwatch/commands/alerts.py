@@ -6,14 +6,14 @@ import argparse
 import asyncio
 import sys
 
-from twitchwatch.commands.options import BROKER_HELP
+from twitchwatch.commands.options import add_broker_options, broker_from_args
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     alerts = commands.add_parser(
         "alerts", help="print a person's alerts as they come (Ctrl-C to stop)"
     )
-    alerts.add_argument("--broker", required=True, help=BROKER_HELP)
+    add_broker_options(alerts)
     alerts.add_argument("--user", required=True, help="whose alerts (the <user> topic level)")
     alerts.add_argument(
         "--json", action="store_true", help="one JSON object per state and event, for scripts"
@@ -50,9 +50,9 @@ async def run(args: argparse.Namespace) -> None:
         send_ack,
     )
     from server.homeassistant import HomeAssistantBridge
-    from twitchwatch.mqtt_link import BrokerUrl, MqttLink
+    from twitchwatch.mqtt_link import MqttLink
 
-    broker = BrokerUrl.parse(args.broker)
+    broker = broker_from_args(args)
     ack = parse_ack_target(args.ack) if args.ack else None
     feed = AlertFeed(args.user, as_json=args.json)
     bridge = HomeAssistantBridge(args.user, args.ha_prefix) if args.homeassistant else None

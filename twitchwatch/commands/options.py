@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import date
+from pathlib import Path
 
 from twitchwatch.commands.errors import AddressError
+from twitchwatch.mqtt_link import BrokerUrl
+from twitchwatch.mqtt_link.credentials import PASSWORD_ENV, with_password
 
-BROKER_HELP = "mqtt://[user:password@]host[:port] or mqtts://…?ca=ca.pem"
+BROKER_HELP = "mqtt://[user@]host[:port] or mqtts://…?ca=ca.pem"
+#: ``--broker``'s default where a command takes it from the environment (a systemd unit's
+#: EnvironmentFile): a URL there is not on the command line for ``ps`` to show.
+BROKER_ENV = "TWITCHWATCH_BROKER"
+
+
+def add_broker_options(parser: argparse.ArgumentParser, *, from_env: bool = False) -> None:
+    """``--broker`` and ``--password-file``: the password stays off the command line."""
+    default = os.environ.get(BROKER_ENV) if from_env else None
+    parser.add_argument(
+        "--broker",
+        required=default is None,
+        default=default,
+        help=BROKER_HELP + (f" (default: ${BROKER_ENV})" if from_env else ""),
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help=f"the broker password, alone in a file (a systemd credential: %%d/mqtt-password); "
+        f"else ${PASSWORD_ENV} if the URL has a username and no password",
+    )
+
+
+def broker_from_args(args: argparse.Namespace) -> BrokerUrl:
+    """The broker URL of ``--broker``, with its password from ``--password-file`` or the env."""
+    return with_password(BrokerUrl.parse(args.broker), password_file=args.password_file)
 
 
 def positive_int(text: str) -> int:

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from pathlib import Path
 
-from twitchwatch.commands.options import BROKER_HELP
+from twitchwatch.commands.options import add_broker_options, broker_from_args
+
+#: ``--db``'s default: a PostgreSQL URL with a password stays off the command line.
+DB_ENV = "TWITCHWATCH_DB"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     server = commands.add_parser(
         "server", help="store windows and reports from MQTT, evaluate the rules, publish alerts"
     )
-    server.add_argument("--broker", required=True, help=BROKER_HELP)
+    add_broker_options(server, from_env=True)
+    db_default = os.environ.get(DB_ENV)
     server.add_argument(
         "--db",
-        required=True,
-        help="sqlite:///twitchwatch.db (relative), sqlite:////abs/path.db or postgresql://…",
+        required=db_default is None,
+        default=db_default,
+        help="sqlite:///twitchwatch.db (relative), sqlite:////abs/path.db or postgresql://… "
+        f"(default: ${DB_ENV}; a PostgreSQL password is best in ~/.pgpass or $PGPASSFILE)",
     )
     server.add_argument(
         "--client-id",
-        default="twitchwatch-server",
-        help="fixed MQTT client id: the broker queues messages for it while the server is down",
+        default=None,
+        help="fixed MQTT client id: the broker queues messages for it while the server is down "
+        "(default: the broker username, which it must equal when there is one; else "
+        "twitchwatch-server)",
     )
     server.add_argument(
         "--share",
@@ -42,10 +51,11 @@ async def run(args: argparse.Namespace) -> None:
 
     from server.rules import load_rule_config
     from server.service import Server, ServerOptions
+    from twitchwatch.errors import redact_url
     from twitchwatch.mqtt_link import Protocol
 
     server = Server(
-        args.broker,
+        broker_from_args(args),
         args.db,
         client_id=args.client_id,
         share_group=args.share,
@@ -63,11 +73,11 @@ async def run(args: argparse.Namespace) -> None:
     ready.cancel()
     if server.ready.is_set():
         print(
-            f"twitchwatch server: {server.broker} -> {args.db} as {args.client_id}"
+            f"twitchwatch server: {server.broker} -> {redact_url(args.db)} as {server.client_id}"
             f"{f' (share group {args.share})' if args.share else ''}; Ctrl-C to stop",
             flush=True,
         )
-    await task  # raises StoreError / MqttLinkError: one line, exit code 2
+    await task  # raises StoreError / MqttLinkError: one line, exit code 1
     s = server.stats
     print(
         f"stopped: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "

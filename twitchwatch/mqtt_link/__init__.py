@@ -15,22 +15,27 @@ again once ``connected`` is set) or the link is closed; ``messages_across_reconn
 waiting itself and ends on close.
 
 The modules: ``url`` (BrokerUrl, Protocol, Will), ``message`` (Message), ``refusal`` (what the
-broker's refusals mean), ``inbox`` (received messages and their iterators), ``link`` (MqttLink,
-the only module that imports paho). Its errors live in :mod:`twitchwatch.errors` with the rest of
-the ground floor's.
+broker's refusals mean), ``flow`` (how much a link takes in before it stops reading its socket),
+``inbox`` (received messages and their iterators), ``link`` (MqttLink, the only module that
+imports paho), ``credentials`` (passwords from a file, a variable or systemd credentials). Its
+errors live in :mod:`twitchwatch.errors` with the rest of the ground floor's.
 """
 
 from __future__ import annotations
 
 from twitchwatch.errors import (
+    BrokerHandshakeError,
     BrokerUnreachableError,
     BrokerUrlError,
     ConnectRefusedError,
+    CredentialError,
     LinkLost,
     MqttLinkError,
     PublishNotQueuedError,
     PublishRefusedError,
+    SessionTakenOverError,
 )
+from twitchwatch.mqtt_link.flow import MAX_PACKET_BYTES, ReceiveLimits
 from twitchwatch.mqtt_link.link import (
     CONNECT_TIMEOUT_S,
     KEEPALIVE_S,
@@ -41,22 +46,26 @@ from twitchwatch.mqtt_link.link import (
 )
 from twitchwatch.mqtt_link.message import Message
 from twitchwatch.mqtt_link.refusal import LOGIN_REFUSED_CODES, NOT_AUTHORIZED, ConnectRefusal
-from twitchwatch.mqtt_link.url import DEFAULT_PORT, BrokerUrl, Protocol, Will
+from twitchwatch.mqtt_link.url import DEFAULT_PORT, MAX_CREDENTIAL_BYTES, BrokerUrl, Protocol, Will
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "DEFAULT_PORT",
     "KEEPALIVE_S",
     "LOGIN_REFUSED_CODES",
+    "MAX_CREDENTIAL_BYTES",
+    "MAX_PACKET_BYTES",
     "MAX_QUEUED_MESSAGES",
     "NOT_AUTHORIZED",
     "RECONNECT_MAX_S",
     "RECONNECT_MIN_S",
+    "BrokerHandshakeError",
     "BrokerUnreachableError",
     "BrokerUrl",
     "BrokerUrlError",
     "ConnectRefusal",
     "ConnectRefusedError",
+    "CredentialError",
     "LinkLost",
     "Message",
     "MqttLink",
@@ -64,5 +73,7 @@ __all__ = [
     "Protocol",
     "PublishNotQueuedError",
     "PublishRefusedError",
+    "ReceiveLimits",
+    "SessionTakenOverError",
     "Will",
 ]

@@ -2,8 +2,10 @@
 
 paho runs its own network thread (``loop_start``), which connects, reconnects with backoff and
 re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the asyncio loop with
-``call_soon_threadsafe``; nothing else crosses threads. Never hold a lock around a paho call that a
-callback could also wait on: paho calls ``on_publish`` while holding its own outgoing-message lock.
+``call_soon_threadsafe``; nothing else crosses threads, except the receive window
+(:mod:`twitchwatch.mqtt_link.flow`), which stops that thread reading the socket while the
+consumer is behind. Never hold a lock around a paho call that a callback could also wait on: paho
+calls ``on_publish`` while holding its own outgoing-message lock.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -22,12 +25,16 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from twitchwatch.errors import (
+    BrokerHandshakeError,
     BrokerUnreachableError,
+    BrokerUrlError,
     ConnectRefusedError,
     LinkLost,
     PublishNotQueuedError,
     PublishRefusedError,
+    SessionTakenOverError,
 )
+from twitchwatch.mqtt_link.flow import ReceiveLimits, ReceiveWindow
 from twitchwatch.mqtt_link.inbox import Inbox
 from twitchwatch.mqtt_link.message import Message
 from twitchwatch.mqtt_link.refusal import ConnectRefusal
@@ -43,6 +50,30 @@ CONNECT_TIMEOUT_S = 10.0
 #: paho's in-memory queue of QoS 1 messages not yet acknowledged (the edge keeps its own
 #: durable outbox, so this only needs to cover what is in flight).
 MAX_QUEUED_MESSAGES = 10_000
+#: While the consumer is behind, paho's thread looks again for room this often (it still writes
+#: and pings in between).
+PAUSED_POLL_S = 0.1
+DEFAULT_RECEIVE_LIMITS = ReceiveLimits()
+#: DISCONNECT reason code from the broker: another connection took our client id's session.
+SESSION_TAKEN_OVER = 0x8E
+#: Mosquitto 2.0.11 closes a taken-over connection without that DISCONNECT, and two clients with
+#: one client id then take the session from each other at every reconnect. Connections closed
+#: this soon after they were accepted, this many times in a row, are said to be that, once.
+SHORT_LIVED_S, SHORT_LIVED_IN_A_ROW = 3.0, 3
+
+
+class _PausingClient(paho.Client):
+    """paho's client whose network thread reads the socket only while the receive window has
+    room (``loop_read`` is the one place its loop reads; writes and keep-alive go on)."""
+
+    def __init__(self, *args: Any, window: ReceiveWindow, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._receive_window = window
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        if not self._receive_window.wait_for_room(PAUSED_POLL_S):
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        return super().loop_read(max_packets)
 
 
 class MqttLink:
@@ -62,6 +93,9 @@ class MqttLink:
         Received QoS 1 messages are acknowledged only by :meth:`ack` (after they are stored).
     receive_maximum : int
         MQTT 5 flow control: at most this many unacknowledged messages in flight to us.
+    receive_limits : ReceiveLimits
+        The largest packet the broker may send us (MQTT 5), and how many received messages (and
+        bytes) may wait for the consumer before the link stops reading its socket.
     """
 
     def __init__(
@@ -75,6 +109,7 @@ class MqttLink:
         manual_ack: bool = False,
         will: Will | None = None,
         receive_maximum: int = 100,
+        receive_limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS,
     ) -> None:
         self.broker, self.client_id, self.protocol = broker, client_id, Protocol(protocol)
         self.subscriptions = list(subscriptions)
@@ -93,11 +128,19 @@ class MqttLink:
         self.connect_failures = 0
         #: Called in the loop after each connect, with session_present.
         self.on_connected: Callable[[bool], None] | None = None
+        #: Another connection took over our session (MQTT 5): the link stopped for good.
+        self.taken_over = False
+        self.receive_limits = receive_limits
+        #: Received messages not yet taken by the consumer (paho stops reading when it is full).
+        self.receive_window = ReceiveWindow(receive_limits)
         self._loop = asyncio.get_running_loop()
-        self._inbox = Inbox(str(broker))
+        self._inbox = Inbox(str(broker), self.receive_window)
         self._pubacks: dict[int, asyncio.Future[None]] = {}
         self._changed = asyncio.Event()  # any connect, refusal or disconnect
         self._started = False
+        self._socket_opened_at: float | None = None  # TCP (and TLS) up, CONNACK not yet in
+        self._connected_at = 0.0
+        self._short_lived = 0  # connections in a row the broker closed right after accepting
         self._client = self._make_client(will, receive_maximum)
 
     # --- set-up --------------------------------------------------------------------------------
@@ -105,29 +148,50 @@ class MqttLink:
     def _make_client(self, will: Will | None, receive_maximum: int) -> paho.Client:
         v5 = self.protocol is Protocol.MQTT5
         persistent = self.session_expiry_s is not None
-        client = paho.Client(
+        self.broker.check_credentials()  # a BrokerUrl built by hand, not parsed
+        client = _PausingClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
             clean_session=None if v5 else not persistent,
             manual_ack=self.manual_ack,
+            window=self.receive_window,
         )
         if self.broker.tls:
-            # The CA file pins the project's CA; without one, the system's trusted CAs decide.
-            client.tls_set(ca_certs=self.broker.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            self._set_tls(client)
         if self.broker.username is not None:
             client.username_pw_set(self.broker.username, self.broker.password)
+        # A Will with a delay needs the session to outlive the connection that long (MQTT 5
+        # sends it when the delay passes or the session ends, whichever is first), and a
+        # reconnect must resume that session: Mosquitto sends the old connection's Will at
+        # once to a clean start.
+        will_delay = will.delay_s if will is not None and v5 else 0
+        self._clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
+        if v5:
+            self._clean_start = not persistent and not will_delay
+            if not persistent and will_delay:
+                self._clean_start = paho.MQTT_CLEAN_START_FIRST_ONLY
         if will is not None:
-            client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+            will_props = None
+            if will_delay:
+                will_props = Properties(PacketTypes.WILLMESSAGE)
+                will_props.WillDelayInterval = will_delay
+            client.will_set(
+                will.topic, will.payload, qos=will.qos, retain=will.retain, properties=will_props
+            )
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
         self._connect_properties: Properties | None = None
         if v5:
             props = Properties(PacketTypes.CONNECT)
             props.ReceiveMaximum = receive_maximum
+            props.MaximumPacketSize = self.receive_limits.packet_bytes
             if persistent:
                 props.SessionExpiryInterval = self.session_expiry_s
+            elif will_delay:
+                props.SessionExpiryInterval = will_delay
             self._connect_properties = props
+        client.on_socket_open = self._on_socket_open
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
@@ -136,26 +200,42 @@ class MqttLink:
         client.on_subscribe = self._on_subscribe
         return client
 
+    def _set_tls(self, client: paho.Client) -> None:
+        """TLS; the CA file pins the project's CA, without one the system's trusted CAs decide."""
+        ca = self.broker.ca_file
+        try:
+            client.tls_set(ca_certs=ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        except FileNotFoundError:
+            raise BrokerUrlError(str(self.broker), f"?ca={ca}: no such file") from None
+        except IsADirectoryError:
+            raise BrokerUrlError(str(self.broker), f"?ca={ca}: is a folder, not a file") from None
+        except (ssl.SSLError, ValueError) as exc:  # SSLError is an OSError: first
+            reason = getattr(exc, "reason", None) or exc
+            raise BrokerUrlError(
+                str(self.broker), f"?ca={ca}: not a PEM CA certificate ({reason})"
+            ) from None
+        except OSError as exc:
+            raise BrokerUrlError(str(self.broker), f"?ca={ca}: {exc.strerror or exc}") from None
+
     def start(self) -> None:
         """Begin connecting in the background; paho keeps retrying until :meth:`close`."""
         if self._started:
             return
         self._started = True
+        self.taken_over = False
         self._inbox.reopen()
-        clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
-        if self.protocol is Protocol.MQTT5:
-            clean_start = self.session_expiry_s is None
         self._client.connect_async(
             self.broker.host,
             self.broker.port,
             keepalive=KEEPALIVE_S,
-            clean_start=clean_start,
+            clean_start=self._clean_start,
             properties=self._connect_properties,
         )
         self._client.loop_start()
 
     async def wait_connected(self, within_s: float = CONNECT_TIMEOUT_S) -> None:
-        """Return once connected; MqttLinkError if the broker refuses or stays unreachable."""
+        """Return once connected; MqttLinkError if the broker refuses, stays unreachable, or
+        takes the connection but never answers the MQTT handshake."""
         try:
             async with asyncio.timeout(within_s):
                 while not self.connected.is_set():
@@ -163,9 +243,13 @@ class MqttLink:
                         raise ConnectRefusedError(
                             str(self.broker), self.refusal.code, self.refusal.reason
                         )
+                    if self.taken_over:
+                        raise SessionTakenOverError(str(self.broker), self.client_id)
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError:
+            if self._socket_opened_at is not None:
+                raise BrokerHandshakeError(str(self.broker), within_s) from None
             raise BrokerUnreachableError(str(self.broker), within_s) from None
 
     async def close(self) -> None:
@@ -303,12 +387,17 @@ class MqttLink:
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
     ) -> None:
-        self._loop.call_soon_threadsafe(self._disconnected, str(reason))
+        taken_over = reason.value == SESSION_TAKEN_OVER  # only ever from the broker's DISCONNECT
+        self._loop.call_soon_threadsafe(self._disconnected, str(reason), taken_over)
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._loop.call_soon_threadsafe(self._socket_opened, time.monotonic())
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         self._loop.call_soon_threadsafe(self._unreachable)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self.receive_window.received(len(message.payload))  # counted in paho's thread, at once
         self._loop.call_soon_threadsafe(
             self._received,
             message.topic,
@@ -351,8 +440,13 @@ class MqttLink:
         if not self._unacked_subscriptions:
             self.subscribed.set()
 
+    def _socket_opened(self, at: float) -> None:
+        self._socket_opened_at = at
+
     def _connected(self, session_present: bool) -> None:
         self.refusal = None
+        self._socket_opened_at = None
+        self._connected_at = time.monotonic()
         self.connect_failures = 0
         self.connects += 1
         self.session_present = session_present
@@ -381,13 +475,34 @@ class MqttLink:
         self.connect_failures += 1
         self._changed.set()
 
-    def _disconnected(self, reason: str) -> None:
-        if self.connected.is_set() and self._started:
+    def _disconnected(self, reason: str, taken_over: bool = False) -> None:
+        if taken_over and self._started:
+            # Reconnecting would take the session back, and the other connection would take it
+            # again, for ever: stop, and say why.
+            failure = SessionTakenOverError(str(self.broker), self.client_id)
+            log.error("%s", failure)
+            self.taken_over = True
+            self._client.disconnect()  # paho's thread stops reconnecting
+            self._inbox.close(failure)
+        elif self.connected.is_set() and self._started:
             log.warning("lost the connection to %s (%s); reconnecting", self.broker, reason)
+            self._note_lifetime(time.monotonic() - self._connected_at)
         self.connected.clear()
         self.subscribed.clear()
         self._inbox.lost(reason)
         self._changed.set()
+
+    def _note_lifetime(self, lived_s: float) -> None:
+        self._short_lived = self._short_lived + 1 if lived_s < SHORT_LIVED_S else 0
+        if self._short_lived == SHORT_LIVED_IN_A_ROW:
+            log.error(
+                "broker %s closed the connection of client id %r right after accepting it, %d "
+                "times in a row: is another client logged in with the same client id (the same "
+                "account, where the broker binds them)? Run one client per account",
+                self.broker,
+                self.client_id,
+                SHORT_LIVED_IN_A_ROW,
+            )
 
     def _received(
         self, topic: str, payload: bytes, qos: int, retain: bool, dup: bool, mid: int
