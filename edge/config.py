@@ -20,14 +20,18 @@ broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
 user = "alice"                # the <user> and <device> topic levels
 device = "kitchen-pi"
 # username = "dev-kitchen"    # broker credentials (or user:password@ in the URL)
-# password = "..."
+# password_file = "/etc/twitchwatch/mqtt-password"  # the password alone in a file (0600), or
+# password_env = "MQTT_PASSWORD"  # a variable holding it, or password = "..." (least safe);
+#                             # none: $TWITCHWATCH_MQTT_PASSWORD if set
 # protocol = "5"              # "5" (default) or "3.1.1"
 # window_s = 60               # whole seconds that divide a day
 # outbox = "outbox.db"        # relative to this file; default ~/.local/share/twitchwatch/
 ```
 
 Every mistake is one :class:`ConfigError` line naming the file and the key, with a suggestion
-for a misspelt key or driver name.
+for a misspelt key or driver name. The file is UTF-8, at most 1 MB, and no name or string in it
+is longer than it could sensibly be (:data:`MAX_NAME_CHARS`, :data:`MAX_STRING_CHARS`), so no
+error line echoes megabytes.
 """
 
 from __future__ import annotations
@@ -46,11 +50,14 @@ from edge.errors import ConfigError, UnknownDriverError
 from edge.windows import WINDOW_S, WindowError, check_window_s
 from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
+from twitchwatch.mqtt_link.credentials import password_from_env, read_password_file, with_password
 
 DEFAULT_SIM_HCI = "127.0.0.1:7390"
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+#: Where [mqtt] may say the password: inline (least safe), a file, or a variable's name.
+_PASSWORD_KEYS = ("password", "password_file", "password_env")
 _MQTT_KEYS = frozenset(
-    {"broker", "user", "device", "username", "password", "protocol", "window_s", "outbox"}
+    {"broker", "user", "device", "username", "protocol", "window_s", "outbox", *_PASSWORD_KEYS}
 )
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})
@@ -94,12 +101,7 @@ class EdgeConfig:
 
 def load_config(path: Path) -> EdgeConfig:
     """Read and validate a config file; every problem is a one-line ConfigError."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read it ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, f"not valid TOML: {exc}") from exc
+    doc = _read_toml(path)
     _check_keys(path, "the top level", doc, _TABLES)
     ble = doc.get("ble", {})
     if not isinstance(ble, dict):
@@ -138,6 +140,60 @@ def load_config(path: Path) -> EdgeConfig:
     return EdgeConfig(tuple(sensors), backend, sim_hci, mqtt)
 
 
+# --- the file itself: its size, encoding and the length of what it holds ---------------------------
+
+#: A config of a few sensors is a few hundred bytes; anything near this is not a config.
+MAX_CONFIG_BYTES = 1024 * 1024
+#: Keys and table names are short words.
+MAX_NAME_CHARS = 64
+#: A string value: a path, a URL, a password (PATH_MAX is 4096 on Linux).
+MAX_STRING_CHARS = 4096
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read it ({exc.strerror or exc})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, f"larger than {MAX_CONFIG_BYTES // 1024} KB: not an edge config")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
+        ) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"not valid TOML: {exc}") from exc
+    _check_lengths(path, "", doc)
+    return doc
+
+
+def _check_lengths(path: Path, where: str, value: object) -> None:
+    """Refuse an over-long key or string anywhere in the document, naming where it is."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if len(key) > MAX_NAME_CHARS:
+                raise ConfigError(
+                    path,
+                    f"{where or 'the top level'} has a key {len(key):,} characters long "
+                    f"(at most {MAX_NAME_CHARS}): {key[:20]!r}…",
+                )
+            inner = f"[{key}]" if not where else f"{where} {key}"
+            _check_lengths(path, inner, item)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, start=1):
+            _check_lengths(path, f"{where} #{number}", item)
+    elif isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+        raise ConfigError(
+            path, f"{where} is {len(value):,} characters long (at most {MAX_STRING_CHARS:,})"
+        )
+
+
 def _check_keys(path: Path, where: str, table: dict[str, object], known: frozenset[str]) -> None:
     """Refuse unknown keys, naming the nearest known one: a typo must not be silently ignored."""
     unknown = sorted(set(table) - known)
@@ -158,9 +214,11 @@ def with_mqtt_overrides(
     broker: str | None = None,
     user: str | None = None,
     device: str | None = None,
+    password_file: Path | None = None,
 ) -> EdgeConfig:
-    """The config with the command line's ``--broker``/``--user``/``--device`` over [mqtt]."""
-    if broker is None and user is None and device is None:
+    """The config with the command line's ``--broker``/``--user``/``--device`` and
+    ``--password-file`` over [mqtt]."""
+    if broker is None and user is None and device is None and password_file is None:
         return config
     base = config.mqtt
     if base is None:
@@ -177,6 +235,10 @@ def with_mqtt_overrides(
                 url = dataclasses.replace(
                     url, username=base.broker.username, password=base.broker.password
                 )
+        if password_file is not None:  # a systemd credential: --password-file %d/mqtt-password
+            url = with_password(
+                dataclasses.replace(url, password=None), password_file=password_file
+            )
         mqtt = dataclasses.replace(
             base,
             broker=url,
@@ -208,15 +270,17 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
         raise ConfigError(path, f"[mqtt] window_s = {window_s!r}: {exc}") from exc
     try:
         broker = BrokerUrl.parse(str(table.get("broker", DEFAULT_BROKER)))
-        if "username" in table or "password" in table:
-            broker = dataclasses.replace(
-                broker,
-                username=str(table.get("username", broker.username or "")) or None,
-                password=str(table.get("password", broker.password or "")) or None,
-            )
+        if "username" in table:
+            broker = dataclasses.replace(broker, username=str(table["username"]) or None)
+        password = _password(path, table, broker)
+        if password is not None:
+            broker = dataclasses.replace(broker, password=password)
+        elif broker.password is None:  # nothing in the file: $TWITCHWATCH_MQTT_PASSWORD, if set
+            broker = with_password(broker)
+        broker.check_credentials()
         user = check_id(str(table["user"]), "user")
         device = check_id(str(table["device"]), "device")
-    except TwitchWatchError as exc:  # the URL or an id
+    except TwitchWatchError as exc:  # the URL, a password source or an id
         raise ConfigError(path, f"[mqtt] {exc}") from exc
     if broker.password is not None and broker.username is None:
         raise ConfigError(path, '[mqtt] has a password but no username: add username = "..."')
@@ -226,6 +290,25 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
         if not outbox.is_absolute():
             outbox = path.parent / outbox
     return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox)
+
+
+def _password(path: Path, table: dict[str, object], broker: BrokerUrl) -> str | None:
+    """The password [mqtt] gives (inline, ``password_file`` or ``password_env``): one at most."""
+    given = [key for key in _PASSWORD_KEYS if key in table]
+    if broker.password is not None:
+        given.insert(0, "a password in the broker URL")
+    if len(given) > 1:
+        raise ConfigError(
+            path, f"[mqtt] gives the password twice ({' and '.join(given)}): keep one"
+        )
+    if "password_file" in table:
+        secret = Path(str(table["password_file"])).expanduser()
+        return read_password_file(secret if secret.is_absolute() else path.parent / secret)
+    if "password_env" in table:
+        return password_from_env(str(table["password_env"]))
+    if "password" in table:
+        return str(table["password"]) or None
+    return None
 
 
 def _check_one_sensor_per_site(path: Path, sensors: list[SensorConfig]) -> None:

@@ -33,6 +33,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--user", help="the <user> topic level (overrides [mqtt] user)")
     run.add_argument("--device", help="the <device> topic level (overrides [mqtt] device)")
     run.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="the broker password, alone in a file (overrides [mqtt]; systemd: %%d/mqtt-password)",
+    )
+    run.add_argument(
         "--view",
         choices=["auto", "live", "log"],
         default="auto",
@@ -65,6 +71,7 @@ async def run_agent(args: argparse.Namespace) -> None:
         broker=args.broker,
         user=args.user,
         device=args.device,
+        password_file=args.password_file,
     )
     view = choose_view(args.view, sys.stdout.isatty())
     if view is View.LOG:  # the agent's state changes and summaries are INFO lines
