@@ -9,10 +9,17 @@ it acknowledged (queue limits, a restart without persistence).
 If the file is lost or replaced, the server's ack may lie beyond every number this file has
 given: :meth:`Outbox.fast_forward` then moves numbering (and what is waiting) past it, because the
 server ignores a seq it has already stored.
+
+Bounded: the file is created private (0600), its write-ahead log is truncated after each
+checkpoint, and it holds at most ``max_windows``; beyond that the oldest waiting window is
+dropped, counted and logged as an error each time, because a server that acknowledges nothing
+for weeks must not fill the disk. A damaged file is moved aside and what it still holds is kept
+(:mod:`edge.outbox_files`).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,8 +27,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.errors import OutboxError
+from edge.outbox_files import (
+    Salvage,
+    check,
+    create_private,
+    is_damage,
+    limit_wal,
+    move_aside,
+    read_back,
+    restore_into,
+    salvageable,
+)
 from twitchwatch.contract import (
     SiteWindow,
+    TwitchWatchError,
     WindowMessage,
     check_id,
     format_utc,
@@ -32,6 +51,18 @@ from twitchwatch.contract import (
 SCHEMA = 1
 #: A busy writer (another agent on the same file) is waited for this long, then it is an error.
 BUSY_TIMEOUT_S = 5.0
+#: Windows kept waiting for the server's ack at most: 100,000 one-minute windows are about ten
+#: weeks, some 100 MB with a few sites each. Beyond it the oldest is dropped, loudly.
+MAX_WINDOWS = 100_000
+#: Said once per run when the outbox passes this share of its cap.
+NEARLY_FULL = 0.9
+
+log = logging.getLogger(__name__)
+
+
+class _Damaged(Exception):
+    """The file is damaged (SQLite's own words in ``args[0]``)."""
+
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,13 +84,29 @@ class Outbox:
         Created (with its folder) if missing.
     user, device : str
         Contract ids. A file made for another user or device is refused.
+    max_windows : int
+        Most windows kept waiting; beyond it the oldest are dropped (counted in ``dropped``).
     """
 
-    def __init__(self, path: str | Path, user: str, device: str) -> None:
+    def __init__(
+        self, path: str | Path, user: str, device: str, *, max_windows: int = MAX_WINDOWS
+    ) -> None:
         self.path = Path(path)
         self.user, self.device = check_id(user, "user"), check_id(device, "device")
+        if max_windows < 1:
+            raise ValueError(f"max_windows must be >= 1, got {max_windows}")
+        self.max_windows = max_windows
+        #: What a damaged file held when this one replaced it at open (None: it was sound).
+        self.recovered: Salvage | None = None
+        self._warned_full = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connect()
+        except _Damaged as damaged:
+            self._recover(str(damaged))
+
+    def _connect(self) -> None:
+        try:
+            create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise OutboxError(self.path, f"cannot open it ({_reason(exc)})") from exc
@@ -74,8 +121,14 @@ class Outbox:
             # WAL: readers never block the writer; FULL: a commit is on disk when it returns.
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             self._db.execute("PRAGMA synchronous=FULL")
+            limit_wal(self._db)
+            problem = check(self._db)
         except sqlite3.Error as exc:
+            if is_damage(exc):
+                raise _Damaged(_reason(exc)) from exc
             raise OutboxError(self.path, f"cannot open it ({_reason(exc)})") from exc
+        if problem is not None:
+            raise _Damaged(problem)
         if str(mode).lower() != "wal":
             raise OutboxError(self.path, f"cannot use write-ahead logging (journal mode {mode})")
         with self._transaction("set it up"):
@@ -161,7 +214,32 @@ class Outbox:
             last_end = self._meta_text("last_end")
             if last_end is None or parse_utc(last_end, "outbox", "last_end") < end:
                 self._set_meta("last_end", format_utc(end))
+            self._keep_within_cap()
         return message
+
+    def _keep_within_cap(self) -> None:
+        """Drop the oldest waiting windows beyond ``max_windows`` (inside add's transaction)."""
+        waiting = int(self._db.execute("SELECT count(*) FROM windows").fetchone()[0])
+        if waiting >= NEARLY_FULL * self.max_windows and not self._warned_full:
+            self._warned_full = True
+            log.warning(
+                "outbox %s holds %d of at most %d windows: the server has not acknowledged them "
+                "(is it running, and is this device's account allowed to read its ack?)",
+                self.path, waiting, self.max_windows,
+            )  # fmt: skip
+        over = waiting - self.max_windows
+        if over <= 0:
+            return
+        oldest = self._db.execute(
+            "SELECT seq, start FROM windows ORDER BY seq LIMIT ?", (over,)
+        ).fetchall()
+        self._db.execute("DELETE FROM windows WHERE seq <= ?", (oldest[-1][0],))
+        self._set_meta("dropped", self._meta_int("dropped") + over)
+        log.error(
+            "outbox %s is full (%d windows waiting for the server's ack): dropped the oldest, "
+            "seq %d from %s; the server will never receive it",
+            self.path, self.max_windows, oldest[-1][0], oldest[-1][1],
+        )  # fmt: skip
 
     def _meta_text(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -243,6 +321,12 @@ class Outbox:
         return len(rows)
 
     @property
+    def dropped(self) -> int:
+        """Windows dropped unsent because the outbox was full, over this file's life."""
+        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'dropped'")
+        return int(rows[0][0]) if rows else 0
+
+    @property
     def next_seq(self) -> int:
         return int(
             self._read("read its state", "SELECT value FROM meta WHERE key = 'next_seq'")[0][0]
@@ -273,6 +357,46 @@ class Outbox:
 
     def close(self) -> None:
         self._db.close()
+
+    # --- a damaged file ------------------------------------------------------------------------
+
+    def _recover(self, problem: str) -> None:
+        """Move the damaged file aside, open a fresh one, put back what can be read; say so."""
+        try:
+            if not salvageable(self.path):
+                with self.path.open("rb") as f:
+                    start = f.read(16)
+                raise OutboxError(
+                    self.path,
+                    f"cannot open it: not a SQLite database (starts with {start!r}): is "
+                    "[mqtt] outbox the right path?",
+                )
+            salvage = read_back(move_aside(self.path, problem))
+        except OSError as exc:
+            raise OutboxError(self.path, f"damaged ({problem}) and cannot be moved aside "
+                              f"({_reason(exc)})") from exc  # fmt: skip
+        self._connect()
+        try:
+            self._restore(salvage)
+        except BaseException:
+            self._db.close()
+            raise
+        self.recovered = salvage
+        log.error(
+            "outbox %s was damaged (%s): moved to %s; %s, sent as before",
+            self.path, problem, salvage.moved_to.name, salvage.summary,
+        )  # fmt: skip
+
+    def _restore(self, salvage: Salvage) -> None:
+        def valid(end: str, payload: bytes) -> bool:
+            try:
+                self._message(end, payload)  # validated as the server will
+            except (TwitchWatchError, ValueError):
+                return False
+            return True
+
+        with self._transaction("restore what a damaged file held"):
+            restore_into(self._db, salvage, valid)
 
     def __enter__(self) -> Outbox:
         return self

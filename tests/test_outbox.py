@@ -103,8 +103,10 @@ def test_unusable_paths_and_files_are_one_line_errors(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database, just text " * 200)
-    with pytest.raises(OutboxError, match=r"cannot open it.*not a database"):
+    # Not SQLite at all: a wrong path more likely than a damaged outbox, so not moved aside.
+    with pytest.raises(OutboxError, match=r"cannot open it: not a SQLite database"):
         Outbox(garbage, "alice", "kitchen-pi")
+    assert garbage.read_bytes().startswith(b"this is not a database")
 
 
 def test_a_failed_add_loses_nothing_stored_and_no_number(tmp_path: Path) -> None:

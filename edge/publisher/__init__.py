@@ -133,6 +133,7 @@ class EdgePublisher:
         self._acked_seq = outbox.acked_seq
         self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
         self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
+        self._dropped = outbox.dropped
         #: A topic the broker refused as not authorized (MQTT 5 PUBACK): the account and the
         #: configured user/device disagree, and no retry will change that.
         self.denied_topic: str | None = None
@@ -240,6 +241,7 @@ class EdgePublisher:
             log.error("%s: window %s lost: %s", self.device, start.isoformat(), exc)
             return None
         self._pending += 1
+        self._dropped = self.outbox.dropped
         self._drained.clear()
         self._wake.set()
         return message
@@ -291,6 +293,7 @@ class EdgePublisher:
             refused=self._refused,
             bad_acks=self._bad_acks,
             state=self.state,
+            dropped=self._dropped,
         )
 
     def format_stats(self) -> str:

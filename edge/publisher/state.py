@@ -31,3 +31,4 @@ class PublisherStats:
     refused: int  # publishes the broker refused (MQTT 5 reason code); retried later
     bad_acks: int  # ack messages that broke the contract; ignored
     state: BrokerState = BrokerState.CONNECTING
+    dropped: int = 0  # windows the full outbox dropped unsent (over the outbox file's life)

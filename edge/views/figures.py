@@ -64,6 +64,7 @@ class UplinkFigures:
     acked_seq: int = 0
     pending: int = 0  # windows in the outbox not yet acked by the server
     lost: int = 0  # windows the outbox could not store
+    dropped: int = 0  # windows the full outbox dropped unsent
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ def take_snapshot(agent: Agent, elapsed_s: float) -> Snapshot:
             acked_seq=stats.acked_seq,
             pending=stats.pending,
             lost=stats.lost,
+            dropped=stats.dropped,
         )
     return Snapshot(figures, uplink_figures, elapsed_s)
 

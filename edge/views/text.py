@@ -25,11 +25,17 @@ def link_text(f: SensorFigures) -> str:
 
 def uplink_text(u: UplinkFigures) -> str:
     outbox = f"sent {u.sent}, acked up to seq {u.acked_seq}, {u.pending} waiting in the outbox"
-    if u.lost:
-        outbox += f", {u.lost} lost (could not be stored)"
+    outbox += _losses(u)
     if u.state is BrokerState.UNREACHABLE:
         return f"broker {u.broker}: unreachable, retrying; windows are kept, not lost ({outbox})"
     return f"broker {u.broker}: {u.state.value} ({outbox})"
+
+
+def _losses(u: UplinkFigures) -> str:
+    text = f", {u.lost} lost (could not be stored)" if u.lost else ""
+    if u.dropped:
+        text += f", {u.dropped} dropped unsent (the outbox was full)"
+    return text
 
 
 def hz_text(value: float | None) -> str:
@@ -84,7 +90,7 @@ def final_lines(snapshot: Snapshot) -> list[str]:
             lines.append(f"{f.name}: {link_figures_text(f)}; {detections_text(f)}")
     if snapshot.uplink is not None:
         u = snapshot.uplink
-        lost = f", {u.lost} lost (could not be stored)" if u.lost else ""
+        lost = _losses(u)
         later = "; the next run sends what waits" if u.pending else ""
         lines.append(
             f"broker {u.broker} ({u.state.value} at the end): sent {u.sent}, acked up to seq "

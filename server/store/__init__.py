@@ -39,13 +39,19 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> Store:
-    """Connect, create the tables if missing, check the schema version. StoreError if not usable."""
-    backend = backend_for(url)
+def open_store(url: str, *, read_only: bool = False) -> Store:
+    """Connect, create the tables if missing, check the schema version. StoreError if not usable.
+
+    ``read_only`` (a report): create nothing, take no write lock; the database must exist.
+    """
+    backend = backend_for(url, read_only=read_only)
     backend.connect()
     store = Store(backend)
     try:
-        store.create_schema()
+        if read_only:
+            store.check_schema()
+        else:
+            store.create_schema()
     except BaseException:
         store.close()
         raise
@@ -75,6 +81,18 @@ class Store:
                 )
             elif rows[0][0] > SCHEMA_VERSION:
                 raise SchemaVersionError(self.url, rows[0][0], SCHEMA_VERSION)
+
+    def check_schema(self) -> None:
+        """A database this TwitchWatch can read (read-only stores create nothing)."""
+        try:
+            with self.transaction():
+                rows = self.backend.execute("SELECT version FROM schema_version")
+        except StoreError as exc:
+            raise StoreError(self.url, f"not a TwitchWatch database ({exc.problem})") from exc
+        if not rows:
+            raise StoreError(self.url, "not a TwitchWatch database (no schema version)")
+        if rows[0][0] > SCHEMA_VERSION:
+            raise SchemaVersionError(self.url, rows[0][0], SCHEMA_VERSION)
 
     @contextmanager
     def transaction(self, users: Iterable[str] = ()) -> Iterator[Tx]:

@@ -48,8 +48,10 @@ class Backend(abc.ABC):
     #: Errors that say the database cannot be used at all (opening it, or a broken schema).
     fatal_errors: ClassVar[tuple[type[BaseException], ...]]
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
+        #: Reads only (``twitchwatch report``): the database is never written or write-locked.
+        self.read_only = read_only
 
     @abc.abstractmethod
     def connect(self) -> None:
@@ -97,17 +99,17 @@ class Backend(abc.ABC):
     max_params: ClassVar[int] = 30_000
 
 
-def backend_for(url: str) -> Backend:
+def backend_for(url: str, *, read_only: bool = False) -> Backend:
     """The backend a database URL names, imported lazily (psycopg loads only for PostgreSQL)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from server.store.sqlite import SqliteBackend
 
-        return SqliteBackend(url)
+        return SqliteBackend(url, read_only=read_only)
     if scheme in ("postgresql", "postgres"):
         from server.store.postgres import PostgresBackend
 
-        return PostgresBackend(url)
+        return PostgresBackend(url, read_only=read_only)
     raise DatabaseUrlError(
         redact(url),
         "sqlite:///relative.db, sqlite:////absolute/path.db or postgresql://user@host/dbname",

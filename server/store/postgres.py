@@ -29,8 +29,8 @@ class PostgresBackend(Backend):
     data_errors = (psycopg.IntegrityError, psycopg.DataError)
     fatal_errors = (psycopg.DatabaseError,)
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        super().__init__(url, read_only=read_only)
         self._conn: psycopg.Connection[Any] | None = None
 
     def connect(self) -> None:
@@ -63,7 +63,7 @@ class PostgresBackend(Backend):
                 raise StoreError(redact(self.url), one_line(exc)) from exc
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN")
+        self.conn.execute("BEGIN READ ONLY" if self.read_only else "BEGIN")
 
     def lock_users(self, users: Sequence[str]) -> None:
         if users:

@@ -5,19 +5,31 @@ usual pairing: the file stays consistent, and a power cut can only lose the last
 messages were not acknowledged yet either (the server acks after commit), so the broker
 redelivers them. Write transactions start with ``BEGIN IMMEDIATE`` so two server processes on
 one file queue on the lock (``busy_timeout``) instead of failing with a deadlock on upgrade.
+
+A new database file is created private (0600; SQLite gives its -wal and -shm the same mode), and
+the write-ahead log is truncated after each checkpoint so it cannot keep the size of its largest
+transaction and fill a small disk. Read-only (the report) opens the file ``mode=ro`` and reads in
+plain ``BEGIN`` transactions: no write access needed, no write lock taken.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from server.errors import DatabasePathError, DatabaseUrlError, StoreClosedError, StoreError
 from server.store.backend import BUSY_TIMEOUT_S, Backend, one_line
 
 PREFIX = "sqlite:///"
+#: A new database file: its owner (the service user) alone reads it.
+FILE_MODE = 0o600
+#: Checkpoint the write-ahead log every 1,000 pages (SQLite's default, ~4 MB) and truncate it to
+#: this after each checkpoint.
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
 
 
 def sqlite_path(url: str) -> Path:
@@ -33,8 +45,8 @@ class SqliteBackend(Backend):
     data_errors = (sqlite3.IntegrityError, sqlite3.DataError)
     fatal_errors = (sqlite3.DatabaseError,)
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        super().__init__(url, read_only=read_only)
         self.path = sqlite_path(url)
         self._conn: sqlite3.Connection | None = None
 
@@ -42,15 +54,25 @@ class SqliteBackend(Backend):
         if not self.path.parent.is_dir():
             raise DatabasePathError(str(self.path), f"folder {self.path.parent} does not exist")
         try:
+            if not self.read_only:
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
             # isolation_level=None: no implicit transactions; begin() and commit() are explicit.
             # check_same_thread=False: the server runs every store call on its one database
             # thread, but not necessarily the thread that opened the store.
             conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                f"file:{quote(str(self.path))}?mode=ro" if self.read_only else self.path,
+                uri=self.read_only,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
             )
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            query = "PRAGMA journal_mode" if self.read_only else "PRAGMA journal_mode=WAL"
+            mode = conn.execute(query).fetchone()[0]
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        except OSError as exc:
+            raise StoreError(str(self.path), f"cannot create it ({exc.strerror})") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"cannot open it ({one_line(exc)})") from exc
         if mode != "wal":
@@ -69,7 +91,7 @@ class SqliteBackend(Backend):
             self.connect()
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
 
     def lock_users(self, users: Sequence[str]) -> None:
         """Nothing to do: BEGIN IMMEDIATE already holds the database's one write lock."""

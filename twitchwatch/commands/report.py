@@ -70,7 +70,7 @@ def write(args: argparse.Namespace) -> ReportFiles:
         # Opening a missing SQLite file would create an empty database and blame the user name.
         if not sqlite_path(url).is_file():
             raise DatabaseMissingError(sqlite_path(url))
-    with open_store(url) as store:
+    with open_store(url, read_only=True) as store:
         return write_report(
             store, args.user, args.out, days=args.days, until=args.until, rule_config=config
         )
