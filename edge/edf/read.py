@@ -36,7 +36,7 @@ from edge.edf.header import non_ascii_field, sniff
 from edge.edf.labels import ACC_AXES, LABEL, signal_name
 from edge.errors import RecordingError
 from edge.units import UnitError, to_internal_factor
-from twitchwatch.contract import Kind, Reason, SiteError, normalize_site
+from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason, SiteError, normalize_site
 
 _FILE_TYPES = {
     pyedflib.FILETYPE_EDF: "EDF",
@@ -44,6 +44,12 @@ _FILE_TYPES = {
     pyedflib.FILETYPE_BDF: "BDF",
     pyedflib.FILETYPE_BDFPLUS: "BDF+",
 }
+
+
+#: The largest physical range a channel may declare, in the internal unit of its kind: a
+#: surface-EMG amplifier's input spans millivolts (10 V is far beyond any), an accelerometer's a
+#: few g (1000 g is a shock sensor's). Beyond it the scaling is a header error.
+MAX_REACH = {Kind.EMG: 1e7, Kind.ACC: 1000.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +244,15 @@ def _stream(
         fs = reader.getSampleFrequency(signal)
         if not (fs > 0 and math.isfinite(fs)):
             raise RecordingError(path, f"channel {label!r}: sample rate {fs} Hz (must be positive)")
+        reach = factors[-1] * max(
+            abs(reader.getPhysicalMinimum(signal)), abs(reader.getPhysicalMaximum(signal))
+        )
+        if reach > MAX_REACH[kind]:
+            raise RecordingError(
+                path,
+                f"channel {label!r}: physical range ±{reach:g} {INTERNAL_UNIT[kind]} is beyond "
+                f"any {kind.value.upper()} sensor (at most ±{MAX_REACH[kind]:g})",
+            )
     rates = {reader.getSampleFrequency(s) for s in signals}
     counts = {reader.samples_in_file(s) for s in signals}
     if len(rates) > 1 or len(counts) > 1:
@@ -298,5 +313,3 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
         else:
             merged.append((start, end))
     return merged
-
-
