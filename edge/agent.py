@@ -33,6 +33,7 @@ from edge.stream_rates import StreamRates
 from edge.timeline import TimelineUpdate
 from edge.totals import Totals
 from edge.uplink import Uplink
+from edge.wall_clock import ClockGuard, SystemClock, WallClock
 from edge.windows import WINDOW_S, WindowBuilder
 
 #: A session still running this long after a cancel is cancelled again.
@@ -70,6 +71,8 @@ class AgentTuning:
     policy: ReconnectPolicy = field(default_factory=ReconnectPolicy)
     #: Tick period: about twice a second reads as live in a view and costs nothing.
     tick_s: float = 0.5
+    #: The wall clock windows are stamped with (tests pass a fake one).
+    clock: WallClock = field(default_factory=SystemClock)
 
 
 class _WindowSink(DetectionSink):
@@ -100,6 +103,9 @@ class Agent:
         tuning: AgentTuning = AgentTuning(),
     ) -> None:
         self.uplink, self.config_path, self.tuning = uplink, config_path, tuning
+        #: No windows are cut while the wall clock is not set (edge/wall_clock.py).
+        self.clock_guard = ClockGuard(tuning.clock)
+        self.clock_guard.poll()
         self.totals = Totals()
         sinks: list[DetectionSink] = [self.totals]
         if record is not None:
@@ -107,9 +113,11 @@ class Agent:
         self.windows: WindowBuilder | None = None
         if uplink is not None:
             sites = [s.site for s in sensors]
-            self.windows = WindowBuilder(sites, window_s, resume_from_utc=uplink.resume_from_utc)
+            self.windows = WindowBuilder(
+                sites, window_s, now=tuning.clock.utc, resume_from_utc=uplink.resume_from_utc
+            )
             sinks.append(_WindowSink(self.windows))
-        self.detection = Detection(*sinks)
+        self.detection = Detection(*sinks, now=tuning.clock.utc)
         self.rates = StreamRates()
         self.sessions = make_sessions(sensors, Fanout(self.rates, self.detection), backend)
         for session in self.sessions:
@@ -144,9 +152,14 @@ class Agent:
         )
 
     def tick(self) -> None:
-        """Send every window that is due; raise if the broker refuses this device for good."""
+        """Send every window that is due (none while the clock is not set); raise if the broker
+        refuses this device for good."""
+        step = self.clock_guard.poll()
         if self.uplink is not None and self.windows is not None:
-            self.uplink.send(self.windows.close_due())
+            if step is not None:
+                self.windows.rebase(step, self.clock_guard.not_before)
+            if self.clock_guard.set:
+                self.uplink.send(self.windows.close_due())
             self.uplink.raise_if_refused(self.config_path)
 
     async def run(
@@ -186,7 +199,9 @@ class Agent:
         finally:
             if self.uplink is not None:
                 self.final_broker_state = self.uplink.stats().state
-                last = self.windows.flush() if self.windows is not None else []
+                last = []
+                if self.windows is not None and self.clock_guard.set:
+                    last = self.windows.flush()
                 await self.uplink.stop(last)
 
 

@@ -9,6 +9,7 @@ gaps. It feeds each sensor's detector, polls it, and gives what was decided to e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,8 +58,11 @@ class _Sensor:
 class Detection:
     """Runs the detector on every sensor that streams and hands its decisions to ``sinks``."""
 
-    def __init__(self, *sinks: DetectionSink) -> None:
+    def __init__(
+        self, *sinks: DetectionSink, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.sinks = sinks
+        self._now = now  # the wall clock that stamps a sensor's start
         self._sensors: dict[str, _Sensor] = {}
 
     def on_streams(self, session: SensorSession, infos: list[StreamInfo]) -> None:
@@ -70,7 +74,7 @@ class Detection:
         # Sample 0 is now, to the latency of a notification, unless the driver knows better.
         known = [info.t0_utc for info in infos if info.t0_utc is not None]
         start = SensorStart(
-            session.name, site, tuple(infos), known[0] if known else datetime.now(UTC)
+            session.name, site, tuple(infos), known[0] if known else self._now()
         )
         self._sensors[session.name] = _Sensor(site, detector)
         for sink in self.sinks:

@@ -150,10 +150,8 @@ class WindowBuilder:
         self._close_after = timedelta(seconds=self.close_after_s)
         self._now = now
         self._sites = {name: _Site() for name in names}
-        first = self._align(now())
-        if resume_from_utc is not None:
-            first = max(first, self._align(resume_from_utc, up=True))
-        self._next_start = first  # start of the next window to close
+        self._resume_from = resume_from_utc
+        self._next_start = self._first_start(self._align(now()))  # the next window to close
         self.late_dropped = 0  # twitches and cramps that arrived for a window already closed
         self.late_rest_s = 0.0  # rest that arrived for a window already closed (reported as gap)
 
@@ -165,6 +163,25 @@ class WindowBuilder:
     def next_start_utc(self) -> datetime:
         """Start of the next window to close; everything before it has been emitted."""
         return self._next_start
+
+    def _first_start(self, start: datetime) -> datetime:
+        """``start``, or the end of the previous run's last window if that is later."""
+        if self._resume_from is not None:
+            return max(start, self._align(self._resume_from, up=True))
+        return start
+
+    def rebase(self, step: timedelta, wrong_before: datetime) -> None:
+        """The wall clock was wrong (earlier than ``wrong_before``) and has just stepped by
+        ``step``: site starts it stamped move with it, and the next window starts at the
+        earliest site start (what was detected meanwhile is windowed where it belongs)."""
+        starts = []
+        for state in self._sites.values():
+            if state.t0_utc is not None and state.t0_utc < wrong_before:
+                state.t0_utc += step
+            if state.t0_utc is not None:
+                starts.append(state.t0_utc)
+        if self._next_start < wrong_before:
+            self._next_start = self._first_start(self._align(min(starts, default=self._now())))
 
     def _align(self, t: datetime, up: bool = False) -> datetime:
         offset_s = (t - _EPOCH).total_seconds() / self.window_s

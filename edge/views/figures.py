@@ -72,6 +72,8 @@ class Snapshot:
     sensors: tuple[SensorFigures, ...]
     uplink: UplinkFigures | None
     elapsed_s: float
+    #: While the wall clock is not set: why no windows are sent (None once it is).
+    clock: str | None = None
 
 
 def take_snapshot(agent: Agent, elapsed_s: float) -> Snapshot:
@@ -93,7 +95,7 @@ def take_snapshot(agent: Agent, elapsed_s: float) -> Snapshot:
             lost=stats.lost,
             dropped=stats.dropped,
         )
-    return Snapshot(figures, uplink_figures, elapsed_s)
+    return Snapshot(figures, uplink_figures, elapsed_s, agent.clock_guard.problem)
 
 
 def _sensor_figures(

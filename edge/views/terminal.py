@@ -68,6 +68,8 @@ def render_live(snapshot: Snapshot) -> RenderableType:
     parts: list[RenderableType] = [sensor_table(f) for f in snapshot.sensors]
     if snapshot.uplink is not None:
         parts.append(uplink_renderable(snapshot.uplink))
+    if snapshot.clock is not None:
+        parts.append(Text(snapshot.clock, style="red"))
     parts.append(Text(f"{FOOTER}  ·  running {_duration(snapshot.elapsed_s)}", style="dim"))
     return Group(*parts)
 

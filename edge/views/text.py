@@ -96,6 +96,8 @@ def final_lines(snapshot: Snapshot) -> list[str]:
             f"broker {u.broker} ({u.state.value} at the end): sent {u.sent}, acked up to seq "
             f"{u.acked_seq}, {u.pending} waiting in the outbox{lost}{later}"
         )
+    if snapshot.clock is not None and snapshot.uplink is not None:
+        lines.append(f"{snapshot.clock}; nothing detected in this run was sent")
     streamed = sum(f.connects > 0 for f in snapshot.sensors)
     lines.append(
         f"{streamed} of {len(snapshot.sensors)} sensors streamed; "
