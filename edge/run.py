@@ -9,6 +9,7 @@ wait in the outbox.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,21 +77,33 @@ async def run_agent(
             finished = True
         finally:
             await agent.close()
-        final = snapshot()
+        final = dataclasses.replace(snapshot(), interrupted=stopped.signals == [signal.SIGINT])
     if finished:
         reporter.final(final, record)
     return final
 
 
+class _Stopped(asyncio.Event):
+    """Set by the signals that stop the run; ``signals`` says which came."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signals: list[signal.Signals] = []
+
+    def stop(self, signum: signal.Signals) -> None:
+        self.signals.append(signum)
+        self.set()
+
+
 @contextmanager
-def _stop_on_signals() -> Iterator[asyncio.Event]:
+def _stop_on_signals() -> Iterator[_Stopped]:
     """SIGINT and SIGTERM end the run like ``--seconds`` does: last windows, final summary."""
     loop = asyncio.get_running_loop()
-    stopped = asyncio.Event()
+    stopped = _Stopped()
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signum, stopped.set)
+            loop.add_signal_handler(signum, stopped.stop, signum)
             installed.append(signum)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
             pass

@@ -55,3 +55,16 @@ class SimOptionsError(TwitchWatchError):
     def __init__(self, driver: str, expected: str, got: object) -> None:
         super().__init__(f"{driver} sensor options must be {expected}, got {type(got).__name__}")
         self.driver, self.expected, self.got = driver, expected, got
+
+
+class RadioAddressError(TwitchWatchError):
+    """The virtual radio cannot listen on the address asked for (busy port, unknown host)."""
+
+    category = Category.INPUT
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(
+            f"cannot serve the virtual radio on {host}:{port}: {reason} (another "
+            "`twitchwatch sim` on it? choose another --hci HOST:PORT)"
+        )
+        self.host, self.port, self.reason = host, port, reason

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 
 from bumble import hci, ll
 from bumble.controller import Controller
@@ -18,6 +19,8 @@ from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink, StreamPacketSource
+
+from firmware_sim.errors import RadioAddressError
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +41,19 @@ class VirtualRadio:
         return Device(name=name, address=address, host=Host(controller, AsyncPipeSink(controller)))
 
     async def serve_hci(self, host: str, port: int) -> int:
-        """Accept Bumble hosts over TCP (spec ``tcp-client:HOST:PORT``); returns the bound port."""
-        self._server = await asyncio.get_running_loop().create_server(
-            lambda: _HciConnection(self), host, port
-        )
+        """Accept Bumble hosts over TCP (spec ``tcp-client:HOST:PORT``); returns the bound port.
+
+        RadioAddressError if the address cannot be listened on (a busy port, an unknown host).
+        """
+        try:
+            self._server = await asyncio.get_running_loop().create_server(
+                lambda: _HciConnection(self), host, port
+            )
+        except OSError as exc:  # EADDRINUSE, EADDRNOTAVAIL, a name that does not resolve
+            known = exc.errno is not None and exc.errno > 0
+            raise RadioAddressError(
+                host, port, os.strerror(exc.errno) if known else str(exc)
+            ) from None
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:

@@ -130,9 +130,13 @@ def load_deployment(path: Path) -> Deployment:
     """Read an accounts file; a typo is an error, not an account without rights."""
     where = str(path)
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BrokerAclError(where, f"cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise BrokerAclError(
+            where, f"not UTF-8 text (offset {exc.start}): save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise BrokerAclError(where, f"not valid TOML ({exc})") from None
     _no_unknown_keys(doc, _TOP_KEYS, where)

@@ -18,11 +18,10 @@ import sys
 import twitchwatch.one_core  # noqa: F401  (before anything imports numpy)
 from twitchwatch import __version__
 from twitchwatch.commands import COMMAND_MODULES
+from twitchwatch.commands.options import EXIT_INTERRUPTED
 from twitchwatch.errors import Category, TwitchWatchError
 
 EXIT_RUNTIME, EXIT_USAGE = 1, 2
-#: 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
-EXIT_INTERRUPTED = 130
 EXIT_CODES = {Category.RUNTIME: EXIT_RUNTIME, Category.INPUT: EXIT_USAGE}
 
 

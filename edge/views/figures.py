@@ -74,6 +74,8 @@ class Snapshot:
     elapsed_s: float
     #: While the wall clock is not set: why no windows are sent (None once it is).
     clock: str | None = None
+    #: The run ended on SIGINT (Ctrl-C): the command exits 130 after its clean stop.
+    interrupted: bool = False
 
 
 def take_snapshot(agent: Agent, elapsed_s: float) -> Snapshot:

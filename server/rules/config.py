@@ -182,6 +182,10 @@ def load_rule_config(path: Path | None) -> RuleConfig:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleConfigError(f"cannot read it ({exc.strerror})", str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise RuleConfigError(
+            f"not UTF-8 text (offset {exc.start}): save it as UTF-8", str(path)
+        ) from None
     return parse_rule_config(text, str(path))
 
 

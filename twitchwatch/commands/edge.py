@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twitchwatch.commands.options import host_port
+from twitchwatch.commands.options import EXIT_INTERRUPTED, host_port
 
 if TYPE_CHECKING:
     from edge.ble.session import Backend
@@ -60,7 +60,7 @@ async def run_scan(args: argparse.Namespace) -> None:
     print("\n".join(format_found(found)))
 
 
-async def run_agent(args: argparse.Namespace) -> None:
+async def run_agent(args: argparse.Namespace) -> int:
     from edge.config import BleBackendKind, load_config, with_mqtt_overrides
     from edge.run import run_agent
     from edge.views import View, choose_view
@@ -80,7 +80,7 @@ async def run_agent(args: argparse.Namespace) -> None:
         config.sim_hci if config.ble_backend is BleBackendKind.SIM else None
     )
     try:
-        await run_agent(
+        final = await run_agent(
             config.sensors,
             backend,
             seconds=args.seconds,
@@ -92,6 +92,7 @@ async def run_agent(args: argparse.Namespace) -> None:
     finally:
         if adapter is not None:
             await adapter.close()
+    return EXIT_INTERRUPTED if final.interrupted else 0  # Ctrl-C, after the clean stop
 
 
 def backend_for(sim_hci: str | None) -> tuple[Backend, BumbleAdapter | None]:

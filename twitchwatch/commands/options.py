@@ -12,6 +12,9 @@ from twitchwatch.mqtt_link import BrokerUrl
 from twitchwatch.mqtt_link.credentials import PASSWORD_ENV, with_password
 
 BROKER_HELP = "mqtt://[user@]host[:port] or mqtts://…?ca=ca.pem"
+#: The exit code of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it), also when
+#: the command took SIGINT as a clean stop (server, edge run); SIGTERM's clean stop is 0.
+EXIT_INTERRUPTED = 130
 #: ``--broker``'s default where a command takes it from the environment (a systemd unit's
 #: EnvironmentFile): a URL there is not on the command line for ``ps`` to show.
 BROKER_ENV = "TWITCHWATCH_BROKER"

@@ -7,7 +7,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from twitchwatch.commands.options import add_broker_options, broker_from_args
+from twitchwatch.commands.options import EXIT_INTERRUPTED, add_broker_options, broker_from_args
 
 #: ``--db``'s default: a PostgreSQL URL with a password stays off the command line.
 DB_ENV = "TWITCHWATCH_DB"
@@ -46,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.set_defaults(func=run)
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> int:
     import signal
 
     from server.rules import load_rule_config
@@ -64,9 +64,15 @@ async def run(args: argparse.Namespace) -> None:
         options=ServerOptions(connect_timeout_s=args.connect_timeout),
     )
     stop = asyncio.Event()
+    stopped_by: list[signal.Signals] = []
+
+    def stop_on(signum: signal.Signals) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stop_on, signum)
     task = asyncio.create_task(server.run(stop))
     ready = asyncio.create_task(server.ready.wait())
     await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -85,3 +91,4 @@ async def run(args: argparse.Namespace) -> None:
         f"{s.alert_events} alert events",
         flush=True,
     )
+    return EXIT_INTERRUPTED if signal.SIGINT in stopped_by else 0

@@ -45,13 +45,13 @@ async def run(args: argparse.Namespace) -> None:
     )
     radio = VirtualRadio()
     sensors = await start_fleet(radio, spec)
-    bound = await radio.serve_hci(host, port)
-    print(
-        f'virtual radio on {host}:{bound} (edge config: [ble] backend = "sim", sim_hci = "{host}:{bound}")'
-    )
-    for sensor in sensors:
-        print(f"  {sensor.name}  {sensor.address}  site={sensor.site}  driver={sensor.driver}")
     try:
+        bound = await radio.serve_hci(host, port)  # RadioAddressError: a busy port, one line
+        print(
+            f'virtual radio on {host}:{bound} (edge config: [ble] backend = "sim", sim_hci = "{host}:{bound}")'
+        )
+        for sensor in sensors:
+            print(f"  {sensor.name}  {sensor.address}  site={sensor.site}  driver={sensor.driver}")
         if args.seconds is None:
             await asyncio.Event().wait()
         else:
