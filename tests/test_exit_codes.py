@@ -144,3 +144,21 @@ def test_edge_run_exits_130_after_its_clean_stop_on_ctrl_c(tmp_path: Path) -> No
             agent.kill()
     assert agent.returncode == 130, err
     assert "final: 0 of 1 sensors streamed" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["server", "report"])
+def test_a_broken_database_url_is_one_line_without_the_password(
+    command: str, tmp_path: Path
+) -> None:
+    url = "postgresql://tw:s3cret@[::1/tw"
+    args = {
+        "server": ["--broker", f"mqtt://127.0.0.1:{free_port()}"],
+        "report": ["--user", "a", "--out", str(tmp_path / "r.html")],
+    }
+    err = one_line(
+        run(command, *args[command], "--db", url),
+        2,
+        "database URL 'postgresql://***@[::1/tw'",
+        "Invalid IPv6 URL",
+    )
+    assert "s3cret" not in err

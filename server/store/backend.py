@@ -101,7 +101,12 @@ class Backend(abc.ABC):
 
 def backend_for(url: str, *, read_only: bool = False) -> Backend:
     """The backend a database URL names, imported lazily (psycopg loads only for PostgreSQL)."""
-    scheme = urlsplit(url).scheme
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # postgresql://…@[::1/db: "Invalid IPv6 URL"
+        raise DatabaseUrlError(
+            redact(url), f"a valid URL such as postgresql://user@host/db ({exc})"
+        ) from None
     if scheme == "sqlite":
         from server.store.sqlite import SqliteBackend
 

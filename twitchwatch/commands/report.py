@@ -7,7 +7,6 @@ import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from twitchwatch.commands.options import day, positive_int
 
@@ -64,7 +63,7 @@ def write(args: argparse.Namespace) -> ReportFiles:
 
     url = args.db or os.environ.get(DB_ENV) or DEFAULT_DB
     config = load_rule_config(args.rules)
-    if urlsplit(url).scheme == "sqlite":
+    if url.startswith("sqlite:"):
         from server.store.sqlite import sqlite_path
 
         # Opening a missing SQLite file would create an empty database and blame the user name.
