@@ -22,7 +22,8 @@ device = "kitchen-pi"
 # username = "dev-kitchen"    # broker credentials (or user:password@ in the URL)
 # password_file = "/etc/twitchwatch/mqtt-password"  # the password alone in a file (0600), or
 # password_env = "MQTT_PASSWORD"  # a variable holding it, or password = "..." (least safe);
-#                             # none: $TWITCHWATCH_MQTT_PASSWORD if set
+#                             # none: $TWITCHWATCH_MQTT_PASSWORD, else the systemd credential
+#                             # mqtt-password (LoadCredential=, deploy/systemd/)
 # protocol = "5"              # "5" (default) or "3.1.1"
 # window_s = 60               # whole seconds that divide a day
 # outbox = "outbox.db"        # relative to this file; default ~/.local/share/twitchwatch/
@@ -235,7 +236,7 @@ def with_mqtt_overrides(
                 url = dataclasses.replace(
                     url, username=base.broker.username, password=base.broker.password
                 )
-        if password_file is not None:  # a systemd credential: --password-file %d/mqtt-password
+        if password_file is not None:  # edge run --password-file
             url = with_password(
                 dataclasses.replace(url, password=None), password_file=password_file
             )

@@ -260,6 +260,12 @@ def test_passwords_come_from_a_file_or_the_environment(tmp_path: Path, caplog) -
     env = {PASSWORD_ENV: "from-the-env"}
     assert with_password(url, environ=env).password == "from-the-env"
     assert with_password(url, environ={}).password is None  # nothing to add
+    credentials = tmp_path / "credentials"  # what systemd's LoadCredential= makes
+    credentials.mkdir()
+    (credentials / "mqtt-password").write_text("from-systemd")
+    unit = {"CREDENTIALS_DIRECTORY": str(credentials)}
+    assert with_password(url, environ=unit).password == "from-systemd"
+    assert with_password(url, environ={**unit, **env}).password == "from-the-env"
     in_url = BrokerUrl.parse("mqtt://dev-alice:in-url@127.0.0.1:1883")
     assert with_password(in_url, environ=env).password == "in-url"
     with pytest.raises(CredentialError, match="holds a password too"):

@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--password-file",
         type=Path,
         metavar="FILE",
-        help="the broker password, alone in a file (overrides [mqtt]; systemd: %%d/mqtt-password)",
+        help="the broker password, alone in a file (overrides [mqtt])",
     )
     run.add_argument(
         "--view",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from twitchwatch.commands.errors import AddressError
 from twitchwatch.mqtt_link import BrokerUrl
-from twitchwatch.mqtt_link.credentials import PASSWORD_ENV, with_password
+from twitchwatch.mqtt_link.credentials import CREDENTIAL_NAME, PASSWORD_ENV, with_password
 
 BROKER_HELP = "mqtt://[user@]host[:port] or mqtts://…?ca=ca.pem"
 #: The exit code of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it), also when
@@ -33,8 +33,8 @@ def add_broker_options(parser: argparse.ArgumentParser, *, from_env: bool = Fals
         "--password-file",
         type=Path,
         metavar="FILE",
-        help=f"the broker password, alone in a file (a systemd credential: %%d/mqtt-password); "
-        f"else ${PASSWORD_ENV} if the URL has a username and no password",
+        help="the broker password, alone in a file; without it (and none in the URL): "
+        f"${PASSWORD_ENV}, else the unit's systemd credential {CREDENTIAL_NAME}",
     )
 
 

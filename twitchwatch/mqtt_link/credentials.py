@@ -3,10 +3,11 @@
 A password on a command line (or in a URL there) is readable by every user of the machine
 (``ps``, ``/proc/<pid>/cmdline``). These are the places a service takes it from instead:
 
-- a file only its user can read, e.g. a systemd credential: ``LoadCredential=mqtt-password:/etc/
-  twitchwatch/mqtt-password`` in the unit and ``--password-file %d/mqtt-password`` on the command
-  line (``%d`` is the unit's credentials folder, readable by the service alone);
-- the environment variable :data:`PASSWORD_ENV` (visible to the same user and root only).
+- a file only its user can read (``--password-file``, ``[mqtt] password_file``);
+- the environment variable :data:`PASSWORD_ENV` (visible to the same user and root only);
+- a systemd credential: ``LoadCredential=mqtt-password:/etc/twitchwatch/mqtt-password`` in the
+  unit puts it in ``$CREDENTIALS_DIRECTORY/mqtt-password``, readable by that service alone, and it
+  is read from there with nothing on the command line.
 
 :func:`with_password` puts one of them into a :class:`~twitchwatch.mqtt_link.BrokerUrl` that has
 a username, and refuses a second password (a URL with one and a file too) rather than guess.
@@ -28,6 +29,19 @@ log = logging.getLogger(__name__)
 
 #: Read when the broker URL has a username and no password, and no password file is given.
 PASSWORD_ENV = "TWITCHWATCH_MQTT_PASSWORD"
+#: Then this systemd credential (``LoadCredential=mqtt-password:…``), if the unit has one.
+CREDENTIAL_NAME = "mqtt-password"
+#: Where systemd puts a unit's credentials (set for the service's processes only).
+CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"
+
+
+def systemd_credential(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``$CREDENTIALS_DIRECTORY/mqtt-password`` if this runs in a unit that loaded it."""
+    folder = environ.get(CREDENTIALS_DIRECTORY_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / CREDENTIAL_NAME
+    return path if path.is_file() else None
 
 
 def read_password_file(path: Path) -> str:
@@ -76,16 +90,21 @@ def with_password(
     password_file: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> BrokerUrl:
-    """``broker`` with its password from ``password_file``, else (no password in the URL)
-    from :data:`PASSWORD_ENV` if set; unchanged when neither applies."""
+    """``broker`` with its password from ``password_file``; else, when the URL has a username
+    and no password, from :data:`PASSWORD_ENV` if set, else from the unit's systemd credential
+    :data:`CREDENTIAL_NAME`; unchanged when none applies."""
+    implicit = broker.password is None and broker.username is not None
+    credential = systemd_credential(environ) if implicit else None
     if password_file is not None:
         if broker.password is not None:
             raise CredentialError(
                 f"file {password_file}", "the broker URL holds a password too: keep one of them"
             )
         password = read_password_file(password_file)
-    elif broker.password is None and broker.username is not None and PASSWORD_ENV in environ:
+    elif implicit and PASSWORD_ENV in environ:
         password = password_from_env(PASSWORD_ENV, environ)
+    elif credential is not None:
+        password = read_password_file(credential)
     else:
         return broker
     if broker.username is None:
