@@ -166,11 +166,11 @@ class MqttLink:
         # reconnect must resume that session: Mosquitto sends the old connection's Will at
         # once to a clean start.
         will_delay = will.delay_s if will is not None and v5 else 0
-        self._clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
-        if v5:
-            self._clean_start = not persistent and not will_delay
-            if not persistent and will_delay:
-                self._clean_start = paho.MQTT_CLEAN_START_FIRST_ONLY
+        self._clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY  # 3.1.1: clean_session rules
+        if v5 and persistent:
+            self._clean_start = False  # resume the session, also on the first connect
+        elif v5 and not will_delay:
+            self._clean_start = True
         if will is not None:
             will_props = None
             if will_delay:
