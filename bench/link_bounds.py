@@ -5,13 +5,15 @@ Each case runs in a child process of its own (a clean peak RSS, VmHWM), against 
 started as the tests start it (support/services.py; no message size limit, a queue of 100,000):
 
 - flood: ``--messages`` messages of ``--size`` bytes wait at the broker for a persistent session
-  (QoS 1, manual acks, Receive Maximum 1,000), then the consumer connects and takes them one by
-  one, pausing 50 ms every 500 (a commit). "bounded": the default ReceiveLimits (paho stops
-  reading the socket once 1,000 messages wait); "unbounded": limits too large to bind, as the
-  link was before. Printed: messages received in order, the most that waited in the link at
-  once, peak RSS, seconds.
-- oversized: a 100 MB payload, then a small one, to a subscriber. "bounded": Maximum Packet Size
-  256 KB on CONNECT (the broker never sends the big one); "unbounded": a 1 GB limit.
+  (QoS 1), then the consumer connects and takes them one by one, pausing 0.5 s every 500 (a
+  commit). It acknowledges on receipt, as the link does by default (``alerts``, the edge), which
+  Receive Maximum cannot bound. "bounded": the default ReceiveLimits (paho stops reading the
+  socket once 1,000 messages wait); "unbounded": limits too large to bind, as the link was
+  before. Printed: messages received in order, the most that waited in the link at once, peak
+  RSS, seconds.
+- oversized: ``mosquitto_pub`` (another process, so its memory is not counted) publishes a 100 MB
+  payload, then a small one, to a subscribing link. "bounded": Maximum Packet Size 256 KB on
+  CONNECT (the broker never sends the big one); "unbounded": MQTT's largest (256 MB).
 
     .venv/bin/python bench/link_bounds.py [--messages 20000] [--size 2000]
 
@@ -26,6 +28,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 from bench.report import Row, machine, print_table  # noqa: E402
 from support.services import MosquittoBroker  # noqa: E402
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, ReceiveLimits  # noqa: E402
+from twitchwatch.mqtt_link.flow import MQTT_PACKET_LIMIT  # noqa: E402
 
-UNBOUNDED = ReceiveLimits(messages=10**9, bytes=10**12, packet_bytes=1024**3)
+UNBOUNDED = ReceiveLimits(messages=10**9, bytes=10**12, packet_bytes=MQTT_PACKET_LIMIT)
 BIG = 100 * 1024 * 1024
 
 
@@ -53,8 +57,6 @@ async def flood(url: BrokerUrl, n: int, size: int, limits: ReceiveLimits) -> dic
         client_id="bench-consumer",
         subscriptions=subscription,
         session_expiry_s=600,
-        manual_ack=True,
-        receive_maximum=1000,
         receive_limits=limits,
     )
     async with MqttLink(url, **consumer_args) as consumer:  # the session and its subscription
@@ -76,9 +78,8 @@ async def flood(url: BrokerUrl, n: int, size: int, limits: ReceiveLimits) -> dic
             async for message in consumer.messages_across_reconnects():
                 in_order &= int(message.payload[:8]) == expected
                 expected += 1
-                consumer.ack(message)
                 if expected % 500 == 0:
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.5)  # a slow commit: ~1,000 messages/s
                 if expected == n:
                     break
         peak = consumer.receive_window.peak_messages
@@ -92,17 +93,20 @@ async def flood(url: BrokerUrl, n: int, size: int, limits: ReceiveLimits) -> dic
     }
 
 
-async def oversized(url: BrokerUrl, limits: ReceiveLimits) -> dict[str, float]:
+def publish_elsewhere(url: BrokerUrl, payload: Path) -> None:
+    """``mosquitto_pub`` in its own process: its memory is not the subscriber's."""
+    base = ["mosquitto_pub", "-h", url.host, "-p", str(url.port), "-t", "big/a", "-q", "1"]
+    subprocess.run([*base, "-f", str(payload)], check=True, timeout=300)
+    subprocess.run([*base, "-m", "small"], check=True, timeout=60)
+
+
+async def oversized(url: BrokerUrl, limits: ReceiveLimits, payload: Path) -> dict[str, float]:
     base_kb = status_kb("VmRSS")
-    async with (
-        MqttLink(
-            url, client_id="bench-server", subscriptions=[("big/#", 1)], receive_limits=limits
-        ) as server,
-        MqttLink(url, client_id="bench-attacker") as attacker,
-    ):
+    async with MqttLink(
+        url, client_id="bench-server", subscriptions=[("big/#", 1)], receive_limits=limits
+    ) as server:
         await server.subscribed.wait()
-        await attacker.publish("big/a", b"x" * BIG)
-        await attacker.publish("big/a", b"small")
+        await asyncio.to_thread(publish_elsewhere, url, payload)
         got = []
         async with asyncio.timeout(120):
             async for message in server.messages():
@@ -116,16 +120,16 @@ async def oversized(url: BrokerUrl, limits: ReceiveLimits) -> dict[str, float]:
     }
 
 
-def child(case: str, bounded: bool, url: str, n: int, size: int) -> None:
+def child(case: str, bounded: bool, url: str, n: int, size: int, payload: Path) -> None:
     limits = ReceiveLimits() if bounded else UNBOUNDED
     broker = BrokerUrl.parse(url)
     result = asyncio.run(
-        flood(broker, n, size, limits) if case == "flood" else oversized(broker, limits)
+        flood(broker, n, size, limits) if case == "flood" else oversized(broker, limits, payload)
     )
     print(json.dumps(result), flush=True)
 
 
-def run_case(case: str, bounded: bool, url: str, n: int, size: int) -> dict:
+def run_case(case: str, bounded: bool, url: str, n: int, size: int, payload: Path) -> dict:
     command = [
         sys.executable,
         __file__,
@@ -137,6 +141,8 @@ def run_case(case: str, bounded: bool, url: str, n: int, size: int) -> dict:
         str(n),
         "--size",
         str(size),
+        "--payload",
+        str(payload),
     ]
     if bounded:
         command.append("--bounded")
@@ -153,18 +159,22 @@ def main() -> None:
     parser.add_argument("--child", choices=["flood", "oversized"])
     parser.add_argument("--bounded", action="store_true")
     parser.add_argument("--url")
+    parser.add_argument("--payload", type=Path)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.bounded, args.url, args.messages, args.size)
+        child(args.child, args.bounded, args.url, args.messages, args.size, args.payload)
         return
 
-    print(machine())
+    print(machine("Mosquitto as support/services.py starts it"))
+    folder = tempfile.TemporaryDirectory()
+    payload = Path(folder.name) / "big"
+    payload.write_bytes(b"x" * BIG)  # here, not in the child whose memory is measured
     rows: list[Row] = []
     limit = ReceiveLimits().messages
     for bounded in (True, False):
         label = "bounded" if bounded else "unbounded"
         with MosquittoBroker() as broker:  # a fresh broker: no session left from the other case
-            doc = run_case("flood", bounded, broker.url, args.messages, args.size)
+            doc = run_case("flood", bounded, broker.url, args.messages, args.size, payload)
         print(f"flood {label}: {json.dumps(doc)}")
         complete = doc["received"] == args.messages and doc["in_order"]
         rows += [
@@ -189,7 +199,7 @@ def main() -> None:
     for bounded in (True, False):
         label = "bounded" if bounded else "unbounded"
         with MosquittoBroker() as broker:
-            doc = run_case("oversized", bounded, broker.url, args.messages, args.size)
+            doc = run_case("oversized", bounded, broker.url, args.messages, args.size, payload)
         print(f"oversized {label}: {json.dumps(doc)}")
         withheld = BIG not in doc["received_sizes"]
         rows += [
@@ -204,6 +214,7 @@ def main() -> None:
                 f"{doc['peak_rss_mb'] - doc['rss_before_mb']:.0f} MB",
             ),
         ]
+    folder.cleanup()
     print_table(rows)
 
 

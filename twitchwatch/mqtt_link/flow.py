@@ -29,6 +29,8 @@ MAX_WAITING_BYTES = 16 * 1024 * 1024
 #: 16 KB and the deployed broker refuses more than 64 KB; a broker without a limit would
 #: otherwise hand us whatever anyone published (a 100 MB payload costs the server 300 MB).
 MAX_PACKET_BYTES = 256 * 1024
+#: The largest Maximum Packet Size MQTT can say (a four-byte variable byte integer).
+MQTT_PACKET_LIMIT = 268_435_455
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class ReceiveLimits:
     def __post_init__(self) -> None:
         if min(self.messages, self.bytes, self.packet_bytes) < 1:
             raise ValueError(f"receive limits must be >= 1, got {self}")
+        if self.packet_bytes > MQTT_PACKET_LIMIT:
+            raise ValueError(f"packet_bytes must be <= {MQTT_PACKET_LIMIT:,} (MQTT's limit)")
 
 
 class ReceiveWindow:
