@@ -73,9 +73,7 @@ class Detection:
         detector = SiteDetector(site, emg_fs=rates.get(Kind.EMG), acc_fs=rates.get(Kind.ACC))
         # Sample 0 is now, to the latency of a notification, unless the driver knows better.
         known = [info.t0_utc for info in infos if info.t0_utc is not None]
-        start = SensorStart(
-            session.name, site, tuple(infos), known[0] if known else self._now()
-        )
+        start = SensorStart(session.name, site, tuple(infos), known[0] if known else self._now())
         self._sensors[session.name] = _Sensor(site, detector)
         for sink in self.sinks:
             sink.on_start(start)

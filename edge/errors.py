@@ -65,9 +65,7 @@ class UnitError(TwitchWatchError):
     category = Category.INPUT
 
     def __init__(self, kind: Kind, unit: str, known: list[str]) -> None:
-        super().__init__(
-            f"unknown {kind.value} unit {unit!r} (expected one of {', '.join(known)})"
-        )
+        super().__init__(f"unknown {kind.value} unit {unit!r} (expected one of {', '.join(known)})")
         self.kind, self.unit, self.known = kind, unit, known
 
 
