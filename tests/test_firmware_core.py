@@ -25,9 +25,10 @@ from edge.drivers.diy import protocol as proto
 from edge.units import to_internal_factor
 from firmware_sim.diy import ACC_FS_HZ, EMG_FS_HZ
 from firmware_sim.diy.firmware import RING_BUFFER_S, DiyFirmware
+from firmware_sim.diy.peripheral import _short_site
 from firmware_sim.physiology import SiteModel
 from support.services import services_required
-from twitchwatch.contract import Kind
+from twitchwatch.contract import MIDLINE_PLACES, PLACE_REGION, SIDES, Kind
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "hardware" / "firmware"
 CORE_SOURCES = sorted((FIRMWARE / "core").glob("*.c"))
@@ -174,6 +175,20 @@ def test_responses_adverts_and_uuids_equal_python(binaries: Binaries) -> None:
     ):
         commands.append(f"uuid {short_id}")
         expected.append(uuid.UUID(text).bytes[::-1].hex())  # little-endian, as advertised
+    assert run_harness(binaries, commands) == expected
+
+
+def test_advertised_names_equal_the_simulated_sensor(binaries: Binaries) -> None:
+    sites = sorted(MIDLINE_PLACES) + [
+        f"{side}_{place}" for side in SIDES for place in PLACE_REGION if place not in MIDLINE_PLACES
+    ]
+    serials = ["SIM0001", "SIM0042", "F4A1B2C3"]
+    cases = [(serial, site) for serial in serials for site in sites]
+    expected = []
+    for serial, site in cases:
+        name = f"TW-{serial[-4:]}"  # as SimulatedDiySensor names itself
+        expected.append(f"{name} {name}-{_short_site(site)}")
+    commands = [f"names {_text(serial)} {_text(site)}" for serial, site in cases]
     assert run_harness(binaries, commands) == expected
 
 

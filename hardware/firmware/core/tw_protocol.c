@@ -1,6 +1,7 @@
 /* The TwitchWatch GATT profile's byte layouts (see tw_protocol.h). */
 #include "tw_protocol.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void tw_put_u16le(uint8_t *out, uint16_t value)
@@ -100,4 +101,27 @@ void tw_encode_advert(uint8_t out[TW_ADVERT_BYTES], uint8_t battery_pct, bool st
 	out[2] = TW_PROTOCOL_VERSION;
 	out[3] = battery_pct;
 	out[4] = streaming ? 1u : 0u;
+}
+
+bool tw_advert_names(const char *serial, const char *site, char short_name[TW_SHORT_NAME_BYTES],
+		     char complete_name[TW_COMPLETE_NAME_BYTES])
+{
+	static const char *const sides[][2] = {{"left_", "l_"}, {"right_", "r_"}};
+	size_t serial_len = strlen(serial);
+	if (serial_len < 4u) {
+		return false;
+	}
+	(void)snprintf(short_name, TW_SHORT_NAME_BYTES, "TW-%s", &serial[serial_len - 4u]);
+	const char *prefix = "";
+	const char *rest = site;
+	for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+		size_t n = strlen(sides[i][0]);
+		if (strncmp(site, sides[i][0], n) == 0) {
+			prefix = sides[i][1];
+			rest = &site[n];
+		}
+	}
+	int length = snprintf(complete_name, TW_COMPLETE_NAME_BYTES, "%s-%s%s", short_name, prefix,
+			      rest);
+	return length > 0 && (size_t)length < TW_COMPLETE_NAME_BYTES;
 }

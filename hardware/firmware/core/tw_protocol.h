@@ -106,4 +106,14 @@ size_t tw_encode_response(uint8_t *out, size_t cap, uint8_t opcode, uint8_t toke
 /* Advertised manufacturer data: company id, protocol version, battery %, flags (bit 0 streaming). */
 void tw_encode_advert(uint8_t out[TW_ADVERT_BYTES], uint8_t battery_pct, bool streaming);
 
+/* The advertised names (section 2.8): "TW-" + the serial's last 4 characters, which fits the
+ * advertising packet, and "TW-XXXX-<site>" for the scan response, left_/right_ shortened to
+ * l_/r_. The short name is a prefix of the complete one, as the Core Spec Supplement asks. */
+#define TW_SHORT_NAME_BYTES 8u     /* "TW-XXXX" and its NUL */
+#define TW_COMPLETE_NAME_BYTES 30u /* 29 characters fill the scan response's 31 bytes */
+
+/* Returns false when the serial has fewer than 4 characters or the complete name is too long. */
+bool tw_advert_names(const char *serial, const char *site, char short_name[TW_SHORT_NAME_BYTES],
+		     char complete_name[TW_COMPLETE_NAME_BYTES]);
+
 #endif /* TW_PROTOCOL_H */

@@ -69,6 +69,22 @@ void tw_stream_skip(struct tw_stream *s, uint32_t n)
 }
 
 /* Does any of samples [0, n) of the ring, counted from its oldest, sit on a rail? */
+void tw_stream_resync(struct tw_stream *s, uint32_t ticks_now, uint32_t n_waiting)
+{
+	if (!s->streaming) {
+		return;
+	}
+	uint64_t kept_end = s->first_index + s->count;
+	uint64_t due = tw_samples_due(ticks_now, s->config->fs_hz);
+	uint64_t first = due > n_waiting ? due - n_waiting : 0u;
+	/* The clock only gives an estimate: never before what was already kept. After a tick
+	 * counter wrap due restarts near 0, so the counter simply moves on. */
+	s->first_index = first > kept_end ? first : kept_end;
+	s->head = 0;
+	s->count = 0;
+	s->overflowed = true;
+}
+
 static bool on_rail(const struct tw_stream *s, unsigned n)
 {
 	const unsigned n_ch = s->config->n_channels;

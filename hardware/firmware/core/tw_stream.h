@@ -49,6 +49,13 @@ void tw_stream_push(struct tw_stream *s, const int16_t *samples, uint32_t n);
 void tw_stream_skip(struct tw_stream *s, uint32_t n);
 
 /*
+ * An unknown number of samples was lost (the IMU's FIFO overran): re-anchor the sample counter
+ * on the sensor clock, so that the n_waiting samples about to be pushed end at tick ticks_now.
+ * Kept samples are dropped and the next frame carries OVERFLOW; ticks never go backwards.
+ */
+void tw_stream_resync(struct tw_stream *s, uint32_t ticks_now, uint32_t n_waiting);
+
+/*
  * Builds the next frame that is due for ATT MTU mtu into out, without consuming it: a full
  * frame of tw_max_samples_per_frame() samples, or the remainder once it spans 50 ms. Returns
  * the frame's length (0: none due) and its sample count in *n. Call tw_stream_commit(n) once the

@@ -8,7 +8,7 @@
  *   ticks INDEX FS | due TICKS FS      -> tw_ticks_of_sample | tw_samples_due
  *   frame SID SEQ TICKS NCH FLAGS HEX  -> frame hex, or "error"
  *   response OP TOKEN STATUS HEX       -> response hex
- *   advert BATTERY STREAMING | uuid ID | crc32 HEX | battery MV
+ *   advert BATTERY STREAMING | uuid ID | crc32 HEX | battery MV | names SERIAL SITE (hex)
  *   info FW HW SITE N STREAM...        -> "ok" + document hex, or "error CODE"
  *        STREAM = ID KIND FS NCH CH... UNIT SCALE (texts in hex)
  *   device RING_S FW HW SITE N STREAM... -> "ok" or "error CODE": a device to drive with
@@ -192,6 +192,16 @@ static void run(char *command)
 	} else if (strcmp(command, "crc32") == 0) {
 		size_t n = next_hex(bytes, sizeof bytes);
 		printf("%lu\n", (unsigned long)tw_crc32(bytes, n));
+	} else if (strcmp(command, "names") == 0) {
+		static char serial[MAX_TEXT], site[MAX_TEXT];
+		char short_name[TW_SHORT_NAME_BYTES], complete[TW_COMPLETE_NAME_BYTES];
+		(void)next_text(serial);
+		(void)next_text(site);
+		if (tw_advert_names(serial, site, short_name, complete)) {
+			printf("%s %s\n", short_name, complete);
+		} else {
+			puts("error");
+		}
 	} else if (strcmp(command, "battery") == 0) {
 		printf("%u\n", tw_battery_pct((uint32_t)next_number()));
 	} else if (strcmp(command, "info") == 0) {

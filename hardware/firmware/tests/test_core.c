@@ -257,6 +257,37 @@ static void test_clipped_skip_and_seq_wrap(void)
 	CHECK(s.first_index == 1 + 117 + 50 + 20);
 }
 
+static void test_resync_after_an_unknown_loss(void)
+{
+	struct tw_stream s;
+	uint8_t frame[TW_MAX_ATTRIBUTE_BYTES];
+	unsigned n = 0;
+	tw_stream_init(&s, &example_streams[0], emg_ring, 4000);
+	tw_stream_start(&s, 0);
+	push_ramp(&s, 0, 10);
+	/* At tick 32768 (sample 2000 due) 117 samples wait in the FIFO: they are 1884..2000. */
+	tw_stream_resync(&s, 32768, 117);
+	CHECK(s.first_index == 2001 - 117 && s.count == 0);
+	push_ramp(&s, 0, 117);
+	CHECK(tw_stream_build_frame(&s, 247, frame, sizeof frame, &n) > 0);
+	CHECK((frame[9] & TW_FLAG_OVERFLOW) != 0);
+	/* An estimate before what was kept never moves ticks backwards. */
+	tw_stream_resync(&s, 0, 500);
+	CHECK(s.first_index == 1884 + 117);
+}
+
+static void test_advertised_names(void)
+{
+	char short_name[TW_SHORT_NAME_BYTES];
+	char complete[TW_COMPLETE_NAME_BYTES];
+	CHECK(tw_advert_names("SIM0001", "left_calf", short_name, complete));
+	CHECK(strcmp(short_name, "TW-0001") == 0 && strcmp(complete, "TW-0001-l_calf") == 0);
+	CHECK(tw_advert_names("A1B2", "right_upper_arm", short_name, complete));
+	CHECK(strcmp(complete, "TW-A1B2-r_upper_arm") == 0);
+	CHECK(!tw_advert_names("AB", "chest", short_name, complete));
+	CHECK(!tw_advert_names("0001", "a_site_name_much_too_long_to_fit", short_name, complete));
+}
+
 static void test_battery_curve(void)
 {
 	CHECK(tw_battery_pct(4300) == 100 && tw_battery_pct(4200) == 100);
@@ -281,6 +312,8 @@ int main(void)
 	test_advertising_bytes();
 	test_framing_ring_and_overflow();
 	test_clipped_skip_and_seq_wrap();
+	test_resync_after_an_unknown_loss();
+	test_advertised_names();
 	test_battery_curve();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
