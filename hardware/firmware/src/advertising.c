@@ -5,10 +5,13 @@
  * The address is the chip's static random identity address (rule 6).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <zephyr/bluetooth/bluetooth.h>
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
+
+#include <nrfx.h> /* NRF_FICR */
 
 #include "board.h"
 

@@ -69,7 +69,7 @@ BT_GATT_SERVICE_DEFINE(twitchwatch_service,
 			       NULL, NULL),
 	BT_GATT_CCC(NULL, BT_GATT_PERM_READ | BT_GATT_PERM_WRITE),
 	BT_GATT_CHARACTERISTIC(&info_uuid.uuid, BT_GATT_CHRC_READ, BT_GATT_PERM_READ, read_info,
-			       NULL, NULL),
+			       NULL, NULL)
 );
 #define CONTROL_VALUE (&twitchwatch_service.attrs[2])
 #define DATA_VALUE (&twitchwatch_service.attrs[5])
