@@ -23,6 +23,7 @@ from dbus_fast.service import ServiceInterface, dbus_property, method
 
 from edge.drivers.diy import protocol as proto
 from firmware_sim.diy.firmware import DiyFirmware
+from firmware_sim.diy.peripheral import _short_site
 from firmware_sim.peripheral import CONNECTION_INTERVAL_S
 from support.bluez import PERIPHERAL_ADAPTER, PrivateBluez
 
@@ -187,9 +188,7 @@ class BluezDiySensor:
     def __init__(self, firmware: DiyFirmware, serial: str, adapter: str = PERIPHERAL_ADAPTER):
         self.firmware = firmware
         self.adapter = adapter
-        self.name = (
-            f"TW-{serial[-4:]}-{firmware.site.replace('left_', 'l_').replace('right_', 'r_')}"
-        )
+        self.name = f"TW-{serial[-4:]}-{_short_site(firmware.site)}"  # the complete name, §2.8
         self.log = SensorLog()
         self._origin = time.monotonic()
         self._bus: MessageBus | None = None
