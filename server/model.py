@@ -104,6 +104,7 @@ class AlertRecord:
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     context: tuple[str, ...] = ()
+    stage: int = 0  # within its severity, how far it has gone (Finding.stage)
     folded_into: str | None = None  # "<rule>/<scope>" of the warning or urgent alert covering it
     resolved_by_person: bool = False  # closed by the person's "resolved" ack
     asked: datetime | None = None  # when the person was asked whether a symptom goes on

@@ -105,6 +105,7 @@ TABLES: tuple[str, ...] = (
         message TEXT NOT NULL,
         evidence TEXT NOT NULL,
         context TEXT NOT NULL,
+        stage INTEGER NOT NULL DEFAULT 0,
         folded_into TEXT,
         resolved_by_person INTEGER NOT NULL DEFAULT 0,
         asked_utc TEXT,
@@ -144,9 +145,11 @@ TABLES: tuple[str, ...] = (
 #: that creates the schema, so a crash leaves the old version whole. ``CREATE TABLE IF NOT
 #: EXISTS`` in :data:`TABLES` has already made any new table by then; these alter the old ones.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
-    # 1 -> 2 (issue 12): alerts learn folding (inhibition), a resolution by the person, the
-    # question asked about a symptom not reported again, and the "no measurements" notice.
+    # 1 -> 2 (issue 12): alerts learn their stage (spread escalates within a severity), folding
+    # (inhibition), a resolution by the person, the question asked about a symptom not
+    # reported again, and the "no measurements" notice.
     1: (
+        "ALTER TABLE alerts ADD COLUMN stage INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE alerts ADD COLUMN folded_into TEXT",
         "ALTER TABLE alerts ADD COLUMN resolved_by_person INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE alerts ADD COLUMN asked_utc TEXT",

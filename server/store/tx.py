@@ -190,7 +190,7 @@ class Tx:
 
     _ALERT_COLUMNS = (
         "user_id, rule, scope, severity, status, since_utc, pending_since_utc, "
-        "last_notified_utc, acknowledged, version, message, evidence, context, folded_into, "
+        "last_notified_utc, acknowledged, version, message, evidence, context, stage, folded_into, "
         "resolved_by_person, asked_utc, no_data_utc"
     )
 
@@ -231,6 +231,7 @@ class Tx:
                     record.message,
                     encode_json(dict(record.evidence)).decode(),
                     encode_json(list(record.context)).decode(),
+                    record.stage,
                     record.folded_into,
                     int(record.resolved_by_person),
                     maybe_ts(record.asked),
@@ -243,7 +244,7 @@ class Tx:
             "last_notified_utc = excluded.last_notified_utc, "
             "acknowledged = excluded.acknowledged, version = excluded.version, "
             "message = excluded.message, evidence = excluded.evidence, context = excluded.context, "
-            "folded_into = excluded.folded_into, "
+            "stage = excluded.stage, folded_into = excluded.folded_into, "
             "resolved_by_person = excluded.resolved_by_person, asked_utc = excluded.asked_utc, "
             "no_data_utc = excluded.no_data_utc",
         )
@@ -340,6 +341,7 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
         message,
         evidence,
         context,
+        stage,
         folded_into,
         resolved_by_person,
         asked,
@@ -359,6 +361,7 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
         message=message,
         evidence=json.loads(evidence),
         context=tuple(json.loads(context)),
+        stage=int(stage),
         folded_into=folded_into,
         resolved_by_person=bool(resolved_by_person),
         asked=maybe_from_ts(asked),
