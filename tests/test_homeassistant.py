@@ -270,7 +270,9 @@ async def test_alerts_command_with_homeassistant_publishes_discovery(
                 config.topic
                 == "homeassistant/binary_sensor/twitchwatch_alice/alert_spread_all/config"
             )
-            assert json.loads(config.payload)["name"] == "Twitching spreading to other muscle groups"
+            assert (
+                json.loads(config.payload)["name"] == "Twitching spreading to other muscle groups"
+            )
             calf = window("laptop", {"left_calf": site(2, 45.0)})
             await server.publish(calf.topic, calf.to_payload())
             (sensor,) = await observer.take(1)
