@@ -207,13 +207,14 @@ baseline_days = 56
 alpha = 0.001
 min_rate_ratio = 1.5
 # Enough days on both sides, else NO DATA (never a clear): >= 7 observed days and 3 twitching
-# days in the last 14, >= 14 observed and 7 twitching days in the 8 weeks before. The second
-# is also "already twitching": the onset of twitching at a quiet site is not a rise of its
-# rate; persistence and spread see it.
+# days in the last 14, >= 28 observed and 10 twitching days in the 8 weeks before. Four weeks
+# of baseline, because a site's spread is only known after weeks (two good or bad weeks at
+# the start read as a trend), and "already twitching": the onset of twitching at a quiet
+# site is not a rise of its rate; persistence and spread see it.
 min_recent_observed_days = 7
-min_baseline_observed_days = 14
+min_baseline_observed_days = 28
 min_recent_active_days = 3
-min_baseline_active_days = 7
+min_baseline_active_days = 10
 # Clear (hysteresis): the rise has faded, to <= 1.2x or no longer clear even at 20 %.
 clear_max_rate_ratio = 1.2
 clear_alpha = 0.2
