@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from server.evaluate import evaluate_user
 from server.model import AlertRecord
+from server.rules import load_rule_config
 from server.store import Store, open_store
 from server.store.schema import SCHEMA_VERSION
 from tests.test_store import site_window, window
-from twitchwatch.contract import AlertStatus, Profile, Rule, Severity
+from twitchwatch.contract import AlertStatus, Profile, Report, ReportKind, Rule, Severity
 
 RECEIVED = datetime(2026, 12, 1, tzinfo=UTC)
 LA = Profile("America/Los_Angeles")
@@ -170,3 +172,23 @@ def test_a_version_1_database_is_migrated_and_keeps_its_alerts(store_url: str) -
 
 def _fields(record: AlertRecord) -> dict[str, object]:
     return {name: getattr(record, name) for name in AlertRecord.__slots__}  # type: ignore[attr-defined]
+
+
+def test_a_zone_change_applies_from_then_on(store: Store) -> None:
+    """What was said stays said: an alert published in UTC keeps its words; what follows the
+    new zone is written in it."""
+    config = load_rule_config(None)
+    evening_la = datetime(2026, 11, 4, 4, 0, tzinfo=UTC)  # 20:00 on 3 Nov in Los Angeles
+    store.store_report("alice", Report(evening_la, ReportKind.SPEECH), RECEIVED)
+    first = evaluate_user(store, "alice", config)
+    (fired,) = [e for e in first.events if e.alert.rule is Rule.RED_FLAG]
+    assert "reported on Wed 4 Nov at 04:00" in fired.alert.message  # UTC: no zone set yet
+    store.set_profile("alice", LA, RECEIVED)
+    evaluate_user(store, "alice", config)
+    (alert,) = [a for a in store.load_alerts("alice") if a.rule is Rule.RED_FLAG]
+    assert alert.message == fired.alert.message  # not rewritten behind the person's back
+    later = evening_la + timedelta(days=2)
+    store.store_report("alice", Report(later, ReportKind.SWALLOWING), RECEIVED)
+    change = evaluate_user(store, "alice", config)
+    (swallowing,) = [e for e in change.events if e.alert.scope == "swallowing"]
+    assert "reported on Thu 5 Nov at 20:00" in swallowing.alert.message
