@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from server import alerts, rules
 from server.folding import fold, quiet_folded
@@ -112,8 +113,6 @@ def evaluate_user(
 
 
 def _zone(tx: Tx, user: str) -> tzinfo:
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(tx.profile_tz(user))
 
 

@@ -277,9 +277,7 @@ class HomeAssistantBridge:
         )
         return self._discovery("sensor", ha_id(f"alert_{rule.value}_{scope}_info"), config)
 
-    def _alert_config(
-        self, rule: Rule, scope: str, suffix: str = ""
-    ) -> tuple[str, dict[str, Any]]:
+    def _alert_config(self, rule: Rule, scope: str, suffix: str = "") -> tuple[str, dict[str, Any]]:
         """What both kinds of alert entity share; each kind has its own unique id."""
         object_id = ha_id(f"alert_{rule.value}_{scope}{suffix}")
         unique_id = f"{self._node}_{object_id}"

@@ -77,8 +77,6 @@ class Finding:
     #: Within one severity, how far it has gone (spread: limb groups, regions, widespread): a
     #: higher stage re-notifies as an escalation does.
     stage: int = 0
-    #: The body regions it is about; a warning or urgent alert folds lesser ones about them.
-    covers: frozenset[str] = frozenset()
     #: For an alert raised by what the person reported: the newest report behind it. An alert
     #: the person marked resolved is raised again only by a report after that.
     reported: datetime | None = None

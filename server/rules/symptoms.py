@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from server.rules.facts import Facts
 from server.rules.unit import ALL_REGIONS, RuleTable, RuleUnit
 from twitchwatch.contract import (
     CONTEXT_REPORTS,
+    DEFAULT_TZ,
     Region,
     Report,
     ReportKind,
@@ -191,9 +193,7 @@ class ReportedSymptom(RuleUnit):
 
 def wording_zone(ev: Mapping[str, Any]) -> tzinfo:
     """The person's zone the evidence was written in."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(ev.get("tz", "UTC"))
+    return ZoneInfo(ev.get("tz", DEFAULT_TZ))
 
 
 def region_scopes() -> tuple[str, ...]:
