@@ -19,6 +19,8 @@ driver = "polar_pmd"          # "polar" is accepted too
 broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
 user = "alice"                # the <user> and <device> topic levels
 device = "kitchen-pi"
+tz = "Europe/Berlin"          # optional: the person's time zone (IANA), published as their
+                              # retained profile: their days and dates follow it (else UTC)
 # username = "dev-kitchen"    # broker credentials (or user:password@ in the URL)
 # password = "..."
 # protocol = "5"              # "5" (default) or "3.1.1"
@@ -44,13 +46,20 @@ from edge.ble.session import SensorConfig
 from edge.drivers import DEFAULT_DRIVER, driver_info
 from edge.errors import ConfigError, UnknownDriverError
 from edge.windows import WINDOW_S, WindowError, check_window_s
-from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
+from twitchwatch.contract import (
+    TwitchWatchError,
+    ZoneError,
+    check_id,
+    check_zone,
+    is_known_site,
+    normalize_site,
+)
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
 
 DEFAULT_SIM_HCI = "127.0.0.1:7390"
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 _MQTT_KEYS = frozenset(
-    {"broker", "user", "device", "username", "password", "protocol", "window_s", "outbox"}
+    {"broker", "user", "device", "username", "password", "protocol", "window_s", "outbox", "tz"}
 )
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})
@@ -72,6 +81,7 @@ class MqttConfig:
     protocol: Protocol = Protocol.MQTT5
     window_s: float = WINDOW_S
     outbox: Path | None = None  # None: the default place for this user and device
+    tz: str | None = None  # the person's IANA zone, published as their retained profile
 
     @property
     def outbox_path(self) -> Path:
@@ -225,7 +235,13 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
         outbox = Path(str(table["outbox"])).expanduser()
         if not outbox.is_absolute():
             outbox = path.parent / outbox
-    return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox)
+    tz = table.get("tz")
+    if tz is not None:
+        try:
+            check_zone(tz)
+        except ZoneError as exc:
+            raise ConfigError(path, f"[mqtt] tz: {exc}") from None
+    return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox, tz)
 
 
 def _check_one_sensor_per_site(path: Path, sensors: list[SensorConfig]) -> None:

@@ -42,6 +42,14 @@ class TopicError(ContractError):
         self.topic, self.expected = topic, expected
 
 
+class ZoneError(TwitchWatchError):
+    """A time zone name that is not an IANA zone this machine knows (``Europe/Berlin``)."""
+
+    def __init__(self, name: object, problem: str) -> None:
+        super().__init__(f"time zone {name!r}: {problem}")
+        self.name, self.problem = name, problem
+
+
 class PayloadError(TwitchWatchError):
     """A payload that breaks the contract. ``problem`` is a short code for counters."""
 
