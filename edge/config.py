@@ -19,6 +19,8 @@ driver = "polar_pmd"          # "polar" is accepted too
 broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
 user = "alice"                # the <user> and <device> topic levels
 device = "kitchen-pi"
+tz = "Europe/Berlin"          # optional: the person's time zone (IANA), published as their
+                              # retained profile: their days and dates follow it (else UTC)
 # username = "dev-kitchen"    # broker credentials (or user:password@ in the URL)
 # password_file = "/etc/twitchwatch/mqtt-password"  # the password alone in a file (0600), or
 # password_env = "MQTT_PASSWORD"  # a variable holding it, or password = "..." (least safe);
@@ -49,7 +51,14 @@ from edge.ble.session import SensorConfig
 from edge.drivers import DEFAULT_DRIVER, driver_info
 from edge.errors import ConfigError, UnknownDriverError
 from edge.windows import WINDOW_S, WindowError, check_window_s
-from twitchwatch.contract import TwitchWatchError, check_id, is_known_site, normalize_site
+from twitchwatch.contract import (
+    TwitchWatchError,
+    ZoneError,
+    check_id,
+    check_zone,
+    is_known_site,
+    normalize_site,
+)
 from twitchwatch.mqtt_link import BrokerUrl, Protocol
 from twitchwatch.mqtt_link.credentials import password_from_env, read_password_file, with_password
 
@@ -58,7 +67,7 @@ DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 #: Where [mqtt] may say the password: inline (least safe), a file, or a variable's name.
 _PASSWORD_KEYS = ("password", "password_file", "password_env")
 _MQTT_KEYS = frozenset(
-    {"broker", "user", "device", "username", "protocol", "window_s", "outbox", *_PASSWORD_KEYS}
+    {"broker", "user", "device", "username", "protocol", "window_s", "outbox", "tz", *_PASSWORD_KEYS}
 )
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})
@@ -80,6 +89,7 @@ class MqttConfig:
     protocol: Protocol = Protocol.MQTT5
     window_s: float = WINDOW_S
     outbox: Path | None = None  # None: the default place for this user and device
+    tz: str | None = None  # the person's IANA zone, published as their retained profile
 
     @property
     def outbox_path(self) -> Path:
@@ -290,7 +300,13 @@ def _mqtt(path: Path, table: object) -> MqttConfig:
         outbox = Path(str(table["outbox"])).expanduser()
         if not outbox.is_absolute():
             outbox = path.parent / outbox
-    return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox)
+    tz = table.get("tz")
+    if tz is not None:
+        try:
+            check_zone(tz)
+        except ZoneError as exc:
+            raise ConfigError(path, f"[mqtt] tz: {exc}") from None
+    return MqttConfig(broker, user, device, Protocol(protocol), window_s, outbox, tz)
 
 
 def _password(path: Path, table: dict[str, object], broker: BrokerUrl) -> str | None:

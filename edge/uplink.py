@@ -11,6 +11,7 @@ from edge.errors import BrokerLoginError, BrokerNotAuthorizedError
 from edge.outbox import Outbox
 from edge.publisher import BrokerState, EdgePublisher, PublisherStats
 from edge.windows import Window
+from twitchwatch.contract import Profile
 from twitchwatch.mqtt_link import BrokerUrl
 
 #: A clean stop waits this long for the server to ack the last windows (else: the next run).
@@ -46,7 +47,8 @@ class Uplink:
     async def start(cls, mqtt: MqttConfig) -> Uplink:
         outbox = Outbox(mqtt.outbox_path, mqtt.user, mqtt.device)
         try:
-            publisher = EdgePublisher(outbox, mqtt.broker, protocol=mqtt.protocol)
+            profile = None if mqtt.tz is None else Profile(mqtt.tz)
+            publisher = EdgePublisher(outbox, mqtt.broker, protocol=mqtt.protocol, profile=profile)
             await publisher.start()
         except BaseException:
             outbox.close()

@@ -1,12 +1,16 @@
 """What a person reads of their alerts: the current states first, then each change, one line each.
 
-``twitchwatch alerts`` subscribes to ``twitchwatch/v1/<user>/alerts/#``. The broker first hands over
-the retained state of every alert (the current picture), then each transition as the server
-publishes it on ``…/alerts/events``. :class:`AlertFeed` turns those messages into lines:
+``twitchwatch alerts`` subscribes to the person's profile and ``twitchwatch/v1/<user>/alerts/#``.
+The broker first hands over the retained profile (their time zone) and the retained state of every
+alert (the current picture), then each transition as the server publishes it on
+``…/alerts/events``. :class:`AlertFeed` turns those messages into lines:
 
-- for a person: ``2026-11-21 10:00Z  WARNING   firing        spread/all  <message> <advice>
-  (<context>)``, the retained states and then the transitions (the server publishes a new retained
-  state with every transition; the transition says more, so live state updates are not repeated);
+- for a person: ``2026-11-21 11:00 CET  WARNING   firing        spread/all  <message> <advice>
+  (<context>)``, times in the person's zone (UTC, written ``10:00Z``, until a profile or
+  ``--tz`` sets one), the retained states and then the transitions that notify (a pending alert
+  is not a notification, nor is an alert folded into a warning that covers it: the server marks
+  those events ``notify: false``); the server publishes a new retained state with every
+  transition; the transition says more, so live state updates are not repeated;
 - for scripts (``--json``): each state and event payload as one JSON line, plus its ``"topic"``.
 
 Nothing is printed twice: states are kept by their ``version`` (a reconnect hands the retained
@@ -21,18 +25,20 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from server.errors import AckTargetError, PublishError
 from twitchwatch.contract import (
     ADVICE,
+    AckAction,
     AlertAck,
     AlertEvent,
     AlertState,
     AlertStatus,
     ContractError,
     PayloadError,
+    Profile,
     Rule,
     Severity,
     TopicKind,
@@ -40,7 +46,9 @@ from twitchwatch.contract import (
     alert_acks_topic,
     alerts_filter,
     check_id,
+    check_zone,
     parse_topic,
+    profile_topic,
 )
 from twitchwatch.mqtt_link import Message, MqttLink, MqttLinkError
 
@@ -53,7 +61,9 @@ PUBLISH_TIMEOUT_S = 10.0
 RECENT_EVENTS = 1024
 
 #: Transitions after which the alert asks something of the person: the advice is repeated.
-_ACTIVE_TRANSITIONS = frozenset({Transition.FIRING, Transition.ESCALATED, Transition.REMINDER})
+_ACTIVE_TRANSITIONS = frozenset(
+    {Transition.FIRING, Transition.ESCALATED, Transition.REMINDER, Transition.UNFOLDED}
+)
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _STATE_WIDTH = max(len(t.value) for t in Transition)
 
@@ -69,8 +79,12 @@ class FeedLine:
 # --- wording ---------------------------------------------------------------------------------------
 
 
-def _when(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+def _when(t: datetime, zone: tzinfo = UTC) -> str:
+    """``2026-11-21 10:00Z`` in UTC; ``2026-11-21 11:00 CET`` in the person's zone."""
+    local = t.astimezone(zone)
+    if zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"):
+        return local.strftime("%Y-%m-%d %H:%MZ")
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _with_advice(message: str, severity: Severity, active: bool) -> str:
@@ -83,7 +97,8 @@ def _with_advice(message: str, severity: Severity, active: bool) -> str:
 
 
 def _context(context: tuple[str, ...], severity: Severity, message: str) -> str:
-    """Likely benign factors, shown beside the alert; they never soften a warning's advice.
+    """Factors reported around the alert. Beside a warning or urgent alert they are listed
+    neutrally and never called harmless: nothing there explains a red flag away.
 
     Nothing when the server's message already names them all (RuleUnit.message in
     server/rules/unit.py does).
@@ -92,24 +107,30 @@ def _context(context: tuple[str, ...], severity: Severity, message: str) -> str:
         return ""
     factors = ", ".join(context)
     if severity.rank >= Severity.WARNING.rank:
-        return f" (also noted: {factors}; these often cause harmless twitching, but do not change this advice)"
+        return f" (also reported: {factors}; this does not change the advice)"
     return f" (also noted: {factors}; these often cause harmless twitching)"
 
 
-def _line(when: datetime, severity: Severity, what: str, alert: AlertState, text: str) -> str:
+def _line(
+    when: datetime, severity: Severity, what: str, alert: AlertState, text: str, zone: tzinfo
+) -> str:
     return (
-        f"{_when(when)}  {severity.value.upper():<{_SEVERITY_WIDTH}}  {what:<{_STATE_WIDTH}}  "
-        f"{alert.rule.value}/{alert.scope}  {text}"
+        f"{_when(when, zone)}  {severity.value.upper():<{_SEVERITY_WIDTH}}  "
+        f"{what:<{_STATE_WIDTH}}  {alert.rule.value}/{alert.scope}  {text}"
     )
 
 
-def format_state(state: AlertState) -> str:
-    """One line for an alert's current state, dated from when it entered that state."""
+def format_state(state: AlertState, zone: tzinfo = UTC) -> str:
+    """One line for an alert's current state, dated (in ``zone``) from when it entered it."""
     text = _with_advice(state.message, state.severity, state.state is AlertStatus.FIRING)
     if state.acknowledged and state.state is AlertStatus.FIRING:
         text += " [seen]"
+    if state.state is AlertStatus.PENDING:
+        text += " [not yet confirmed]"
+    if state.folded_into:
+        text += f" [part of {state.folded_into}]"
     text += _context(state.context, state.severity, state.message)
-    return _line(state.since, state.severity, state.state.value, state, text)
+    return _line(state.since, state.severity, state.state.value, state, text, zone)
 
 
 def event_text(event: AlertEvent) -> str:
@@ -118,14 +139,21 @@ def event_text(event: AlertEvent) -> str:
     alert = event.alert
     if event.transition is Transition.ACKNOWLEDGED:
         return "Marked as seen: no more reminders unless it changes."
+    if event.transition is Transition.FOLDED:
+        return f"Now part of {alert.folded_into}: no separate reminders while that stands."
     text = _with_advice(alert.message, alert.severity, event.transition in _ACTIVE_TRANSITIONS)
     return text + _context(alert.context, alert.severity, alert.message)
 
 
-def format_event(event: AlertEvent) -> str:
-    """One line for a transition, dated when it happened."""
+def format_event(event: AlertEvent, zone: tzinfo = UTC) -> str:
+    """One line for a transition, dated (in ``zone``) when it happened."""
     return _line(
-        event.t, event.alert.severity, event.transition.value, event.alert, event_text(event)
+        event.t,
+        event.alert.severity,
+        event.transition.value,
+        event.alert,
+        event_text(event),
+        zone,
     )
 
 
@@ -155,12 +183,23 @@ class AlertFeed:
         Whose alerts (``twitchwatch/v1/<user>/alerts/#``).
     as_json : bool
         One JSON object per state and event (for scripts) instead of a sentence.
+    tz : str or None
+        Show times in this IANA zone; None: the zone of the person's retained profile (UTC
+        until it arrives, or when there is none).
     """
 
-    def __init__(self, user: str, *, as_json: bool = False) -> None:
+    def __init__(self, user: str, *, as_json: bool = False, tz: str | None = None) -> None:
         self.user = check_id(user, "user")
         self.as_json = as_json
-        self.subscriptions: list[tuple[str, int]] = [(alerts_filter(user), 1)]
+        self.zone: tzinfo = UTC if tz is None else check_zone(tz)
+        self._fixed_zone = tz is not None
+        self._profile_topic = profile_topic(user)
+        # The profile first: the broker hands over retained messages in the order of the
+        # subscriptions, so the zone is known before the first alert line is written.
+        self.subscriptions: list[tuple[str, int]] = [
+            (self._profile_topic, 1),
+            (alerts_filter(user), 1),
+        ]
         self.malformed = 0  # messages refused, each reported once as a problem line
         self._prefix = alerts_filter(user).removesuffix("#")
         self._state_version: dict[tuple[str, str], int] = {}  # highest state seen per alert
@@ -169,6 +208,8 @@ class AlertFeed:
 
     def handle(self, message: Message) -> list[FeedLine]:
         """Lines for one message; messages outside this person's alert topics give none."""
+        if message.topic == self._profile_topic:
+            return self._profile(message)
         if not message.topic.startswith(self._prefix):
             return []
         try:
@@ -181,6 +222,17 @@ class AlertFeed:
         except (ContractError, PayloadError) as exc:
             self.malformed += 1
             return [FeedLine(f"ignored a message on {message.topic}: {exc}", problem=True)]
+
+    def _profile(self, message: Message) -> list[FeedLine]:
+        """The person's zone; the times that follow are written in it (unless --tz says)."""
+        if self._fixed_zone or not message.payload:
+            return []
+        try:
+            self.zone = Profile.from_payload(message.payload).zone
+        except PayloadError as exc:
+            self.malformed += 1
+            return [FeedLine(f"ignored the profile: {exc}", problem=True)]
+        return []
 
     def _state(self, message: Message, rule: str, scope: str) -> list[FeedLine]:
         key = (rule, scope)
@@ -206,7 +258,7 @@ class AlertFeed:
         if state.version <= self._shown_version.get(key, 0):
             return []
         self._shown_version[key] = state.version
-        return [FeedLine(format_state(state))]
+        return [FeedLine(format_state(state, self.zone))]
 
     def _event(self, message: Message) -> list[FeedLine]:
         event = AlertEvent.from_payload(message.payload)
@@ -223,19 +275,21 @@ class AlertFeed:
         if alert.version < self._shown_version.get(key, 0):
             return []  # older than the state already shown
         self._shown_version[key] = alert.version
-        return [FeedLine(format_event(event))]
+        if not event.notify and event.transition is not Transition.ACKNOWLEDGED:
+            return []  # the record (pending, folded): not something to tell the person
+        return [FeedLine(format_event(event, self.zone))]
 
 
 # --- acknowledging ---------------------------------------------------------------------------------
 
 
-def parse_ack_target(value: str) -> AlertAck:
-    """``"persistence/left_calf"`` -> the AlertAck for that alert."""
+def parse_ack_target(value: str, action: AckAction = AckAction.SEEN) -> AlertAck:
+    """``"persistence/left_calf"`` -> the AlertAck for that alert (seen, or resolved)."""
     rule, sep, scope = value.partition("/")
     if not sep:
         raise AckTargetError(value, "use RULE/SCOPE, e.g. persistence/left_calf")
     try:
-        return AlertAck(Rule(rule), check_id(scope, "scope"))
+        return AlertAck(Rule(rule), check_id(scope, "scope"), action)
     except ValueError:
         raise AckTargetError(
             value, f"unknown rule {rule!r} (rules: {', '.join(r.value for r in Rule)})"

@@ -23,15 +23,17 @@ from a private temporary file, never passed on a command line where ``ps`` would
 What each account may do (anything else is denied; MQTT 5 clients get "Not authorized"):
 
 - device ``dev-<user>-<device>``: write its ``windows`` and ``status`` (the Last Will too), read
-  its ``ack``;
-- person ``<user>``: read ``<user>/alerts/#``, write ``<user>/reports`` and ``<user>/acks``; with
-  ``homeassistant = true`` also read its devices' ``windows``/``status`` and write discovery
-  configs under its own ``node_id`` (``alerts --homeassistant``);
-- server: read every ``windows``, ``status``, ``reports`` and ``acks``; write every device
-  ``ack`` and every alert, and nothing more (least privilege: it never reads alerts, and reads
-  device acks only as one of several servers, which watch each other's);
-- Home Assistant: read the windows, status and alerts of people who opted in, and its own
-  discovery prefix.
+  its ``ack``; write its person's ``profile`` (the edge publishes ``[mqtt] tz``);
+- person ``<user>``: read ``<user>/alerts/#``, write ``<user>/reports`` and ``<user>/acks``,
+  read and write ``<user>/profile`` (``twitchwatch alerts`` shows times in its zone), read the
+  server's status; with ``homeassistant = true`` also read its devices' ``windows``/``status``
+  and write discovery configs under its own ``node_id`` (``alerts --homeassistant``);
+- server: read every ``windows``, ``status``, ``reports``, ``acks`` and ``profile``; write every
+  device ``ack``, every alert and its own status, and nothing more (least privilege: it never
+  reads alerts or its status, and reads device acks only as one of several servers, which watch
+  each other's);
+- Home Assistant: read the windows, status and alerts of people who opted in, the server's
+  status, and its own discovery prefix.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from server.homeassistant import DEFAULT_PREFIX, check_prefix, node_id
 from twitchwatch.contract import (
     ALL_ALERTS_FILTER,
     SERVER_FILTERS,
+    SERVER_STATUS_TOPIC,
     ContractError,
     TopicKind,
     TwitchWatchError,
@@ -61,6 +64,7 @@ from twitchwatch.contract import (
     check_id,
     device_filter,
     device_topic,
+    profile_topic,
     reports_topic,
 )
 
@@ -251,7 +255,11 @@ def _server(username: str, shared: bool) -> Account:
     the device acks (each republishes the newer one when a stale one overtook it)."""
     reads = [Grant(Access.READ, SERVER_FILTERS[kind]) for kind in SERVER_FILTERS]
     acks = Access.READWRITE if shared else Access.WRITE
-    writes = [Grant(acks, device_filter(TopicKind.ACK)), Grant(Access.WRITE, ALL_ALERTS_FILTER)]
+    writes = [
+        Grant(acks, device_filter(TopicKind.ACK)),
+        Grant(Access.WRITE, ALL_ALERTS_FILTER),
+        Grant(Access.WRITE, SERVER_STATUS_TOPIC),
+    ]
     what = "a TwitchWatch server of the share group" if shared else "the TwitchWatch server"
     return Account(username, Role.SERVER, what, (*reads, *writes))
 
@@ -265,6 +273,7 @@ def _device_account(user: str, device: str) -> Account:
             Grant(Access.WRITE, device_topic(user, device, TopicKind.WINDOWS)),
             Grant(Access.WRITE, device_topic(user, device, TopicKind.STATUS)),
             Grant(Access.READ, device_topic(user, device, TopicKind.ACK)),
+            Grant(Access.WRITE, profile_topic(user)),
         ),
     )
 
@@ -275,6 +284,8 @@ def _person_account(person: Person, ha_prefix: str) -> Account:
         Grant(Access.READ, alerts_filter(user)),
         Grant(Access.WRITE, reports_topic(user)),
         Grant(Access.WRITE, alert_acks_topic(user)),
+        Grant(Access.READWRITE, profile_topic(user)),
+        Grant(Access.READ, SERVER_STATUS_TOPIC),
     ]
     if person.homeassistant:
         grants += [
@@ -287,7 +298,7 @@ def _person_account(person: Person, ha_prefix: str) -> Account:
 
 
 def _homeassistant(username: str, users: Iterable[str], ha_prefix: str) -> Account:
-    grants = [Grant(Access.READWRITE, f"{ha_prefix}/#")]
+    grants = [Grant(Access.READWRITE, f"{ha_prefix}/#"), Grant(Access.READ, SERVER_STATUS_TOPIC)]
     for user in users:
         grants += [
             Grant(Access.READ, device_filter(TopicKind.WINDOWS, user)),

@@ -7,8 +7,14 @@ retained discovery config per entity (``<prefix>/<component>/<node_id>/<object_i
   from each window the device publishes (``twitchwatch/v1/<user>/<device>/windows``); unknown when
   the window holds no rest for that site (no data is not zero); unavailable when the device's
   status says offline or no window came for three window lengths;
-- a ``binary_sensor`` (device class ``problem``) per alert: on while the alert's retained state is
-  ``firing``, with the state's fields (severity, message, since, context, evidence) as attributes.
+- per alert of advisory level or above, a ``binary_sensor`` (device class ``problem``): on while
+  the alert's retained state is ``firing``, with the state's fields (severity, message, since,
+  context, evidence, folded_into) as attributes. Information is not a problem: an info-level
+  alert (eyelid twitching) is a plain ``sensor`` whose state is the alert's state, with the same
+  attributes. Should an alert cross that line (its severity changes), its entity is replaced;
+- alert entities take their availability from the server's retained status
+  (``twitchwatch/v1/_server/status``, offline from its Last Will): an alert is only as current
+  as the server that evaluates it.
 
 Devices and sites are learned from the windows as they arrive, alerts from their retained states.
 Each config is published once, when its entity first appears, and again when Home Assistant
@@ -32,11 +38,13 @@ from server.errors import HomeAssistantError
 from server.rules.registry import RULES
 from twitchwatch import __version__
 from twitchwatch.contract import (
+    SERVER_STATUS_TOPIC,
     AlertState,
     ContractError,
     DeviceState,
     PayloadError,
     Rule,
+    Severity,
     TopicKind,
     WindowMessage,
     alert_topic,
@@ -88,6 +96,8 @@ def rate_template(site: str) -> str:
 
 #: ON while the alert fires; pending and resolved are OFF.
 ALERT_TEMPLATE = "{{ 'ON' if value_json['state'] == 'firing' else 'OFF' }}"
+#: An information alert's state as it is: pending, firing or resolved.
+INFO_TEMPLATE = "{{ value_json['state'] }}"
 #: The device's retained status payload -> online / offline.
 AVAILABILITY_TEMPLATE = "{{ value_json['state'] }}"
 
@@ -143,7 +153,7 @@ class HomeAssistantBridge:
         self.rejected_windows = 0
         self._node = node_id(user)
         self._sensors: dict[tuple[str, str], Discovery] = {}
-        self._alerts: dict[tuple[str, str], Discovery] = {}
+        self._alerts: dict[tuple[str, str], Discovery] = {}  # the entity's config, either kind
 
     @property
     def configs(self) -> list[Discovery]:
@@ -227,32 +237,65 @@ class HomeAssistantBridge:
             if removed is not None:
                 update.publish.append(Discovery(removed.topic, b""))
             return
-        if key in self._alerts:
-            return
         try:
-            AlertState.from_payload(message.payload)
+            state = AlertState.from_payload(message.payload)
         except PayloadError:
             return  # the alert feed reports it; one warning per message is enough
-        config = self.alert_sensor(rule, scope)
+        info = state.severity is Severity.INFO
+        config = self.info_sensor(rule, scope) if info else self.alert_sensor(rule, scope)
+        known = self._alerts.get(key)
+        if known is not None and known.topic == config.topic:
+            return
+        if known is not None:  # it crossed between information and a problem: replace it
+            update.publish.append(Discovery(known.topic, b""))
         self._alerts[key] = config
         update.publish.append(config)
 
     def alert_sensor(self, rule: Rule, scope: str) -> Discovery:
-        """The config of one alert's problem binary sensor."""
-        object_id = ha_id(f"alert_{rule.value}_{scope}")
+        """The config of one alert's problem binary sensor (advisory, warning, urgent)."""
+        unique_id, config = self._alert_config(rule, scope)
+        config.update(
+            {
+                "default_entity_id": f"binary_sensor.{unique_id.lower().replace('-', '_')}",
+                "device_class": "problem",
+                "value_template": ALERT_TEMPLATE,
+                "payload_on": "ON",
+                "payload_off": "OFF",
+            }
+        )
+        return self._discovery("binary_sensor", ha_id(f"alert_{rule.value}_{scope}"), config)
+
+    def info_sensor(self, rule: Rule, scope: str) -> Discovery:
+        """The config of an information alert: a plain sensor, never a problem."""
+        unique_id, config = self._alert_config(rule, scope, suffix="_info")
+        config.update(
+            {
+                "default_entity_id": f"sensor.{unique_id.lower().replace('-', '_')}",
+                "value_template": INFO_TEMPLATE,
+                "icon": "mdi:information-outline",
+            }
+        )
+        return self._discovery("sensor", ha_id(f"alert_{rule.value}_{scope}_info"), config)
+
+    def _alert_config(self, rule: Rule, scope: str, suffix: str = "") -> tuple[str, dict[str, Any]]:
+        """What both kinds of alert entity share; each kind has its own unique id."""
+        object_id = ha_id(f"alert_{rule.value}_{scope}{suffix}")
         unique_id = f"{self._node}_{object_id}"
         topic = alert_topic(self.user, rule, scope)
         where = "" if scope == "all" else f" ({_label(scope)})"
         config: dict[str, Any] = {
             "name": f"{RULES[rule].title}{where}",
             "unique_id": unique_id,
-            "default_entity_id": f"binary_sensor.{unique_id.lower().replace('-', '_')}",
-            "device_class": "problem",
             "state_topic": topic,
-            "value_template": ALERT_TEMPLATE,
-            "payload_on": "ON",
-            "payload_off": "OFF",
             "json_attributes_topic": topic,
+            "availability": [
+                {
+                    "topic": SERVER_STATUS_TOPIC,
+                    "value_template": AVAILABILITY_TEMPLATE,
+                    "payload_available": DeviceState.ONLINE.value,
+                    "payload_not_available": DeviceState.OFFLINE.value,
+                }
+            ],
             "qos": 1,
             "device": {
                 "identifiers": [self._node],
@@ -263,7 +306,7 @@ class HomeAssistantBridge:
             },
             "origin": _ORIGIN,
         }
-        return self._discovery("binary_sensor", object_id, config)
+        return unique_id, config
 
     def _discovery(self, component: str, object_id: str, config: dict[str, Any]) -> Discovery:
         topic = f"{self.prefix}/{component}/{self._node}/{object_id}/config"

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from server.evaluate import AlertChanges, acknowledge_alert
+from server.evaluate import AlertChanges, answer_alert
 from server.store import DeviceAckState, Outcome, Store, StoreDataError, Tx, WindowsResult
 from twitchwatch.contract import (
     AlertAck,
     ContractError,
     DeviceStatus,
     PayloadError,
+    Profile,
     Report,
     TopicKind,
     WindowMessage,
@@ -54,12 +55,18 @@ class AlertAckIn:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileIn:
+    user: str
+    profile: Profile
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     problem: str  # a short code: the contract's PayloadError.problem, or the store's reason
     detail: str  # one line for the log and the rejects table
 
 
-Item = WindowMessage | ReportIn | StatusIn | AlertAckIn | Rejected
+Item = WindowMessage | ReportIn | StatusIn | AlertAckIn | ProfileIn | Rejected
 
 
 def parse(topic: str, payload: bytes, now: datetime) -> Item:
@@ -76,6 +83,10 @@ def parse(topic: str, payload: bytes, now: datetime) -> Item:
                 return StatusIn(where.user, DeviceStatus.from_payload(payload, device=device))
             case TopicKind.ALERT_ACKS:
                 return AlertAckIn(where.user, AlertAck.from_payload(payload))
+            case TopicKind.PROFILE:
+                if not payload:  # the retained profile was removed: nothing to store
+                    return Rejected("empty_profile", f"{topic}: empty (a removed profile)")
+                return ProfileIn(where.user, Profile.from_payload(payload))
         return Rejected("unexpected_topic", f"{topic}: not a topic the server consumes")
     except (ContractError, PayloadError) as exc:
         return Rejected(exc.problem, str(exc))
@@ -154,7 +165,7 @@ class Ingest:
         with self.store.transaction(users=users) as tx:
             windows = self._add_windows(tx, items, now, tally)
             for i, item in enumerate(items):
-                if isinstance(item, ReportIn | StatusIn | AlertAckIn):
+                if isinstance(item, ReportIn | StatusIn | AlertAckIn | ProfileIn):
                     tally.outcomes[i] = self._add_other(tx, item, now, tally)
             counted = Counter(r.problem for r in tally.rejects)
             if counted:
@@ -195,9 +206,13 @@ class Ingest:
         return result
 
     def _add_other(
-        self, tx: Tx, item: ReportIn | StatusIn | AlertAckIn, now: datetime, tally: _Tally
+        self,
+        tx: Tx,
+        item: ReportIn | StatusIn | AlertAckIn | ProfileIn,
+        now: datetime,
+        tally: _Tally,
     ) -> Outcome:
-        """A report, a device status or an alert acknowledgement."""
+        """A report, a device status, an alert acknowledgement or a profile."""
         match item:
             case ReportIn(user, report):
                 if not tx.add_report(user, report, now):
@@ -211,15 +226,26 @@ class Ingest:
                 tally.rejects.append(Rejected("device_owner", detail))
                 return Outcome.REJECTED
             case AlertAckIn(user, ack):
-                change = acknowledge_alert(tx, user, ack.rule, ack.scope, now)
+                where = f"{ack.action.value} for {ack.rule.value}/{ack.scope}"
+                try:
+                    change = answer_alert(tx, user, ack.rule, ack.scope, ack.action, now)
+                except ValueError as exc:  # "resolved" for an alert that follows measurements
+                    tally.rejects.append(Rejected("not_resolvable", f"{where}: {exc}"))
+                    return Outcome.REJECTED
                 if change is None:
-                    detail = f"ack of {ack.rule.value}/{ack.scope}: {user} has no such alert"
+                    detail = f"{where}: {user} has no such alert"
                     tally.rejects.append(Rejected("unknown_alert", detail))
                     return Outcome.REJECTED
                 if not change.events:
-                    return Outcome.DUPLICATE  # acknowledged before
+                    return Outcome.DUPLICATE  # acknowledged (or resolved) before
                 tally.changes.append(change)
                 return Outcome.STORED
+            case ProfileIn(user, profile):
+                # A new zone re-cuts the user's days: evaluate them again.
+                if tx.set_profile(user, profile, now):
+                    tally.dirty.add(user)
+                    return Outcome.STORED
+                return Outcome.DUPLICATE  # the retained profile again, at a reconnect
         raise AssertionError(f"unroutable {item!r}")
 
     def _log(self, reject: Rejected) -> None:

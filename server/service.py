@@ -12,6 +12,12 @@ twice:
    state and each new transition. Users stay marked in the store until evaluated, and
    transitions until the broker acknowledged them, so both resume after a restart.
 
+Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
+an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
+stopped sending says so even when no data arrives. The server's own retained status
+(``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
+tells Home Assistant whether the alerts it shows are still being evaluated.
+
 The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
 never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
 connection is only ever used by that one thread at a time. A transient database error leaves the
@@ -28,6 +34,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
@@ -38,9 +45,12 @@ from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
 from twitchwatch.contract import (
     SERVER_FILTERS,
+    SERVER_STATUS_TOPIC,
     AlertEvent,
     AlertState,
     DeviceAck,
+    DeviceState,
+    ServerStatus,
     TopicKind,
     TwitchWatchError,
     alert_events_topic,
@@ -50,7 +60,7 @@ from twitchwatch.contract import (
     device_topic,
     parse_topic,
 )
-from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol
+from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,6 +102,9 @@ class ServerOptions:
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0
+    #: Users with an open alert are evaluated on the wall clock at least this often, data or
+    #: not: reminders are due by the hour at most, and a day's end passes once a day.
+    tick_s: float = 3600.0
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -112,6 +125,7 @@ class ServerStats:
     replayed: int = 0
     rejected: int = 0
     evaluations: int = 0
+    ticks: int = 0  # wall-clock rounds over the users with open alerts
     alert_states: int = 0
     alert_events: int = 0
     device_acks: int = 0
@@ -145,6 +159,8 @@ class Server:
         MQTT 5 (default) or 3.1.1.
     rule_config : RuleConfig or None
         Rule thresholds; None: the defaults.
+    clock : callable
+        The wall clock (aware UTC datetimes) the tick evaluates at; a test may pass its own.
     """
 
     def __init__(
@@ -157,6 +173,7 @@ class Server:
         protocol: Protocol = Protocol.MQTT5,
         rule_config: RuleConfig | None = None,
         options: ServerOptions = ServerOptions(),  # frozen: one shared default is safe
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.broker = (
             broker_url if isinstance(broker_url, BrokerUrl) else BrokerUrl.parse(broker_url)
@@ -167,6 +184,7 @@ class Server:
         self.protocol = Protocol(protocol)
         self.rule_config = rule_config or load_rule_config(None)
         self.options = options
+        self.clock = clock
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
         self._dirty: set[str] = set()
@@ -219,19 +237,28 @@ class Server:
             session_expiry_s=self.options.session_expiry_s,
             manual_ack=True,
             receive_maximum=self.options.receive_maximum,
+            will=Will(SERVER_STATUS_TOPIC, ServerStatus(DeviceState.OFFLINE).to_payload()),
         )
         link.on_connected = self._on_connected
         link.start()
+        ticker: asyncio.Task[None] | None = None
         try:
             await link.wait_connected(self.options.connect_timeout_s)
             self._link = link
             log.info("serving %s -> %s as %s", self.broker, redact(self.store_url), self.client_id)
+            self._say(DeviceState.ONLINE)
             await self._startup()
             self.ready.set()
+            ticker = asyncio.create_task(self._tick_forever(), name="server wall clock")
             await self._consume(ingest)
         except _Stopped:
             pass
         finally:
+            if ticker is not None:
+                ticker.cancel()
+                await asyncio.gather(ticker, return_exceptions=True)
+            if self._link is not None and link.connected.is_set():
+                self._say(DeviceState.OFFLINE)  # a clean stop; a crash leaves it to the Will
             await self._drain()
             await link.close()
 
@@ -243,11 +270,18 @@ class Server:
             self._publish_events(user, [event])
         self._dirty |= set(await self._db(self._store.dirty_users))
         await self._evaluate(force=True)
+        await self._tick()  # the server may have been down for days: catch up on the clock
 
     def _on_connected(self, session_present: bool) -> None:
+        if self._link is not None:
+            self._say(DeviceState.ONLINE)  # after a lost connection the Will said offline
         if not session_present and self.ready.is_set():
             log.warning("the broker lost our session: republishing retained acks and alerts")
             self._spawn(self._republish_retained())
+
+    def _say(self, state: DeviceState) -> None:
+        """The server's retained status (its Last Will says offline)."""
+        self._publish_retained(SERVER_STATUS_TOPIC, ServerStatus(state).to_payload(), None)
 
     async def _republish_retained(self) -> None:
         assert self._store is not None
@@ -350,6 +384,26 @@ class Server:
         for user in sorted(self._dirty):
             change = await self._db(evaluate_user, self._store, user, self.rule_config)
             self._dirty.discard(user)
+            self.stats.evaluations += 1
+            self._publish_changes(change)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.tick_s)
+            try:
+                await self._tick()
+            except _Stopped:
+                return
+
+    async def _tick(self) -> None:
+        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user)."""
+        assert self._store is not None
+        users = await self._db(self._store.users_with_open_alerts)
+        self.stats.ticks += 1
+        for user in users:
+            change = await self._db(
+                evaluate_user, self._store, user, self.rule_config, self.clock()
+            )
             self.stats.evaluations += 1
             self._publish_changes(change)
 

@@ -7,14 +7,22 @@ readers are healthy and anxious, and a home sensor cannot tell causes apart.
 Everything a sentence states comes from ``evidence`` (plain JSON values), so a published message
 can be traced to the numbers beside it. Each rule's sentences live with the rule
 (``server/rules/<rule>.py``, ``describe``); the message around them is ``RuleUnit.message``
-(server/rules/unit.py). This module holds the names and numbers they all use.
+(server/rules/unit.py). This module holds the names, dates and numbers they all use.
+
+Dates and times are the person's own (the zone of their profile), written out in English words
+whatever the machine's locale: "Tue 3 Nov", "Tue 3 Nov at 20:00". No statistics jargon: a
+comparison is said as "about twice as many", never as a p-value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
 
 from twitchwatch.contract import Region, split_site
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: Regions in lay words (the evidence keeps the Awaji names).
 _REGION_NAMES: dict[str, str] = {
@@ -79,3 +87,36 @@ def region_names(regions: Sequence[str]) -> str:
 
 def days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
+
+
+def day(d: date | str) -> str:
+    """``2026-11-03`` -> ``"Tue 3 Nov"`` (a date or its ISO text, as evidence holds it)."""
+    d = date.fromisoformat(d) if isinstance(d, str) else d
+    return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]}"
+
+
+def moment(t: datetime | str, zone: tzinfo) -> str:
+    """A time in the person's zone: ``"Tue 3 Nov at 20:00"`` (ISO text as evidence holds it)."""
+    t = datetime.fromisoformat(t) if isinstance(t, str) else t
+    local = t.astimezone(zone)
+    return f"{day(local.date())} at {local:%H:%M}"
+
+
+def times_as_many(ratio: float) -> str:
+    """A rate ratio in words: ``2.1`` -> ``"about twice as many"``, ``5.2`` -> ``"about 5 times as many"``.
+
+    Coarse on purpose: day-to-day counts vary too much for a finer figure to mean anything.
+    """
+    if ratio < 0.8:
+        return "fewer"
+    if ratio < 1.25:
+        return "about as many"
+    if ratio < 1.75:
+        return "about one and a half times as many"
+    if ratio < 2.5:
+        return "about twice as many"
+    if ratio < 3.5:
+        return "about three times as many"
+    if ratio < 4.5:
+        return "about four times as many"
+    return f"about {ratio:.0f} times as many"

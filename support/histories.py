@@ -1,34 +1,36 @@
 """Synthetic histories for the rules: seeded per-day counts, wear time and reports, and a replay.
 
-A :class:`HistoryBuilder` lays out what one user wore, day by day: twitch counts are Poisson
-around a rate per minute of rest, times a day-to-day factor (lognormal, as real counts vary more
-than Poisson), over a seeded amount of rest and activity. Named scenarios below are the stories
-the tests (and the server bench) replay, e.g.::
+A :class:`HistoryBuilder` lays out what one user wore, day by day (the person's own days, in
+their zone): twitch counts are Poisson around a rate per minute of rest, times a day-to-day
+factor (lognormal, as real counts vary more than Poisson), over a seeded amount of rest and
+activity. Named scenarios below are the stories the tests (and the benches) replay, e.g.::
 
     run = replay(spreading(), load_rule_config(None))    # calf, then hand, then tongue
-    run.transitions(Rule.SPREAD)                          # [pending, firing, reminder, ...]
+    run.transitions(Rule.SPREAD)                          # [pending, firing, escalated, ...]
 
-``replay`` drives ``evaluate`` + ``advance`` day by day as the server does, handing each
-evaluation only the rows up to its ``as_of`` (the end of that day's evening).
+``replay`` drives the server's own evaluation steps (``server.evaluate.run_steps``) with the
+server's clock: the end of each of the person's days, as the server's day-by-day catch-up and
+its wall-clock tick evaluate them, handing each step only the rows up to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Self
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from server.alerts import acknowledge, advance
+from server.alerts import acknowledge, resolve
+from server.evaluate import run_steps
+from server.localdays import day_end, local_day
 from server.model import AlertRecord, DaySite, Finding, History
-from server.rules import RuleConfig, evaluate
-from twitchwatch.contract import AlertEvent, Report, ReportKind, Rule, Transition
+from server.rules import RuleConfig
+from twitchwatch.contract import DEFAULT_TZ, AlertEvent, Report, ReportKind, Rule, Transition
 
 START = date(2026, 9, 7)
-#: The server's daily evaluation in the replay: late evening, after the day's reports.
-EVAL_TIME = time(23, 0)
 DAY_S = 86_400.0
 
 Rate = float | Callable[[int], float]
@@ -43,30 +45,48 @@ class Scenario:
     n_days: int
     days: tuple[DaySite, ...]
     reports: tuple[Report, ...]
+    tz: str = DEFAULT_TZ  # the person's zone: their days and the times of their reports
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
 
     def day(self, index: int) -> date:
         return self.start + timedelta(days=index)
 
+    def day_index(self, t: datetime) -> int:
+        """The index of the person's day a moment falls on."""
+        return (local_day(t, self.zone) - self.start).days
+
     def as_of(self, index: int) -> datetime:
-        """The evaluation time of day ``index``."""
-        return datetime.combine(self.day(index), EVAL_TIME, tzinfo=UTC)
+        """The evaluation time of day ``index``: its last second, in the person's zone."""
+        return day_end(self.day(index), self.zone)
 
     def history(self, as_of: datetime | None = None) -> History:
         if as_of is None:
-            return History(self.user, self.days, self.reports)
-        last = as_of.astimezone(UTC).date()
+            return History(self.user, self.days, self.reports, self.tz)
+        last = local_day(as_of, self.zone)
         return History(
             self.user,
             tuple(d for d in self.days if d.day <= last),
             tuple(r for r in self.reports if r.t <= as_of),
+            self.tz,
         )
 
 
 class HistoryBuilder:
     """Builds a :class:`Scenario`; later calls for the same (site, day) replace earlier ones."""
 
-    def __init__(self, n_days: int, *, user: str = "ada", start: date = START, seed: int = 0):
-        self.n_days, self.user, self.start = n_days, user, start
+    def __init__(
+        self,
+        n_days: int,
+        *,
+        user: str = "ada",
+        start: date = START,
+        seed: int = 0,
+        tz: str = DEFAULT_TZ,
+    ):
+        self.n_days, self.user, self.start, self.tz = n_days, user, start, tz
         self._rng = np.random.default_rng(seed)
         self._rows: dict[tuple[int, str], DaySite] = {}
         self._reports: list[Report] = []
@@ -137,8 +157,9 @@ class HistoryBuilder:
         note: str | None = None,
         hour: int = 20,
     ) -> Self:
-        t = datetime.combine(self.start + timedelta(days=day), time(hour), tzinfo=UTC)
-        self._reports.append(Report(t, kind, site, value, note))
+        """A report at ``hour`` o'clock of day ``day``, the person's local time."""
+        local = datetime.combine(self.start + timedelta(days=day), time(hour), ZoneInfo(self.tz))
+        self._reports.append(Report(local.astimezone(ZoneInfo("UTC")), kind, site, value, note))
         return self
 
     def build(self) -> Scenario:
@@ -149,6 +170,7 @@ class HistoryBuilder:
             self.n_days,
             days,
             tuple(sorted(self._reports, key=lambda r: r.t)),
+            self.tz,
         )
 
     def _put(self, i: int, site: str, twitches: int, rest_s: float, active_s: float) -> None:
@@ -235,6 +257,14 @@ class Replay:
     def transitions(self, rule: Rule, scope: str | None = None) -> list[Transition]:
         return [e.transition for e in self.events_for(rule, scope)]
 
+    def add(self, day: int, events: Sequence[AlertEvent]) -> None:
+        self.events += events
+        self.event_days += [day] * len(events)
+
+    def notified(self) -> list[AlertEvent]:
+        """The events a person is told of (not pending, not folded, not their own acks)."""
+        return [e for e in self.events if e.notify]
+
     def first_day(self, rule: Rule, scope: str, transition: Transition) -> int | None:
         for day, e in zip(self.event_days, self.events, strict=True):
             if e.alert.rule is rule and e.alert.scope == scope and e.transition is transition:
@@ -248,12 +278,15 @@ def replay(
     *,
     days: Iterable[int] | None = None,
     acks: dict[int, list[AlertKey]] | None = None,
+    resolves: dict[int, list[AlertKey]] | None = None,
     twice: bool = False,
 ) -> Replay:
-    """Evaluate every day of ``scenario`` (or ``days``) and advance every alert, as the server would.
+    """Evaluate every day of ``scenario`` (or ``days``) and take every alert through its
+    lifecycle, with the server's own steps (``run_steps``) at the end of each day.
 
-    ``acks`` acknowledges alerts on a day before that day's evaluation. With ``twice`` every
-    evaluation is repeated at the same time (a restart); the repeat must add no event.
+    ``acks`` acknowledges, ``resolves`` marks resolved (after seeing a doctor), alerts on a day
+    before that day's evaluation. With ``twice`` every evaluation is repeated at the same time
+    (a restart); the repeat must change nothing.
     """
     run = Replay()
     for i in range(scenario.n_days) if days is None else days:
@@ -261,20 +294,21 @@ def replay(
         for key in (acks or {}).get(i, []):
             if key in run.records:
                 run.records[key], events = acknowledge(run.records[key], as_of)
-                run.events += events
-                run.event_days += [i] * len(events)
-        for attempt in range(2 if twice else 1):
-            history = scenario.history(as_of)
-            found = {(f.rule, f.scope): f for f in evaluate(history, as_of, config)}
-            run.findings[i] = found
-            for key in sorted(set(found) | set(run.records)):
-                record, events = advance(
-                    scenario.user, run.records.get(key), found.get(key), as_of, config
-                )
-                if attempt and events:
-                    raise AssertionError(f"re-evaluation on day {i} published {events}")
-                if record is not None:
-                    run.records[key] = record
-                run.events += events
-                run.event_days += [i] * len(events)
+                run.add(i, events)
+        for key in (resolves or {}).get(i, []):
+            if key in run.records:
+                run.records[key], events = resolve(run.records[key], as_of, scenario.zone)
+                run.add(i, events)
+        history = scenario.history(as_of)
+
+        def keep(at: datetime, found: Sequence[Finding], day: int = i) -> None:
+            run.findings[day] = {(f.rule, f.scope): f for f in found}
+
+        changed, events = run_steps(scenario.user, history, run.records, [as_of], config, keep)
+        run.records.update(changed)
+        run.add(i, events)
+        if twice:
+            again, repeated = run_steps(scenario.user, history, run.records, [as_of], config)
+            if again or repeated:
+                raise AssertionError(f"re-evaluation on day {i} changed {again} {repeated}")
     return run

@@ -21,16 +21,19 @@ from server.errors import AckTargetError
 from support.services import MosquittoBroker, free_port
 from twitchwatch.contract import (
     ADVICE,
+    AckAction,
     AlertAck,
     AlertEvent,
     AlertState,
     AlertStatus,
+    Profile,
     Rule,
     Severity,
     Transition,
     alert_acks_topic,
     alert_events_topic,
     alert_topic,
+    profile_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink
 
@@ -86,9 +89,10 @@ def event_message(event: AlertEvent, *, dup: bool = False) -> Message:
 def test_a_firing_warning_reads_as_one_calm_line_with_advice_and_context() -> None:
     assert format_state(spread()) == (
         "2026-11-21 10:00Z  WARNING   firing        spread/all  "
-        f"{SPREAD_MESSAGE} Please consult a doctor. (also noted: caffeine; these often cause "
-        "harmless twitching, but do not change this advice)"
+        f"{SPREAD_MESSAGE} Please consult a doctor. (also reported: caffeine; this does not "
+        "change the advice)"
     )
+    assert "harmless" not in format_state(spread())  # a warning never reassures
     # Advice the server already wrote is not repeated; resolved alerts give no advice.
     said = spread(message=f"{SPREAD_MESSAGE} {ADVICE[Severity.WARNING]}", context=())
     assert format_state(said).count(ADVICE[Severity.WARNING]) == 1
@@ -154,6 +158,27 @@ def test_person_sees_current_states_then_each_change_once() -> None:
         ["cleared", "spread/all", "No", "longer", "current."]
     ]
     assert texts(state_message(spread(1))) == [format_state(spread(1))]  # a new alert after it
+
+
+def test_times_are_the_persons_and_only_what_notifies_is_told() -> None:
+    feed = AlertFeed("alice")
+    texts = lambda message: [line.text for line in feed.handle(message)]  # noqa: E731
+    los_angeles = Profile("America/Los_Angeles").to_payload()
+    assert texts(Message(profile_topic("alice"), los_angeles, 1, True, False, 1)) == []
+    assert feed.subscriptions[0] == (profile_topic("alice"), 1)  # the zone comes first
+    # 04:00 UTC on 22 Nov is 20:00 on 21 Nov in Los Angeles.
+    late = spread(2, since=datetime(2026, 11, 22, 4, 0, tzinfo=UTC))
+    assert texts(state_message(late))[0].startswith("2026-11-21 20:00 PST  WARNING")
+    pending = AlertEvent(T0, Transition.PENDING, spread(3, state=AlertStatus.PENDING), notify=False)
+    assert texts(event_message(pending)) == []  # pending is not a notification
+    folded = persistence(4)
+    quiet = AlertEvent(T0, Transition.FIRING, folded, notify=False)
+    assert texts(event_message(quiet)) == []  # folded into a warning: not told separately
+    fired = AlertEvent(T0, Transition.FIRING, spread(5))
+    assert texts(event_message(fired))[0].startswith("2026-11-21 02:00 PST")
+    fixed = AlertFeed("alice", tz="Europe/Berlin")  # --tz wins over the profile
+    fixed.handle(Message(profile_topic("alice"), los_angeles, 1, True, False, 1))
+    assert fixed.handle(state_message(spread(2)))[0].text.startswith("2026-11-21 11:00 CET")
 
 
 def test_scripts_get_every_state_and_event_once_as_json() -> None:
@@ -285,6 +310,14 @@ async def test_ack_is_published_for_the_server(mosquitto_broker: MosquittoBroker
         async with asyncio.timeout(WAIT_S):
             message = await anext(listener.messages())
         assert AlertAck.from_payload(message.payload) == AlertAck(Rule.PERSISTENCE, "left_calf")
+        process = await _run("--broker", url, "--user", "alice", "--resolve", "red_flag/speech")
+        out, err = await asyncio.wait_for(process.communicate(), WAIT_S)
+        assert process.returncode == 0, err.decode()
+        assert "red_flag/speech: marked resolved" in out.decode()
+        async with asyncio.timeout(WAIT_S):
+            message = await anext(listener.messages())
+        resolved = AlertAck(Rule.RED_FLAG, "speech", AckAction.RESOLVED)
+        assert AlertAck.from_payload(message.payload) == resolved
 
 
 @pytest.mark.parametrize(

@@ -198,21 +198,26 @@ def test_acl_grants_each_account_its_own_topics_only(tmp_path: Path) -> None:
         "topic write twitchwatch/v1/alice/alice-laptop/windows",
         "topic write twitchwatch/v1/alice/alice-laptop/status",
         "topic read twitchwatch/v1/alice/alice-laptop/ack",
+        "topic write twitchwatch/v1/alice/profile",
     ]
     assert blocks["bob"] == [  # no Home Assistant for bob
         "topic read twitchwatch/v1/bob/alerts/#",
         "topic write twitchwatch/v1/bob/reports",
         "topic write twitchwatch/v1/bob/acks",
+        "topic readwrite twitchwatch/v1/bob/profile",
+        "topic read twitchwatch/v1/_server/status",
     ]
     assert "topic write homeassistant/+/twitchwatch_alice/+/config" in blocks["alice"]
     assert "topic read twitchwatch/v1/alice/+/windows" in blocks["alice"]
-    # Least privilege: the server reads what it subscribes to and only writes acks and alerts.
+    # Least privilege: the server reads what it subscribes to, writes acks, alerts, its status.
     assert blocks["tw-server"] == [
         *(f"topic read {topic}" for topic in SERVER_FILTERS.values()),
         "topic write twitchwatch/v1/+/+/ack",
         "topic write twitchwatch/v1/+/alerts/#",
+        "topic write twitchwatch/v1/_server/status",
     ]
     assert "topic read twitchwatch/v1/alice/alerts/#" in blocks["ha"]
+    assert "topic read twitchwatch/v1/_server/status" in blocks["ha"]
     assert not any("/bob/" in line for line in blocks["ha"])
     # Lines before the first "user" would apply to anonymous clients: there are none.
     before_first_user = acl.split("\nuser ", 1)[0]

@@ -36,6 +36,9 @@ MQTT = '[mqtt]\nuser = "alice"\ndevice = "pi"\n'
         (SENSOR + MQTT + "window_s = 7\n", "[mqtt] window_s = 7: window of 7 s"),
         (SENSOR + MQTT + 'password = "s3cret"\n', "[mqtt] has a password but no username"),
         (SENSOR + MQTT + 'passwort = "s3cret"\n', "did you mean 'password'?"),
+        (SENSOR + MQTT + 'tz = "Europe/Berln"\n', "[mqtt] tz: time zone 'Europe/Berln': not in"),
+        (SENSOR + MQTT + 'tz = "PST"\n', "use an IANA time zone name"),
+        (SENSOR + MQTT + "tz = 1\n", "[mqtt] tz: time zone 1: must be a non-empty string"),
     ],
 )
 def test_mistakes_are_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -74,3 +77,4 @@ def test_the_docstring_example_is_a_valid_config(tmp_path: Path) -> None:
         ("right_calf", "polar_pmd"),
     ]
     assert config.mqtt is not None and config.mqtt.device == "kitchen-pi"
+    assert config.mqtt.tz == "Europe/Berlin"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,17 +20,20 @@ from server.alert_feed import AlertFeed, FeedLine, follow
 from server.homeassistant import (
     ALERT_TEMPLATE,
     AVAILABILITY_TEMPLATE,
+    Discovery,
     HomeAssistantBridge,
     rate_template,
     template_expression,
 )
 from support.services import MosquittoBroker
 from twitchwatch.contract import (
+    SERVER_STATUS_TOPIC,
     AlertState,
     AlertStatus,
     DeviceState,
     DeviceStatus,
     Rule,
+    ServerStatus,
     Severity,
     SiteWindow,
     TopicKind,
@@ -83,6 +87,42 @@ def test_rate_template_gives_twitches_per_minute_of_rest_and_nothing_without_res
     assert render(rate_template("left_thigh"), payload) is None  # site not in this window
     quiet = window("laptop", {"left_calf": site(0, 60.0)}).to_payload()
     assert render(rate_template("left_calf"), quiet) == 0.0  # observed and quiet is zero
+
+
+def test_information_is_a_plain_sensor_and_alerts_follow_the_servers_status() -> None:
+    bridge = HomeAssistantBridge("alice")
+    eyelid = AlertState(
+        Rule.PERSISTENCE,
+        "left_eyelid",
+        Severity.INFO,
+        AlertStatus.FIRING,
+        datetime(2026, 11, 1, tzinfo=UTC),
+        "Twitching recorded at the left eyelid on 20 of 24 days.",
+    )
+    topic = alert_topic("alice", Rule.PERSISTENCE, "left_eyelid")
+    (info,) = bridge.handle(Message(topic, eyelid.to_payload(), 1, True, False, 1)).publish
+    assert (
+        info.topic
+        == "homeassistant/sensor/twitchwatch_alice/alert_persistence_left_eyelid_info/config"
+    )
+    config = json.loads(info.payload)
+    assert (
+        "device_class" not in config
+        and render(config["value_template"], eyelid.to_payload()) == "firing"
+    )
+    assert config["availability"][0]["topic"] == SERVER_STATUS_TOPIC
+    online = ServerStatus(DeviceState.ONLINE).to_payload()
+    assert render(config["availability"][0]["value_template"], online) == "online"
+    # The same alert at a higher severity is a problem: the info entity makes way for it.
+    advisory = replace(eyelid, severity=Severity.ADVISORY, version=2)
+    removed, problem = bridge.handle(
+        Message(topic, advisory.to_payload(), 1, True, False, 2)
+    ).publish
+    assert removed == Discovery(info.topic, b"")
+    assert json.loads(problem.payload)["device_class"] == "problem"
+    assert json.loads(problem.payload)["availability"] == config["availability"]
+    # The same severity again publishes nothing.
+    assert bridge.handle(Message(topic, advisory.to_payload(), 1, True, False, 3)).publish == []
 
 
 def test_alert_and_availability_templates() -> None:
@@ -270,7 +310,9 @@ async def test_alerts_command_with_homeassistant_publishes_discovery(
                 config.topic
                 == "homeassistant/binary_sensor/twitchwatch_alice/alert_spread_all/config"
             )
-            assert json.loads(config.payload)["name"] == "Twitching in several regions"
+            assert (
+                json.loads(config.payload)["name"] == "Twitching spreading to other muscle groups"
+            )
             calf = window("laptop", {"left_calf": site(2, 45.0)})
             await server.publish(calf.topic, calf.to_payload())
             (sensor,) = await observer.take(1)

@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from server.ingest import AlertAckIn, Ingest, Rejected, ReportIn, StatusIn, pars
 from server.model import AlertRecord
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from twitchwatch.contract import (
+    AckAction,
     AlertAck,
     AlertStatus,
     DeviceState,
     DeviceStatus,
+    Profile,
     Report,
     ReportKind,
     Rule,
@@ -32,6 +35,7 @@ from twitchwatch.contract import (
     alert_acks_topic,
     alert_events_topic,
     device_topic,
+    profile_topic,
     reports_topic,
 )
 from twitchwatch.mqtt_link import Message
@@ -233,6 +237,43 @@ def test_an_alert_ack_is_applied_once(store: Store) -> None:
     assert store.load_alerts("alice")[0].acknowledged
     second = ingest.batch([ack], NOW)
     assert second.outcomes == (Outcome.DUPLICATE,) and not second.alert_changes
+
+
+def test_a_symptom_is_resolved_by_the_person_and_a_measured_alert_is_not(store: Store) -> None:
+    store.save_alert(_firing())
+    measured = replace(
+        _firing(), rule=Rule.PERSISTENCE, scope="left_calf", severity=Severity.ADVISORY
+    )
+    store.save_alert(measured)
+    ingest = Ingest(store)
+    done = AlertAck(Rule.RED_FLAG, "speech", AckAction.RESOLVED)
+    wrong = AlertAck(Rule.PERSISTENCE, "left_calf", AckAction.RESOLVED)
+    outcome = ingest.batch(
+        [
+            message(alert_acks_topic("alice"), a.to_payload(), i)
+            for i, a in enumerate((done, wrong))
+        ],
+        NOW,
+    )
+    assert outcome.outcomes == (Outcome.STORED, Outcome.REJECTED)
+    assert outcome.rejected == {"not_resolvable": 1}
+    alerts = {a.rule: a for a in store.load_alerts("alice")}
+    assert alerts[Rule.RED_FLAG].status is AlertStatus.RESOLVED
+    assert alerts[Rule.RED_FLAG].resolved_by_person
+    assert alerts[Rule.PERSISTENCE].status is AlertStatus.FIRING
+
+
+def test_a_profile_sets_the_zone_once_and_marks_the_user(store: Store) -> None:
+    ingest = Ingest(store)
+    berlin = message(profile_topic("alice"), Profile("Europe/Berlin").to_payload())
+    first = ingest.batch([berlin], NOW)
+    assert first.outcomes == (Outcome.STORED,) and first.dirty_users == {"alice"}
+    assert store.profile_tz("alice") == "Europe/Berlin"
+    again = ingest.batch([berlin], NOW)  # the retained profile, at every reconnect
+    assert again.outcomes == (Outcome.DUPLICATE,) and not again.dirty_users
+    bad = message(profile_topic("alice"), b'{"v": 1, "tz": "Mars/Olympus"}')
+    assert ingest.batch([bad], NOW).rejected == {"bad_tz": 1}
+    assert store.profile_tz("alice") == "Europe/Berlin"
 
 
 @pytest.mark.postgres

@@ -22,15 +22,18 @@ import pytest
 from edge.config import ConfigError, load_config, with_mqtt_overrides
 from edge.outbox import Outbox
 from edge.publisher import EdgePublisher
+from edge.uplink import Uplink
 from support.services import MosquittoBroker, free_port
 from twitchwatch.contract import (
     DeviceAck,
     DeviceState,
     DeviceStatus,
+    Profile,
     SiteWindow,
     TopicKind,
     WindowMessage,
     device_topic,
+    profile_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol
 
@@ -510,3 +513,46 @@ def test_command_line_overrides_the_mqtt_table(tmp_path: Path) -> None:
     )  # fmt: skip
     with pytest.raises(ConfigError, match="user id"):
         with_mqtt_overrides(load_config(path), path, user="$SYS")
+
+
+async def test_the_profile_is_published_retained_on_every_connect(
+    mosquitto_broker: MosquittoBroker, outbox_path: Path
+) -> None:
+    outbox = Outbox(outbox_path, USER, DEVICE)
+    profile = Profile("America/Los_Angeles")
+    async with EdgePublisher(outbox, mosquitto_broker.url, profile=profile) as publisher:
+        await until(lambda: publisher.link.connected.is_set(), "the connection")
+        reader = MqttLink(
+            BrokerUrl.parse(mosquitto_broker.url),
+            client_id="profile-reader",
+            subscriptions=[(profile_topic(USER), 1)],
+        )
+        async with reader, asyncio.timeout(TIMEOUT_S):
+            message = await anext(reader.messages())
+    assert message.retain and Profile.from_payload(message.payload) == profile
+    outbox.close()
+
+
+async def test_the_edge_configs_tz_is_what_the_agent_publishes(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    path = tmp_path / "edge.toml"
+    path.write_text(
+        '[[sensor]]\nname = "TW-0001"\nsite = "left_calf"\n'
+        f'[mqtt]\nbroker = "{mosquitto_broker.url}"\nuser = "{USER}"\ndevice = "pi"\n'
+        'tz = "Asia/Kolkata"\noutbox = "outbox.db"\n'
+    )
+    mqtt = load_config(path).mqtt
+    assert mqtt is not None
+    uplink = await Uplink.start(mqtt)
+    try:
+        reader = MqttLink(
+            BrokerUrl.parse(mosquitto_broker.url),
+            client_id="profile-reader",
+            subscriptions=[(profile_topic(USER), 1)],
+        )
+        async with reader, asyncio.timeout(TIMEOUT_S):
+            message = await anext(reader.messages())
+        assert Profile.from_payload(message.payload).tz == "Asia/Kolkata"
+    finally:
+        await uplink.stop()

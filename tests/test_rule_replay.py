@@ -50,35 +50,43 @@ def test_eyelid_only_is_information_only(config: RuleConfig) -> None:
     assert Transition.REMINDER not in run.transitions(Rule.PERSISTENCE)
 
 
-def test_calf_then_hand_then_tongue_spreads_then_is_widespread(config: RuleConfig) -> None:
+def test_calf_then_hand_then_tongue_is_one_spread_alert_that_escalates(
+    config: RuleConfig,
+) -> None:
     run = replay(spreading(), config)
     calf = run.first_day(Rule.PERSISTENCE, "left_calf", F)
     spread = run.first_day(Rule.SPREAD, "all", F)
-    wide = run.first_day(Rule.WIDESPREAD, "all", F)
+    wide = run.first_day(Rule.SPREAD, "all", Transition.ESCALATED)
     assert calf is not None and spread is not None and wide is not None
     # The hand starts on day 28 and is established two weeks later; the tongue on day 56.
-    assert calf == 21 and 42 <= spread <= 44 and 70 <= wide <= 72
-    warnings = [e for e in run.events if e.alert.severity is Severity.WARNING and e.transition is F]
-    assert [e.alert.rule for e in warnings] == [Rule.SPREAD, Rule.WIDESPREAD]
+    assert calf == 21 and 42 <= spread <= 44 and 69 <= wide <= 72
     first_spread = run.events_for(Rule.SPREAD)[1].alert
+    assert first_spread.severity is Severity.WARNING and first_spread.evidence["stage"] == 2
     assert first_spread.evidence["order"] == ["lumbosacral", "cervical"]
     assert [r["sites"] for r in first_spread.evidence["regions"]] == [["left_calf"], ["right_hand"]]
-    assert "then the neck and arms (right hand, since 2026-10-05)" in first_spread.message
-    assert run.records[(Rule.WIDESPREAD, "all")].evidence["regions"] == [
-        "bulbar",
-        "cervical",
-        "lumbosacral",
-    ]
+    assert "then the neck and arms (right hand, since Mon 5 Oct)" in first_spread.message
+    widespread = run.records[(Rule.SPREAD, "all")]
+    assert widespread.stage == 3 and widespread.evidence["path"] == "widespread"
+    assert widespread.evidence["order"] == ["lumbosacral", "cervical", "bulbar"]
+    # The persistence advisories of the calf, the hand and the tongue are folded into the
+    # spread warning: recorded, never notified beside it.
+    for site in ("left_calf", "right_hand", "tongue"):
+        assert run.records[(Rule.PERSISTENCE, site)].folded_into == "spread/all"
+    told = [(e.alert.rule, e.alert.scope, e.transition) for e in run.notified()]
+    assert told[:2] == [(Rule.PERSISTENCE, "left_calf", F), (Rule.PERSISTENCE, "left_calf", R)]
+    assert all(rule is Rule.SPREAD for rule, _, _ in told[2:])
+    assert not any("benign" in e.alert.message for e in run.notified()[2:])
     # Nothing resolves while every site keeps twitching, and onset is not "worsening".
     assert RES not in [e.transition for e in run.events]
     assert not run.events_for(Rule.WORSENING)
 
 
-def test_five_limb_groups_are_widespread_in_two_regions(config: RuleConfig) -> None:
+def test_five_limb_groups_at_once_are_widespread_in_two_regions(config: RuleConfig) -> None:
     run = replay(limbs(), config)
-    wide = run.records[(Rule.WIDESPREAD, "all")]
+    wide = run.records[(Rule.SPREAD, "all")]
     assert wide.status is AlertStatus.FIRING and len(wide.evidence["limb_groups"]) == 5
-    assert len(wide.evidence["regions"]) == 2 and "5 of the 8 limb muscle groups" in wide.message
+    assert wide.evidence["path"] == "widespread" and len(wide.evidence["order"]) == 2
+    assert "5 of the 8 limb muscle groups" in wide.message
 
 
 def _moving(hand_from_day: int) -> Scenario:
@@ -94,7 +102,7 @@ def test_a_new_region_after_a_still_baseline_spreads(config: RuleConfig) -> None
     events = run.events_for(Rule.SPREAD)
     assert [e.transition for e in events][:2] == [P, F]
     assert events[1].alert.evidence["path"] == "new_region"
-    assert events[1].alert.evidence["new_region"]["region"] == "cervical"
+    assert events[1].alert.evidence["new_region"]["name"] == "cervical"
     assert "Twitching started in a new body region, the neck and arms" in events[1].alert.message
 
 
@@ -104,20 +112,26 @@ def test_a_sensor_worn_for_the_first_time_is_not_a_new_region(config: RuleConfig
     assert run.records[(Rule.PERSISTENCE, "left_calf")].status is AlertStatus.RESOLVED
 
 
-def test_weakness_in_a_twitching_region_warns_at_once(config: RuleConfig) -> None:
+def test_weakness_warns_at_once_wherever_it_is_then_asks_then_closes(config: RuleConfig) -> None:
     b = HistoryBuilder(70, seed=22).wear("left_calf", rate_per_min=1.5).wear("right_hand")
     b.report(30, ReportKind.WEAKNESS, site="left_calf")
-    b.report(31, ReportKind.ATROPHY, site="right_hand")  # nothing twitches there
+    b.report(31, ReportKind.ATROPHY, site="right_hand")  # nothing twitches there: still a warning
     run = replay(b.build(), config)
-    events = run.events_for(Rule.WEAKNESS)
-    assert [(e.alert.scope, e.transition) for e in events] == [
-        ("lumbosacral", F),
-        *[("lumbosacral", R)] * 4,  # weekly for an unacknowledged warning
-        ("lumbosacral", RES),
-    ]
-    assert run.event_days[run.events.index(events[0])] == 30  # fires at once
-    assert run.event_days[run.events.index(events[-1])] == 60  # 30 days without a report
-    assert events[0].alert.severity is Severity.WARNING
+    for scope, day in (("lumbosacral", 30), ("cervical", 31)):
+        events = run.events_for(Rule.WEAKNESS, scope)
+        assert [e.transition for e in events] == [F, R, R, R, R, RES]
+        days = [run.event_days[run.events.index(e)] for e in events]
+        # Fires the day of the report, weekly reminders, the question after two weeks, closes
+        # 30 days after the report with what to do if it goes on.
+        assert days == [day, day + 7, day + 14, day + 21, day + 28, day + 30]
+        assert events[0].alert.severity is Severity.WARNING
+        assert "not reported again since" in events[2].alert.message
+        assert "report it again and please consult a doctor" in events[-1].alert.message
+    assert "Wasting reported on" in run.events_for(Rule.WEAKNESS, "cervical")[0].alert.message
+    # The calf's persistence advisory is folded while the weakness warning covers its region,
+    # and shown on its own again when that closes.
+    calf = run.transitions(Rule.PERSISTENCE, "left_calf")
+    assert calf[:4] == [P, F, Transition.FOLDED, Transition.UNFOLDED]
 
 
 def test_swallowing_report_is_urgent_at_once_without_any_sensor_data(config: RuleConfig) -> None:
@@ -127,19 +141,57 @@ def test_swallowing_report_is_urgent_at_once_without_any_sensor_data(config: Rul
         acks={5: [(Rule.RED_FLAG, "swallowing")]},
     )
     events = run.events_for(Rule.RED_FLAG, "swallowing")
-    assert [e.transition for e in events] == [F, R, Transition.ACKNOWLEDGED, RES]
+    # Acknowledged on day 5: no daily reminders, but the question after two weeks still comes.
+    assert [e.transition for e in events] == [F, R, Transition.ACKNOWLEDGED, R]
     assert [run.event_days[run.events.index(e)] for e in events] == [3, 4, 5, 17]
     assert events[0].alert.severity is Severity.URGENT
+    assert "mark this alert resolved" in events[-1].alert.message
     assert alerts(run) == {(Rule.RED_FLAG, "swallowing")}
 
 
-def test_unworn_weeks_keep_persistence_firing(config: RuleConfig) -> None:
+def test_a_single_slurred_speech_report_is_never_silently_resolved(config: RuleConfig) -> None:
+    b = HistoryBuilder(60, seed=27).report(5, ReportKind.SPEECH, note="slurred")
+    run = replay(b.build(), config, acks={6: [(Rule.RED_FLAG, "speech")]})
+    events = run.events_for(Rule.RED_FLAG, "speech")
+    # Seen on day 6: no daily reminders; the question on day 19; closed on day 35.
+    assert [e.transition for e in events] == [F, Transition.ACKNOWLEDGED, R, RES]
+    assert [run.event_days[run.events.index(e)] for e in events] == [5, 6, 19, 35]
+    closing = events[-1]
+    assert run.event_days[run.events.index(closing)] == 35 and closing.notify
+    assert "No new report of difficulty speaking since" in closing.alert.message
+    assert "report it again and seek medical attention promptly" in closing.alert.message
+
+
+def test_resolved_after_seeing_a_doctor_stays_resolved_until_reported_again(
+    config: RuleConfig,
+) -> None:
+    b = (
+        HistoryBuilder(40, seed=28)
+        .report(5, ReportKind.SWALLOWING)
+        .report(25, ReportKind.SWALLOWING)
+    )
+    run = replay(b.build(), config, resolves={9: [(Rule.RED_FLAG, "swallowing")]})
+    events = run.events_for(Rule.RED_FLAG, "swallowing")
+    assert [e.transition for e in events][:5] == [F, R, R, R, RES]
+    assert [run.event_days[run.events.index(e)] for e in events][:5] == [5, 6, 7, 8, 9]
+    assert "Marked resolved" in events[4].alert.message
+    assert run.first_day(Rule.RED_FLAG, "swallowing", F) == 5
+    refired = [d for d, e in zip(run.event_days, run.events, strict=True) if e.transition is F]
+    assert refired == [5, 25]  # the report of day 25 raises it again, at once
+
+
+def test_unworn_weeks_keep_persistence_firing_and_say_that_data_stopped(
+    config: RuleConfig,
+) -> None:
     b = HistoryBuilder(84, seed=23).wear("left_calf", 0, 28, rate_per_min=1.5)
     b.barely_worn("left_calf", 42, 56)  # worn, but never 30 min at rest: NO DATA
     b.wear("left_calf", 56, 84, rate_per_min=0.0, quiet_rate_per_min=0.0)  # worn and still
     run = replay(b.build(), config)
-    # No reminder either: a reminder repeats a RAISE the data confirms, and there was none.
-    assert run.transitions(Rule.PERSISTENCE, "left_calf") == [P, F, RES]
+    # A week after the last measured day it says so, then it is repeated as an advisory is.
+    assert run.transitions(Rule.PERSISTENCE, "left_calf") == [P, F, Transition.NO_DATA, R, RES]
+    notice = run.events_for(Rule.PERSISTENCE, "left_calf")[2]
+    assert run.event_days[run.events.index(notice)] == 34
+    assert "No measurements from the left calf since Sun 4 Oct" in notice.alert.message
     # Unworn (days 28-41) and barely worn (42-55): neither cleared nor weakened.
     for day in range(28, 56):
         assert run.findings[day][(Rule.PERSISTENCE, "left_calf")].verdict is not Verdict.CLEAR
@@ -155,7 +207,11 @@ def test_context_is_shown_and_never_hides_a_red_flag(config: RuleConfig) -> None
     run = replay(b.build(), config)
     red = run.events_for(Rule.RED_FLAG, "speech")
     assert red[0].transition is F and run.event_days[run.events.index(red[0])] == 30
-    assert red[0].alert.context[0].startswith("post-exercise: 1.6 h of activity recorded on 2026-")
+    assert (
+        red[0]
+        .alert.context[0]
+        .startswith("post-exercise: 1.6 h of activity recorded at the left calf on ")
+    )
     calf = run.events_for(Rule.PERSISTENCE, "left_calf")[1].alert
     assert calf.context and calf.context[0].startswith("post-exercise:")
     assert "Possibly related and usually harmless: post-exercise" in calf.message
@@ -169,9 +225,8 @@ def test_a_dip_between_the_raise_and_clear_thresholds_does_not_flap(config: Rule
         "left_calf", rate_per_min=1.5, twitch_days=[*range(35), *dip]
     )
     run = replay(b.build(), config)
-    # Reminders while the raise condition still held (to day ~52), then HOLD: no resolution,
-    # no new pending, no reminders.
-    assert run.transitions(Rule.PERSISTENCE, "left_calf") == [P, F, R, R]
+    # Reminders every two weeks while it stands, then HOLD: no resolution, no new pending.
+    assert run.transitions(Rule.PERSISTENCE, "left_calf") == [P, F, R, R, R, R]
     verdicts = {run.findings[d][(Rule.PERSISTENCE, "left_calf")].verdict for d in range(70, 91)}
     assert verdicts == {Verdict.HOLD}  # below the raise threshold: the hysteresis is what holds
 

@@ -1,8 +1,12 @@
 """Weeks of history replayed through Mosquitto into the server, on SQLite and on PostgreSQL.
 
-Each synthetic person's days (tests/histories.py) become hourly windows and reports, published
-day by day as an edge agent and an app would, in one burst: the server's day-by-day catch-up
-must then raise the same alerts, on the same days, as the pure day-by-day replay of the rules.
+Each synthetic person's days (support/histories.py) become hourly windows and reports at their
+own local times, published after their retained profile (their time zone), day by day as an
+edge agent and an app would, in one burst. The story ends yesterday; some people's data stops
+weeks before that. The server's day-by-day catch-up, then its wall-clock tick (fast here), must
+tell each person the same things, on the same of their days, as the pure replay, which drives
+the same evaluation steps at the end of every day of the story: the person's days, the zone's
+daylight-saving change, the no-data notice and the reminders of a sensor left in a drawer.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from server.localdays import local_day
 from server.rules import load_rule_config
-from server.service import Server
+from server.service import Server, ServerOptions
 from support.histories import (
     HistoryBuilder,
     Scenario,
@@ -32,6 +38,7 @@ from twitchwatch.contract import (
     AlertEvent,
     AlertState,
     AlertStatus,
+    Profile,
     ReportKind,
     Rule,
     Severity,
@@ -40,12 +47,15 @@ from twitchwatch.contract import (
     Transition,
     WindowMessage,
     parse_topic,
+    profile_topic,
     reports_topic,
 )
 
 WINDOW_S = 3600.0
-FIRST_WINDOW = time(7, 0)
-TIMEOUT_S = 60.0
+#: Local time of the first window of a day: seven hourly windows end by 21:00, inside the
+#: person's day, and in Los Angeles they cross UTC midnight (14:00 PST is 22:00 UTC).
+FIRST_WINDOW = time(14, 0)
+TIMEOUT_S = 90.0
 
 
 def weakness_in_calf() -> Scenario:
@@ -59,28 +69,55 @@ def unworn_after_persistence() -> Scenario:
     return HistoryBuilder(49, seed=8).wear("left_calf", 0, 28, rate_per_min=1.5).build()
 
 
+def los_angeles_calf() -> Scenario:
+    """Ten weeks in Los Angeles (the clocks go back in the story): a calf twitching, coffee,
+    then trouble swallowing at 20:00 one evening (04:00 UTC the next day)."""
+    b = HistoryBuilder(70, seed=9, tz="America/Los_Angeles").wear("left_calf", rate_per_min=1.3)
+    for day in range(0, 70, 4):
+        b.report(day, ReportKind.CAFFEINE, value=4, hour=9)
+    return b.report(60, ReportKind.SWALLOWING, hour=20, note="bread sticks").build()
+
+
+def kolkata_numbness() -> Scenario:
+    """Half an hour off UTC: twitching at the right hand, numbness reported at 23:00 local."""
+    b = HistoryBuilder(40, seed=10, tz="Asia/Kolkata").wear("right_hand", rate_per_min=1.0)
+    return b.report(30, ReportKind.NUMBNESS, site="right_hand", hour=23).build()
+
+
 @dataclass(frozen=True)
 class Person:
     user: str
     scenario: Scenario
-    shift: timedelta  # moves the story so that it ends yesterday
+    shift: timedelta  # whole days: moves the story so that it ends yesterday, local time
 
     @property
     def device(self) -> str:
         return f"pi-{self.user}"
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.scenario.zone
+
     def day_index(self, t: datetime) -> int:
-        return (t.astimezone(UTC).date() - (self.scenario.start + self.shift)).days
+        return (local_day(t, self.zone) - (self.scenario.start + self.shift)).days
+
+    def moved(self, t: datetime) -> datetime:
+        """A moment of the story at the same local time ``shift`` days later."""
+        local = t.astimezone(self.zone)
+        return datetime.combine(local.date() + self.shift, local.time(), self.zone)
 
 
 def person(user: str, scenario: Scenario) -> Person:
     last_day = scenario.start + timedelta(days=scenario.n_days - 1)
-    shift = (datetime.now(UTC).date() - timedelta(days=1)) - last_day
+    today = datetime.now(scenario.zone).date()
+    shift = (today - timedelta(days=1)) - last_day
     return Person(user, replace(scenario, user=user), shift)
 
 
 def daily_messages(p: Person) -> Iterator[tuple[str, bytes]]:
-    """Each day's hourly windows (all sites of the device), then that day's reports."""
+    """The retained profile, then each day's hourly windows (all sites of the device) at the
+    person's local times, then that day's reports."""
+    yield profile_topic(p.user), Profile(p.scenario.tz).to_payload()
     seq = 0
     by_day: dict[date, list] = {}
     for row in p.scenario.days:
@@ -90,7 +127,8 @@ def daily_messages(p: Person) -> Iterator[tuple[str, bytes]]:
         rows = by_day.get(day, [])
         hours = max((ceil((r.rest_s + r.active_s) / WINDOW_S) for r in rows), default=0)
         for h in range(hours):
-            start = datetime.combine(day + p.shift, FIRST_WINDOW, tzinfo=UTC) + timedelta(hours=h)
+            local = datetime.combine(day + p.shift, FIRST_WINDOW, p.zone) + timedelta(hours=h)
+            start = local.astimezone(UTC)
             sites = {}
             for r in rows:
                 n = ceil((r.rest_s + r.active_s) / WINDOW_S)
@@ -105,8 +143,8 @@ def daily_messages(p: Person) -> Iterator[tuple[str, bytes]]:
             message = WindowMessage(p.user, p.device, seq, start, end, sites)
             yield message.topic, message.to_payload()
         for report in p.scenario.reports:
-            if report.t.date() == day:
-                moved = replace(report, t=report.t + p.shift)
+            if local_day(report.t, p.zone) == day:
+                moved = replace(report, t=p.moved(report.t).astimezone(UTC))
                 yield reports_topic(p.user), moved.to_payload()
 
 
@@ -119,7 +157,8 @@ def events_by_person(received: list[AlertEvent], topics: list[str]) -> dict[str,
 
 def keyed(events: list[AlertEvent], day_of) -> list[tuple]:
     return [
-        (day_of(e.t), e.alert.rule, e.alert.scope, e.transition, e.alert.severity) for e in events
+        (day_of(e.t), e.alert.rule, e.alert.scope, e.transition, e.alert.severity, e.notify)
+        for e in events
     ]
 
 
@@ -130,7 +169,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-async def test_replayed_histories_raise_the_right_alerts(
+async def test_replayed_histories_tell_what_the_pure_replay_tells(
     mosquitto_broker: MosquittoBroker, db_url: str
 ) -> None:
     config = load_rule_config(None)
@@ -140,10 +179,16 @@ async def test_replayed_histories_raise_the_right_alerts(
         person("weak", weakness_in_calf()),
         person("swallow", red_flag_only(ReportKind.SWALLOWING, day=3)),
         person("drawer", unworn_after_persistence()),
+        person("la", los_angeles_calf()),
+        person("kolkata", kolkata_numbness()),
     ]
     events: list[AlertEvent] = []
     event_topics: list[str] = []
-    server = Server(mosquitto_broker.url, db_url, client_id="replay-server")
+    # The wall clock ticks fast here (an hour in service): users with open alerts are
+    # evaluated up to now, data or not.
+    server = Server(
+        mosquitto_broker.url, db_url, client_id="replay-server", options=ServerOptions(tick_s=0.5)
+    )
     async with (
         running(server),
         client(mosquitto_broker, "watcher", ["twitchwatch/v1/+/alerts/events"]) as watcher,
@@ -161,6 +206,9 @@ async def test_replayed_histories_raise_the_right_alerts(
         async with asyncio.timeout(TIMEOUT_S):
             while server.pending_evaluations or server.stats.messages < sent:
                 await asyncio.sleep(0.05)
+            ticks = server.stats.ticks
+            while server.stats.ticks < ticks + 2:  # a whole tick after the last data
+                await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # the last events are on their way
         while watcher.pending_messages():
             async for message in watcher.messages():
@@ -174,45 +222,36 @@ async def test_replayed_histories_raise_the_right_alerts(
     want = {p.user: replay(p.scenario, config) for p in people}
     by_user = {p.user: p for p in people}
 
-    def last_data_day(p: Person) -> int:
-        """The server's time moves with the data (event time); the pure replay evaluates every
-        day. They are compared up to the person's last day with data, whose evening only the
-        replay sees."""
-        days = [(r.day - p.scenario.start).days for r in p.scenario.days]
-        days += [(r.t.date() - p.scenario.start).days for r in p.scenario.reports]
-        return max(days)
-
     def server_view(user: str) -> list[tuple]:
+        """The server's events on the story's days (today's, at the tick's hour, are its own)."""
         p = by_user[user]
-        last = last_data_day(p)
-        return [k for k in keyed(got.get(user, []), p.day_index) if k[0] < last]
+        return [k for k in keyed(got.get(user, []), p.day_index) if k[0] < p.scenario.n_days]
 
     def replay_view(user: str) -> list[tuple]:
-        run, last = want[user], last_data_day(by_user[user])
+        run = want[user]
         return [
-            (day, e.alert.rule, e.alert.scope, e.transition, e.alert.severity)
+            (day, e.alert.rule, e.alert.scope, e.transition, e.alert.severity, e.notify)
             for day, e in zip(run.event_days, run.events, strict=True)
-            if day < last
         ]
 
     for user in by_user:
         assert server_view(user) == replay_view(user), user
 
     # What each story must show, in words:
+    told = {user: [e for e in evs if e.notify] for user, evs in got.items()}
     severities = {e.alert.severity for e in got["benign"]}
     assert severities == {Severity.ADVISORY}, "a benign calf stays an advisory"
     firing = [e for e in got["benign"] if e.transition is Transition.FIRING]
     assert [(e.alert.rule, e.alert.scope) for e in firing] == [(Rule.PERSISTENCE, "left_calf")]
     assert any("post-exercise" in c for c in firing[0].alert.context), firing[0].alert.context
 
-    order = [e.alert.rule for e in got["spread"] if e.transition is Transition.FIRING]
-    assert Rule.SPREAD in order and Rule.WIDESPREAD in order
-    assert order.index(Rule.SPREAD) < order.index(Rule.WIDESPREAD)
-    assert all(
-        e.alert.severity is Severity.WARNING
-        for e in got["spread"]
-        if e.alert.rule in (Rule.SPREAD, Rule.WIDESPREAD)
-    )
+    spread = [e for e in got["spread"] if e.alert.rule is Rule.SPREAD]
+    assert [e.transition for e in spread if e.notify][:2] == [
+        Transition.FIRING,
+        Transition.REMINDER,
+    ]
+    assert any(e.transition is Transition.ESCALATED for e in spread)
+    assert all(e.alert.severity is Severity.WARNING for e in spread)
 
     weak = [e for e in got["weak"] if e.alert.rule is Rule.WEAKNESS]
     assert weak and weak[0].transition is Transition.FIRING
@@ -226,7 +265,22 @@ async def test_replayed_histories_raise_the_right_alerts(
 
     drawer = states[("drawer", Rule.PERSISTENCE, "left_calf")]
     assert drawer.state is AlertStatus.FIRING, "three unworn weeks must not resolve it"
-    assert all(e.transition is not Transition.RESOLVED for e in got["drawer"])
+    assert "No measurements from the left calf since" in drawer.message
+    assert [e.transition for e in told["drawer"]] == [
+        Transition.FIRING,
+        Transition.NO_DATA,
+        Transition.REMINDER,
+    ]
+
+    # Los Angeles: 20:00 there is 04:00 UTC the next day; the person reads their own date.
+    (la_urgent,) = [e for e in got["la"] if e.alert.rule is Rule.RED_FLAG and e.notify][:1]
+    p = by_user["la"]
+    (swallowing,) = [r for r in p.scenario.reports if r.kind is ReportKind.SWALLOWING]
+    evening = p.moved(swallowing.t).astimezone(p.zone)
+    assert p.day_index(la_urgent.t) == 60
+    assert f"{evening:%a} {evening.day} {evening:%b} at 20:00" in la_urgent.alert.message
+    kolkata = [e for e in got["kolkata"] if e.alert.rule is Rule.NUMBNESS]
+    assert kolkata[0].alert.scope == "cervical" and by_user["kolkata"].day_index(kolkata[0].t) == 30
 
 
 async def retained_states(link) -> dict[tuple[str, Rule, str], AlertState]:

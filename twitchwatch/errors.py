@@ -104,6 +104,16 @@ class TopicError(ContractError):
         self.topic, self.expected = topic, expected
 
 
+class ZoneError(TwitchWatchError):
+    """A time zone name that is not an IANA zone this machine knows (``Europe/Berlin``)."""
+
+    category = Category.INPUT
+
+    def __init__(self, name: object, problem: str) -> None:
+        super().__init__(f"time zone {shown(name)}: {problem}")
+        self.name, self.problem = name, problem
+
+
 class PayloadError(TwitchWatchError):
     """A payload that breaks the contract. ``problem`` is a short code for counters."""
 

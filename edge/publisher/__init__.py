@@ -15,7 +15,9 @@ right after the subscription, before the broker acknowledges our "online" status
 beyond our numbering means the outbox file was lost or replaced, and the outbox renumbers after
 it. The device's status topic says ``online`` (retained) on every connect; the Last Will and a
 clean stop say ``offline``. The Will waits :data:`WILL_DELAY_S` (MQTT 5) and is dropped if the
-agent is back by then, so a Wi-Fi blip does not flap the status offline and online.
+agent is back by then, so a Wi-Fi blip does not flap the status offline and online. With a profile
+(``[mqtt] tz``: the person's time zone), every connect also publishes it, retained, on
+``<user>/profile``: the server cuts the person's days in it.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ from twitchwatch.contract import (
     DeviceState,
     DeviceStatus,
     PayloadError,
+    Profile,
     SiteWindow,
     TopicKind,
     WindowMessage,
     device_topic,
+    profile_topic,
 )
 from twitchwatch.mqtt_link import (
     NOT_AUTHORIZED,
@@ -89,6 +93,8 @@ class EdgePublisher:
         Windows awaiting PUBACK at once.
     resend_after_s : float
         Send a broker-acknowledged window again if the server's ack has not covered it by then.
+    profile : Profile or None
+        The person's profile (their time zone), published retained on every connect.
 
     Use::
 
@@ -106,6 +112,7 @@ class EdgePublisher:
         max_in_flight: int = MAX_IN_FLIGHT,
         resend_after_s: float = RESEND_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
+        profile: Profile | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
@@ -122,6 +129,8 @@ class EdgePublisher:
         self.status_topic = device_topic(self.user, self.device, TopicKind.STATUS)
         self.ack_topic = device_topic(self.user, self.device, TopicKind.ACK)
         self.windows_topic = device_topic(self.user, self.device, TopicKind.WINDOWS)
+        self.profile = profile
+        self.profile_topic = profile_topic(self.user)
         self._link: MqttLink | None = None
         self._tasks: list[asyncio.Task[None]] = []  # kept: a crash is raised by raise_if_failed
         self._wake = asyncio.Event()
@@ -398,6 +407,8 @@ class EdgePublisher:
         except MqttLinkError as exc:  # refused (an ACL?): its PUBACK still orders the ack before it
             level = logging.INFO if self._note_refusal(self.status_topic, exc) else logging.ERROR
             log.log(level, "%s: could not say online: %s", self.device, exc)
+        if self.profile is not None:
+            await self._publish_profile(link, self.profile)
         # The retained ack, if the server ever stored anything from this device, came in before
         # that PUBACK. The receiver handles a message in the step that dequeues it, so yielding
         # until the queue is empty means every ack that arrived has been taken.
@@ -410,6 +421,24 @@ class EdgePublisher:
         self._connection = connection
         self._cursor = 0  # everything waiting goes again (the server ignores duplicates)
         self.resend.clear()
+
+    async def _publish_profile(self, link: MqttLink, profile: Profile) -> None:
+        """The person's profile, retained: again at every connect (a broker may have lost it)."""
+        try:
+            async with asyncio.timeout(ANNOUNCE_TIMEOUT_S):
+                await link.publish(self.profile_topic, profile.to_payload(), qos=1, retain=True)
+        except TimeoutError:
+            log.warning("%s: the broker did not acknowledge the profile; next connect", self.device)
+        except MqttLinkError as exc:
+            # Not fatal, unlike a refused window: without the profile the server keeps the
+            # zone it had (UTC at first). An account made before profiles existed lacks the
+            # grant; `twitchwatch broker-acl` adds it.
+            log.error(
+                "%s: could not publish the profile (tz) to %s: %s",
+                self.device,
+                self.profile_topic,
+                exc,
+            )
 
     def _send_due(self, link: MqttLink) -> None:
         room = self.max_in_flight - len(self._in_flight)

@@ -3,17 +3,20 @@
 Every per-day judgement (observed, active, established) comes from the rules' own
 :func:`server.rules.facts.build_facts`, evaluated at the end of each day of the report as the
 server would have evaluated it, so the report and the alerts cannot disagree about a threshold.
+Days, dates and times are the person's own: the zone of their profile (UTC without one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from server.errors import NoDataError
+from server.localdays import day_end, day_start, local_day
 from server.model import AlertRecord, History
 from server.rules import RuleConfig
 from server.rules.facts import build_facts
@@ -23,7 +26,6 @@ from twitchwatch.contract import (
     AlertState,
     Region,
     Report,
-    utc_day,
 )
 
 #: The start of everything: events before a report's period still say what state an alert is in.
@@ -46,6 +48,7 @@ class ReportData:
     user: str
     source: str  # the database URL, password hidden
     config: RuleConfig
+    tz: str  # the person's zone: every day, date and time of the report is in it
     until: datetime  # the data's end: the latest stored event, or the end of --until's day
     days: tuple[date, ...]  # every day from the first to the last day with data
     sites: tuple[str, ...]  # sites with stored days in the period, sorted
@@ -70,6 +73,10 @@ class ReportData:
         return len(self.days)
 
     @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
     def rate_per_min(self) -> np.ndarray:
         """Twitches per minute of observed rest; NaN where the day is not observed (not zero)."""
         return np.divide(
@@ -83,11 +90,6 @@ class ReportData:
     def days_worn(self) -> int:
         """Days on which any sensor was worn (rest or activity recorded)."""
         return int(self.worn.any(axis=0).sum())
-
-
-def day_end(day: date) -> datetime:
-    """The last microsecond of a UTC day: a day's evaluation sees all of it and nothing after."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - timedelta(microseconds=1)
 
 
 def load_report_data(
@@ -110,28 +112,31 @@ def load_report_data(
         latest, _ = tx.user_state(user)
         if latest is None:
             raise NoDataError(user, store.url)
-        end = latest if until is None or day_end(until) >= latest else day_end(until)
-        last_day = utc_day(end)
+        tz = tx.profile_tz(user)
+        zone = ZoneInfo(tz)
+        end = latest if until is None or day_end(until, zone) >= latest else day_end(until, zone)
+        last_day = local_day(end, zone)
         first_day = last_day - timedelta(days=n_days - 1)
         # Whole days: the last day's evaluation may come after its last window.
-        period_end = day_end(last_day)
+        period_end = day_end(last_day, zone)
         # The rules look back history_days from each day: the first day needs that much before it.
         since_day = first_day - timedelta(days=config.history_days)
         history = tx.load_history(user, since_day, period_end)
         records = tx.load_alerts(user) if end >= latest else None
         all_events = tx.alert_events(user, _EPOCH, period_end)
     in_period = [d for d in history.days if d.day >= first_day]
-    reports = tuple(r for r in history.reports if utc_day(r.t) >= first_day)
-    data_days = {d.day for d in in_period} | {utc_day(r.t) for r in reports}
+    reports = tuple(r for r in history.reports if local_day(r.t, zone) >= first_day)
+    data_days = {d.day for d in in_period} | {local_day(r.t, zone) for r in reports}
     if not data_days:
         raise NoDataError(user, store.url, (first_day, last_day))
     axis = _days_between(min(data_days), max(data_days))
     sites = tuple(sorted({d.site for d in in_period}))
-    start = datetime.combine(axis[0], time(), tzinfo=UTC)
+    start = day_start(axis[0], zone)
     return ReportData(
         user=user,
         source=store.url,
         config=config,
+        tz=tz,
         until=end,
         days=axis,
         sites=sites,
@@ -189,7 +194,7 @@ def _judgements(
     row = {site: i for i, site in enumerate(sites)}
     region_row = {region: i for i, region in enumerate(Region)}
     for column, day in enumerate(axis):
-        facts = build_facts(history, day_end(day), config)
+        facts = build_facts(history, day_end(day, history.zone), config)
         for i, site in enumerate(facts.sites):
             region = facts.regions[i]
             j = row.get(site)

@@ -176,7 +176,7 @@ _REGION_LABELS = {
 
 def region_strip(data: ReportData) -> Figure:
     """Regions x days (not observed / still / twitching / established), limb groups beneath."""
-    widespread = data.config.widespread.min_limb_groups
+    widespread = data.config.spread.widespread_limb_groups
     fig = _figure(2.9)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     _no_data_background(top)
@@ -248,7 +248,9 @@ def report_timeline(data: ReportData) -> Figure:
     fig = _figure(0.9 + 0.3 * len(kinds))
     ax = fig.add_subplot()
     for row, kind in enumerate(kinds):
-        times = date2num([r.t for r in data.reports if r.kind is kind])
+        # The person's wall-clock time, on the same axis as their days.
+        local = [r.t.astimezone(data.zone).replace(tzinfo=None) for r in data.reports]
+        times = date2num([t for t, r in zip(local, data.reports, strict=True) if r.kind is kind])
         style = _CONTEXT_STYLE if kind in CONTEXT_REPORTS else _SYMPTOM_STYLE
         ax.scatter(times, np.full(len(times), row), zorder=2, **style)
     _category_rows(ax, [k.value for k in kinds])

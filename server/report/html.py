@@ -21,11 +21,13 @@ from server.report.figures import DPI, region_label
 from twitchwatch.contract import (
     ADVICE,
     CONTEXT_REPORTS,
+    AlertEvent,
     AlertState,
     AlertStatus,
     Region,
     Report,
     ReportKind,
+    Transition,
     limb_group_of,
     region_of,
 )
@@ -41,6 +43,8 @@ _VALUE_FORMATS: dict[ReportKind, str] = {
     ReportKind.CAFFEINE: "{:g} cups",
     ReportKind.SLEEP: "{:g} h",
     ReportKind.STRESS: "{:g}/10",
+    ReportKind.EXERCISE: "{:g} h",
+    ReportKind.ALCOHOL: "{:g} drinks",
 }
 _NO_SENSOR_DATA = "<p>No sensor data in this period: only reports.</p>"
 _CSS_PX_PER_INCH = 96  # figures are shown at the size they print at
@@ -53,7 +57,7 @@ def render_html(data: ReportData, figures: Mapping[str, bytes]) -> str:
         [
             "<header>",
             f"<h1>{escape(title)}</h1>",
-            f'<p class="meta">{_period_text(data)} · data up to {_when(data.until)} UTC · '
+            f'<p class="meta">{_period_text(data)} · data up to {_when(data, data.until)} · '
             f"from {escape(data.source)}</p>",
             "</header>",
             _summary(data),
@@ -84,7 +88,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 def _summary(data: ReportData) -> str:
     firing = [a for a in data.alerts if a.state is not AlertStatus.RESOLVED]
-    firing.sort(key=lambda a: (-a.severity.rank, a.rule.value, a.scope))
+    firing.sort(key=lambda a: (-a.severity.rank, a.folded_into or "", a.rule.value, a.scope))
     facts = [
         ("Person", escape(data.user)),
         ("Period", _period_text(data)),
@@ -95,7 +99,7 @@ def _summary(data: ReportData) -> str:
         ("Sites", escape(", ".join(wording.site_name(s) for s in data.sites) or "none")),
     ]
     alerts = (
-        '<ul class="alerts">\n' + "\n".join(_current_alert(a) for a in firing) + "\n</ul>"
+        '<ul class="alerts">\n' + "\n".join(_current_alert(data, a) for a in firing) + "\n</ul>"
         if firing
         else "<p>No alert is active.</p>"
     )
@@ -199,7 +203,7 @@ def _symptoms(data: ReportData, figures: Mapping[str, bytes]) -> str:
         return _section("symptoms", "Reported symptoms and context", "<p>Nothing was reported.</p>")
     rows = [
         [
-            _when(r.t),
+            _when(data, r.t),
             escape(r.kind.value) + ("" if r.kind in CONTEXT_REPORTS else " (symptom)"),
             escape(wording.site_name(r.site)) if r.site else "",
             escape(_value(r)),
@@ -212,20 +216,20 @@ def _symptoms(data: ReportData, figures: Mapping[str, bytes]) -> str:
         "Reported symptoms and context",
         "<p>What the person reported: symptoms (weakness, atrophy, numbness, speech, "
         "swallowing, breathing) and context that makes twitching more likely (caffeine, "
-        "sleep, stress, exercise, medication).</p>",
+        "sleep, stress, exercise, medication, dehydration, nicotine, alcohol).</p>",
         _figure(figures, "symptoms.png", "Reports by kind over time"),
-        _table(["Time (UTC)", "Kind", "Site", "Value", "Note"], rows),
+        _table([f"Time ({data.tz})", "Kind", "Site", "Value", "Note"], rows),
     )
 
 
 def _alerts(data: ReportData) -> str:
     events = [
         [
-            _when(e.t),
+            _when(data, e.t),
             escape(e.alert.rule.value),
             escape(_scope(e.alert.scope)),
             _severity(e.alert),
-            escape(e.transition.value),
+            escape(_change(e)),
             escape(e.alert.message),
         ]
         for e in data.events
@@ -235,8 +239,10 @@ def _alerts(data: ReportData) -> str:
             escape(a.rule.value),
             escape(_scope(a.scope)),
             _severity(a),
-            escape(a.state.value) + (" (seen)" if a.acknowledged else ""),
-            _when(a.since),
+            escape(a.state.value)
+            + (" (seen)" if a.acknowledged else "")
+            + (f" (folded into {escape(a.folded_into)})" if a.folded_into else ""),
+            _when(data, a.since),
             escape(a.message),
         ]
         for a in sorted(data.alerts, key=lambda a: (a.rule.value, a.scope))
@@ -244,15 +250,29 @@ def _alerts(data: ReportData) -> str:
     return _section(
         "alerts",
         "Alerts",
+        "<p>A person is told when an alert fires, then by reminders, escalations and its end; "
+        "a pending alert is recorded but not told. While a warning or urgent alert covers a "
+        "body region, lesser alerts about it are <em>folded</em> into it: recorded here, not "
+        "told separately.</p>",
         "<h3>History</h3>",
-        _table(["Time (UTC)", "Rule", "Scope", "Level", "Change", "Message"], events)
+        _table([f"Time ({data.tz})", "Rule", "Scope", "Level", "Change", "Message"], events)
         if events
         else "<p>No alert changed in this period.</p>",
-        f"<h3>States on {_when(data.until)} UTC</h3>",
-        _table(["Rule", "Scope", "Level", "State", "Since (UTC)", "Message"], states)
+        f"<h3>States on {_when(data, data.until)}</h3>",
+        _table(["Rule", "Scope", "Level", "State", f"Since ({data.tz})", "Message"], states)
         if states
         else "<p>No alert has been raised.</p>",
     )
+
+
+def _change(event: AlertEvent) -> str:
+    """The transition, and whether the person was told of it."""
+    text = event.transition.value
+    if event.alert.folded_into and event.transition is not Transition.FOLDED:
+        text += f" (folded into {event.alert.folded_into})"
+    if not event.notify and event.transition is not Transition.ACKNOWLEDGED:
+        text += " (recorded, not told)"
+    return text
 
 
 def _worn(data: ReportData, figures: Mapping[str, bytes]) -> str:
@@ -277,15 +297,17 @@ def _method(data: ReportData) -> str:
         "(accelerometer). Twitches are short, isolated muscle potentials counted only while the "
         "muscle is at rest: time with voluntary contraction or movement, and time without a "
         "usable signal, is excluded, so rates are twitches per minute of observed rest. Cramps "
-        "are counted as single events. Days are UTC calendar days. Thresholds in use: a day "
+        f"are counted as single events. Days are calendar days in {data.tz}, the person's time "
+        "zone (a day the clocks change has 23 or 25 hours). Thresholds in use: a day "
         f"counts for a site with at least {_minutes(data)} minutes of observed rest (less is no "
         f"data); a counted day is twitching at {obs.active_rate_per_min:g} or more twitches per "
         f"minute; twitching is established at {est.min_active_days} or more twitching days and "
         f"{est.min_active_fraction:.0%} of observed days within {est.window_days} days; it is "
         f"persistent at {pers.min_active_fraction:.0%} of at least {pers.min_observed_days} "
         f"observed days spanning {pers.min_span_days} days; widespread at "
-        f"{cfg.widespread.min_limb_groups} of 8 limb groups or {cfg.widespread.min_regions} "
-        "regions. Limits: a surface sensor sees only the muscles beneath it, counts depend on "
+        f"{cfg.spread.widespread_limb_groups} of 8 limb groups or "
+        f"{cfg.spread.widespread_regions} regions. Limits: a surface sensor sees only the "
+        "muscles beneath it, counts depend on "
         "placement and skin contact, and deep or distant muscles are not seen; what was not "
         "worn was not measured. The numbers describe what was recorded, not its cause."
     )
@@ -362,14 +384,15 @@ def _site_table(data: ReportData) -> str:
     )
 
 
-def _current_alert(alert: AlertState) -> str:
+def _current_alert(data: ReportData, alert: AlertState) -> str:
     advice = ADVICE[alert.severity]
     message = alert.message if advice in alert.message else f"{alert.message} {advice}"
     pending = " (pending: not yet confirmed)" if alert.state is AlertStatus.PENDING else ""
+    folded = f" (folded into {alert.folded_into})" if alert.folded_into else ""
     return (
         f"<li>{_severity(alert)} <strong>{escape(alert.rule.value)}</strong> "
-        f"({escape(_scope(alert.scope))}){escape(pending)}, since {_when(alert.since)} UTC: "
-        f"{escape(message)}</li>"
+        f"({escape(_scope(alert.scope))}){escape(pending + folded)}, since "
+        f"{_when(data, alert.since)}: {escape(message)}</li>"
     )
 
 
@@ -391,15 +414,17 @@ def _value(report: Report) -> str:
 
 def _period_text(data: ReportData) -> str:
     first, last = data.days[0], data.days[-1]
-    return f"{_day(first)} to {_day(last)} ({wording.days(data.n_days)}, UTC)"
+    return f"{_day(first)} to {_day(last)} ({wording.days(data.n_days)}, {escape(data.tz)})"
 
 
 def _day(day: date) -> str:
     return escape(day.isoformat())
 
 
-def _when(t: datetime) -> str:
-    return escape(t.strftime("%Y-%m-%d %H:%M"))
+def _when(data: ReportData, t: datetime) -> str:
+    """A time in the person's zone, with the zone's abbreviation (CET, PDT…)."""
+    local = t.astimezone(data.zone)
+    return escape(local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or data.tz))
 
 
 def _num(n: int) -> str:

@@ -25,6 +25,9 @@ min_rest_s_per_day = 1800
 # muscle, benign or not (de Carvalho & Swash 2016), several to tens per minute in large leg
 # muscles. Rate alone separates nothing clinically; it only says whether a day twitched.
 active_rate_per_min = 0.2
+# A standing alert whose sites have not been observed for a week says so ("no measurements
+# since…"): time passes without data too, and silence must not read as "still the same".
+no_data_notice_days = 7
 
 [quiet]
 # A site is "quiet" (its twitching has settled) when it was active on <= 20 % of >= 7 observed
@@ -55,6 +58,7 @@ ignore_places = ["eyelid"]
 class ObservationConfig:
     min_rest_s_per_day: float  # below this a day is NO DATA for that site
     active_rate_per_min: float  # twitches per minute of rest that make an observed day active
+    no_data_notice_days: int  # days without observation before a standing alert says so
 
     def __post_init__(self) -> None:
         require(self.min_rest_s_per_day > 0, "observation.min_rest_s_per_day must be > 0")

@@ -1,8 +1,9 @@
 """What every rule reads: one user's days as (sites x days) arrays, and per-site activity flags.
 
 The arrays are built once per evaluation; each rule is then a few vectorised reductions over
-trailing windows of them. Column ``-1`` is the evaluation day (``utc_day(as_of)``, partial days
-included: a day counts as soon as it holds enough observed rest).
+trailing windows of them. Days are the person's own (the zone of their profile, UTC without
+one); column ``-1`` is the evaluation day (the local day of ``as_of``, partial days included: a
+day counts as soon as it holds enough observed rest).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from server.localdays import local_day
 from server.model import History
-from twitchwatch.contract import Region, Report, limb_group_of, region_of, split_site, utc_day
+from twitchwatch.contract import Region, Report, limb_group_of, region_of, split_site
 
 if TYPE_CHECKING:
     from server.rules.config import RuleConfig
@@ -50,6 +53,7 @@ class Facts:
     user: str
     as_of: datetime
     config: RuleConfig
+    zone: ZoneInfo  # the person's: days, dates and times in messages follow it
     first_day: date
     sites: tuple[str, ...]
     twitches: np.ndarray  # int64
@@ -76,6 +80,15 @@ class Facts:
     def window(self, days: int, *, end: int = 0) -> WindowStats:
         """Stats over ``days`` days ending ``end`` days before the evaluation day."""
         return window_stats(self.observed, self.active, days, end=end)
+
+    def report_day(self, report: Report) -> date:
+        """The person's day a report was made on."""
+        return local_day(report.t, self.zone)
+
+    def last_observed(self, sites: np.ndarray | list[int]) -> int:
+        """Grid column of the last day any of these sites was observed; -1 for none."""
+        seen = self.observed[sites].any(axis=0) if len(sites) else np.zeros(self.n_days, bool)
+        return int(np.flatnonzero(seen)[-1]) if seen.any() else -1
 
     def rates_per_min(self, site: int, days: int) -> np.ndarray:
         """The observed days' rates of one site over the last ``days`` days."""
@@ -109,7 +122,8 @@ def build_facts(history: History, as_of: datetime, config: RuleConfig) -> Facts:
     Rows after ``as_of``'s day and reports after ``as_of`` are ignored, so a replay may hand in a
     whole history.
     """
-    last_day = utc_day(as_of)
+    zone = history.zone
+    last_day = local_day(as_of, zone)
     n_days = config.history_days
     first_day = last_day - timedelta(days=n_days - 1)
     rows = [d for d in history.days if first_day <= d.day <= last_day]
@@ -158,6 +172,7 @@ def build_facts(history: History, as_of: datetime, config: RuleConfig) -> Facts:
         user=history.user,
         as_of=as_of,
         config=config,
+        zone=zone,
         first_day=first_day,
         sites=sites,
         twitches=twitches,
@@ -196,3 +211,23 @@ def observed_recently(facts: Facts) -> bool:
 def iso_day(facts: Facts, column: int) -> str | None:
     """A grid column as ``YYYY-MM-DD``, None for -1 (no such day)."""
     return None if column < 0 else facts.day(column).isoformat()
+
+
+def silence(facts: Facts, sites: np.ndarray | list[int]) -> dict[str, object]:
+    """Evidence that these sites stopped sending measurements: ``{}`` while they send.
+
+    Once none of them was observed for ``[observation] no_data_notice_days`` days, a standing
+    alert about them says so ("no measurements since…") instead of silently standing.
+    """
+    if len(sites) == 0:
+        return {}
+    days = facts.config.observation.no_data_notice_days
+    last = facts.last_observed(sites)
+    if last >= 0 and facts.n_days - 1 - last < days:
+        return {}
+    since = iso_day(facts, last) if last >= 0 else None
+    return {
+        "no_data_sites": [facts.sites[int(i)] for i in sites],
+        "no_data_since": since,
+        "no_data_days": days,
+    }

@@ -16,10 +16,10 @@ import numpy as np
 from server.model import Finding, Verdict
 from server.rules.checks import check_places, within
 from server.rules.context import ContextFinder
-from server.rules.facts import Facts, iso_day
+from server.rules.facts import Facts, iso_day, silence
 from server.rules.unit import RuleTable, RuleUnit
 from server.wording import days, period, rate, site_name
-from twitchwatch.contract import Rule, Severity, split_site
+from twitchwatch.contract import Rule, Severity, region_of, split_site
 
 if TYPE_CHECKING:
     from server.rules.config import RuleConfig
@@ -103,6 +103,8 @@ for_s = 86400
                 "recent_active_days": int(recent.active[i]),
                 "min_rest_min": round(facts.config.observation.min_rest_s_per_day / 60),
             }
+            if verdict is not Verdict.CLEAR:
+                evidence.update(silence(facts, [i]))
             info = split_site(site)[1] in cfg.info_places
             severity = Severity.INFO if info else Severity.ADVISORY
             sites = np.array([i])
@@ -110,6 +112,10 @@ for_s = 86400
                 self.finding(site, verdict, severity, evidence, context.for_sites(sites))
             )
         return findings
+
+    def covers(self, scope: str, evidence: Mapping[str, Any]) -> frozenset[str]:
+        region = region_of(scope)
+        return frozenset() if region is None else frozenset({region.value})
 
     def describe(self, verdict: Verdict, severity: Severity, ev: Mapping[str, Any]) -> str:
         site, window = site_name(ev["site"]), period(ev["window_days"])

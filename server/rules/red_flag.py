@@ -1,23 +1,22 @@
 """Red flags (scope: the symptom): speech, swallowing or breathing difficulty reported.
 
-Urgent, whatever the counts and whatever the context: the verdict reads the reports only. Each
-symptom is its own alert; it clears ``window_days`` after its last report, never because sensor
-data is missing, and reporting it again raises it again.
+Urgent, on the day of the report, whatever the counts and whatever the context: the verdict
+reads the reports only. Each symptom is its own alert. It is never closed silently, never with
+an implied all-clear: two weeks after the last report it asks whether the difficulty goes on,
+and it closes only when the person marks it resolved after seeing a doctor, or 30 days after
+the last report with a message that says what to do if it continues (symptoms.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from server.model import Finding, Verdict
-from server.rules.context import ContextFinder
-from server.rules.facts import Facts
-from server.rules.unit import RuleTable, RuleUnit
-from server.wording import period
-from twitchwatch.contract import ReportKind, Rule, Severity, format_utc
+from server import wording
+from server.model import Verdict
+from server.rules.symptoms import ReportedSymptom, SymptomTable, wording_zone
+from twitchwatch.contract import Region, Report, ReportKind, Rule, Severity
 
 #: The red-flag symptoms; each is its own alert scope.
 RED_FLAGS = (ReportKind.SPEECH, ReportKind.SWALLOWING, ReportKind.BREATHING)
@@ -26,67 +25,68 @@ _SYMPTOMS = {
     "swallowing": ("Difficulty swallowing", "difficulty swallowing"),
     "breathing": ("Difficulty breathing", "difficulty breathing"),
 }
+_EMERGENCY = "If breathing is hard right now, call your local emergency number."
+#: The muscles each symptom is about: speech and swallowing are bulbar; breathing is the
+#: chest's (and the diaphragm's). An urgent alert folds lesser alerts about them.
+_COVERS = {
+    "speech": frozenset({Region.BULBAR.value}),
+    "swallowing": frozenset({Region.BULBAR.value}),
+    "breathing": frozenset({Region.THORACIC.value}),
+}
 
 
 @dataclass(frozen=True, slots=True)
-class RedFlagConfig(RuleTable):
-    window_days: int
-    for_s: float
-
-    @property
-    def lookback_days(self) -> int:
-        return self.window_days
+class RedFlagConfig(SymptomTable):
+    pass
 
 
-class RedFlag(RuleUnit):
+class RedFlag(ReportedSymptom):
     rule = Rule.RED_FLAG
     table = RedFlagConfig
-    title = "Reported symptom"
+    title = "Reported speech, swallowing or breathing difficulty"
+    severity = Severity.URGENT
+    kinds = frozenset(RED_FLAGS)
     toml = """\
 [red_flag]
 # Urgent, whatever the counts and whatever the context: speech, swallowing or breathing
-# difficulty reported in the last 14 days. Clears 14 days after the last report; reporting
-# again raises it again. It fires at once.
-window_days = 14
+# difficulty reported. It fires at once. Never an implied all-clear: 14 days after the last
+# report it asks whether the difficulty goes on (report it again, or mark it resolved after
+# seeing a doctor); it closes 30 days after the last report, saying what to do if it goes on.
+ask_after_days = 14
+close_after_days = 30
 for_s = 0
 """
-    # Context is shown beside a red flag like anywhere else, but never as its explanation.
-    context_lead = "Also recorded, though it does not explain this symptom"
 
-    def findings(self, facts: Facts, context: ContextFinder) -> list[Finding]:
-        """One finding per red-flag symptom: RAISE (urgent) when reported in the window, else CLEAR."""
-        cfg: RedFlagConfig = facts.config.red_flag
-        days = cfg.window_days
-        since = facts.as_of - timedelta(days=days)
-        findings = []
-        for kind in RED_FLAGS:
-            mine = [r for r in facts.reports if r.kind == kind and r.t > since]
-            evidence = {
-                "symptom": kind.value,
-                "reports": [format_utc(r.t) for r in mine],
-                "last_reported": format_utc(mine[-1].t) if mine else None,
-                "window_days": days,
-            }
-            verdict = Verdict.RAISE if mine else Verdict.CLEAR
-            # Context is shown beside a red flag like anywhere else; the verdict never reads it.
-            findings.append(
-                self.finding(
-                    kind.value, verdict, Severity.URGENT, evidence, context.for_sites(None)
-                )
-            )
-        return findings
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(kind.value for kind in RED_FLAGS)
+
+    def scope_of(self, report: Report) -> str:
+        return report.kind.value
+
+    def covers(self, scope: str, evidence: Mapping[str, Any]) -> frozenset[str]:
+        return _COVERS.get(scope, frozenset())
+
+    def noun(self, ev: Mapping[str, Any]) -> tuple[str, str]:
+        return _SYMPTOMS[ev["scope"]]
 
     def describe(self, verdict: Verdict, severity: Severity, ev: Mapping[str, Any]) -> str:
-        title, lower = _SYMPTOMS[ev["symptom"]]
-        if verdict is Verdict.RAISE:
-            text = (
-                f"{title} reported on {ev['last_reported'][:10]}. It should be checked by a doctor "
-                "whatever the twitching counts."
-            )
-            if ev["symptom"] == "breathing":
-                text += " If breathing is hard right now, call your local emergency number."
-            return text
-        return f"No {lower} reported in {period(ev['window_days'])}."
+        text = super().describe(verdict, severity, ev)
+        if ev["scope"] == "breathing" and ev["reports"] and verdict is Verdict.HOLD:
+            text += f" {_EMERGENCY}"
+        return text
+
+    def describe_raise(self, ev: Mapping[str, Any]) -> str:
+        title = _SYMPTOMS[ev["scope"]][0]
+        when = wording.moment(ev["last_reported"], wording_zone(ev))
+        n = len(ev["reports"])
+        again = f" (reported {n} times)" if n > 1 else ""
+        text = (
+            f"{title} reported on {when}{again}. It should be checked by a doctor whatever the "
+            "twitching counts."
+        )
+        if ev["scope"] == "breathing":
+            text += f" {_EMERGENCY}"
+        return text
 
 
 RULE = RedFlag()

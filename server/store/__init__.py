@@ -21,10 +21,10 @@ from typing import Self
 from server.errors import SchemaVersionError, StoreDataError, StoreError, StoreUnavailable
 from server.model import AlertRecord, History
 from server.store.backend import Backend, backend_for, one_line, redact
-from server.store.schema import SCHEMA_VERSION, TABLES
+from server.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from server.store.tx import Tx
 from server.store.windows import DeviceAckState, Outcome, WindowsResult
-from twitchwatch.contract import AlertEvent, Report, WindowMessage
+from twitchwatch.contract import AlertEvent, Profile, Report, WindowMessage
 
 __all__ = [
     "DeviceAckState",
@@ -81,6 +81,16 @@ class Store:
                 )
             elif rows[0][0] > SCHEMA_VERSION:
                 raise SchemaVersionError(self.url, rows[0][0], SCHEMA_VERSION)
+            else:
+                self._migrate(rows[0][0])
+
+    def _migrate(self, version: int) -> None:
+        """Bring a database written by an older TwitchWatch up to :data:`SCHEMA_VERSION`."""
+        while version < SCHEMA_VERSION:
+            for statement in MIGRATIONS[version]:
+                self.backend.execute(statement)
+            version += 1
+            self.backend.execute("UPDATE schema_version SET version = ?", (version,))
 
     def check_schema(self) -> None:
         """A database this TwitchWatch can read (read-only stores create nothing)."""
@@ -149,6 +159,14 @@ class Store:
         with self.transaction(users=[user]) as tx:
             return tx.add_report(user, report, received or datetime.now(UTC))
 
+    def set_profile(self, user: str, profile: Profile, received: datetime | None = None) -> bool:
+        with self.transaction(users=[user]) as tx:
+            return tx.set_profile(user, profile, received or datetime.now(UTC))
+
+    def profile_tz(self, user: str) -> str:
+        with self.transaction() as tx:
+            return tx.profile_tz(user)
+
     def load_history(self, user: str, since_day: date, until: datetime) -> History:
         with self.transaction() as tx:
             return tx.load_history(user, since_day, until)
@@ -205,3 +223,7 @@ class Store:
     def dirty_users(self) -> list[str]:
         with self.transaction() as tx:
             return tx.dirty_users()
+
+    def users_with_open_alerts(self) -> list[str]:
+        with self.transaction() as tx:
+            return tx.users_with_open_alerts()

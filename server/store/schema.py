@@ -9,8 +9,9 @@ PostgreSQL, hence ``user_id`` (and ``device_id`` beside it); other contract word
 
 from __future__ import annotations
 
-#: Bumped whenever a table changes; a database written by a newer TwitchWatch is refused.
-SCHEMA_VERSION = 1
+#: Bumped whenever a table changes; a database written by a newer TwitchWatch is refused, an
+#: older one is brought up to date by the steps in :data:`MIGRATIONS`.
+SCHEMA_VERSION = 2
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (
@@ -63,8 +64,9 @@ TABLES: tuple[str, ...] = (
         unit TEXT NOT NULL,
         PRIMARY KEY (device_id, site, start_utc)
     )""",
-    # Sums of the window_sites rows of each UTC day (a window counts on the day it starts),
-    # kept in the transaction that inserts them: what the rules read.
+    # Sums of the window_sites rows of each of the person's days (a window counts on the local
+    # day it starts, in the zone of their profile; UTC without one), kept in the transaction
+    # that inserts them: what the rules read. A new zone re-cuts them from window_sites.
     """CREATE TABLE IF NOT EXISTS daily_site (
         user_id TEXT NOT NULL,
         site TEXT NOT NULL,
@@ -103,6 +105,11 @@ TABLES: tuple[str, ...] = (
         message TEXT NOT NULL,
         evidence TEXT NOT NULL,
         context TEXT NOT NULL,
+        stage INTEGER NOT NULL DEFAULT 0,
+        folded_into TEXT,
+        resolved_by_person INTEGER NOT NULL DEFAULT 0,
+        asked_utc TEXT,
+        no_data_utc TEXT,
         PRIMARY KEY (user_id, rule, scope)
     )""",
     # The key makes a transition impossible to record twice, whoever evaluates; published = 0
@@ -120,6 +127,12 @@ TABLES: tuple[str, ...] = (
     )""",
     """CREATE INDEX IF NOT EXISTS alert_events_unpublished
         ON alert_events (published) WHERE published = 0""",
+    # The person's profile (twitchwatch/v1/<user>/profile): the zone their days and dates follow.
+    """CREATE TABLE IF NOT EXISTS profiles (
+        user_id TEXT PRIMARY KEY,
+        tz TEXT NOT NULL,
+        updated_utc TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS rejects (
         reason TEXT PRIMARY KEY,
         count BIGINT NOT NULL,
@@ -127,3 +140,19 @@ TABLES: tuple[str, ...] = (
         last_utc TEXT
     )""",
 )
+
+#: What brings a database of each older version one step up, in order; run in the transaction
+#: that creates the schema, so a crash leaves the old version whole. ``CREATE TABLE IF NOT
+#: EXISTS`` in :data:`TABLES` has already made any new table by then; these alter the old ones.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 -> 2 (issue 12): alerts learn their stage (spread escalates within a severity), folding
+    # (inhibition), a resolution by the person, the question asked about a symptom not
+    # reported again, and the "no measurements" notice.
+    1: (
+        "ALTER TABLE alerts ADD COLUMN stage INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE alerts ADD COLUMN folded_into TEXT",
+        "ALTER TABLE alerts ADD COLUMN resolved_by_person INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE alerts ADD COLUMN asked_utc TEXT",
+        "ALTER TABLE alerts ADD COLUMN no_data_utc TEXT",
+    ),
+}

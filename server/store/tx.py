@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from server.localdays import day_start, local_day
 from server.model import AlertRecord, DaySite, History
 from server.store import windows as _windows
 from server.store.backend import Backend
 from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
 from server.store.windows import DeviceAckState, WindowsResult
 from twitchwatch.contract import (
+    DEFAULT_TZ,
     AlertEvent,
     AlertStatus,
     DeviceStatus,
+    Profile,
     Report,
     ReportKind,
     Rule,
     Severity,
     WindowMessage,
     encode_json,
-    utc_day,
 )
 
 MAX_DETAIL_CHARS = 300
@@ -79,11 +82,49 @@ class Tx:
         rows = self._db.execute("SELECT user_id FROM users WHERE latest_utc IS NOT NULL")
         return sorted(u for (u,) in rows)
 
+    def users_with_open_alerts(self) -> list[str]:
+        """Users with a pending or firing alert: the server's wall clock evaluates them."""
+        rows = self._db.execute(
+            "SELECT DISTINCT user_id FROM alerts WHERE status <> ?", (AlertStatus.RESOLVED.value,)
+        )
+        return sorted(u for (u,) in rows)
+
+    # --- the profile: the person's zone ----------------------------------------------------------
+
+    def profile_tz(self, user: str) -> str:
+        """The zone of ``user``'s days (UTC until a profile sets one)."""
+        rows = self._db.execute("SELECT tz FROM profiles WHERE user_id = ?", (user,))
+        return rows[0][0] if rows else DEFAULT_TZ
+
+    def set_profile(self, user: str, profile: Profile, received: datetime) -> bool:
+        """Store ``user``'s profile; True if the zone changed (the user's row is locked).
+
+        A new zone applies from now on: every evaluation, message and report after it uses the
+        new zone's days and dates, while alerts and events already published keep theirs. The
+        stored daily sums are re-cut into the new zone's days from the windows (which are all
+        kept), so the rules' trailing windows never mix days of two zones: a mixed history
+        would have a seam of 23 or 25 hours, or a day counted twice.
+        """
+        old = self.profile_tz(user)
+        insert_rows(
+            self._db,
+            "INSERT INTO profiles (user_id, tz, updated_utc)",
+            [(user, profile.tz, ts(received))],
+            "ON CONFLICT (user_id) DO UPDATE SET tz = excluded.tz, updated_utc = excluded.updated_utc",
+        )
+        if old == profile.tz:
+            return False
+        _windows.rebuild_days(self._db, user, ZoneInfo(profile.tz))
+        self._db.execute("UPDATE users SET dirty = 1 WHERE user_id = ?", (user,))
+        return True
+
     # --- windows and devices (server/store/windows.py) --------------------------------------
 
     def add_windows(self, windows: Sequence[WindowMessage], received: datetime) -> WindowsResult:
         """Store windows exactly once; daily sums and device acks follow (see windows.py)."""
-        return _windows.add_windows(self._db, windows, received)
+        users = sorted({w.user for w in windows})
+        zones = {user: ZoneInfo(self.profile_tz(user)) for user in users}
+        return _windows.add_windows(self._db, windows, received, zones)
 
     def set_status(self, user: str, status: DeviceStatus, received: datetime) -> bool:
         """Record a device's online/offline state; False if the device belongs to another user."""
@@ -117,16 +158,21 @@ class Tx:
     # --- history -------------------------------------------------------------------------------
 
     def load_history(self, user: str, since_day: date, until: datetime) -> History:
-        """Daily sums from ``since_day`` to ``until``'s day, and reports in the same span."""
+        """Daily sums from ``since_day`` to ``until``'s day, and reports in the same span.
+
+        Days are the user's own (the zone of their profile), and so are the span's ends.
+        """
+        tz = self.profile_tz(user)
+        zone = ZoneInfo(tz)
         days = [
             DaySite(date.fromisoformat(day), site, twitches, cramps, rest_s, active_s, gap_s, n)
             for day, site, twitches, cramps, rest_s, active_s, gap_s, n in self._db.execute(
                 "SELECT day, site, twitches, cramps, rest_s, active_s, gap_s, windows "
                 "FROM daily_site WHERE user_id = ? AND day >= ? AND day <= ?",
-                (user, since_day.isoformat(), utc_day(until).isoformat()),
+                (user, since_day.isoformat(), local_day(until, zone).isoformat()),
             )
         ]
-        since = datetime.combine(since_day, time(), UTC)
+        since = day_start(since_day, zone)
         reports = [
             Report(from_ts(t), ReportKind(kind), site or None, value, note)
             for t, kind, site, value, note in self._db.execute(
@@ -138,13 +184,14 @@ class Tx:
         # Sorted here, not in SQL: PostgreSQL's collation may order '_' unlike SQLite.
         days.sort(key=lambda d: (d.day, d.site))
         reports.sort(key=lambda r: (r.t, r.kind.value, r.site or ""))
-        return History(user, tuple(days), tuple(reports))
+        return History(user, tuple(days), tuple(reports), tz)
 
     # --- alerts --------------------------------------------------------------------------------
 
     _ALERT_COLUMNS = (
         "user_id, rule, scope, severity, status, since_utc, pending_since_utc, "
-        "last_notified_utc, acknowledged, version, message, evidence, context"
+        "last_notified_utc, acknowledged, version, message, evidence, context, stage, folded_into, "
+        "resolved_by_person, asked_utc, no_data_utc"
     )
 
     def load_alerts(self, user: str) -> list[AlertRecord]:
@@ -184,6 +231,11 @@ class Tx:
                     record.message,
                     encode_json(dict(record.evidence)).decode(),
                     encode_json(list(record.context)).decode(),
+                    record.stage,
+                    record.folded_into,
+                    int(record.resolved_by_person),
+                    maybe_ts(record.asked),
+                    maybe_ts(record.no_data_noticed),
                 )
             ],
             "ON CONFLICT (user_id, rule, scope) DO UPDATE SET severity = excluded.severity, "
@@ -191,7 +243,10 @@ class Tx:
             "pending_since_utc = excluded.pending_since_utc, "
             "last_notified_utc = excluded.last_notified_utc, "
             "acknowledged = excluded.acknowledged, version = excluded.version, "
-            "message = excluded.message, evidence = excluded.evidence, context = excluded.context",
+            "message = excluded.message, evidence = excluded.evidence, context = excluded.context, "
+            "stage = excluded.stage, folded_into = excluded.folded_into, "
+            "resolved_by_person = excluded.resolved_by_person, asked_utc = excluded.asked_utc, "
+            "no_data_utc = excluded.no_data_utc",
         )
 
     def add_events(self, user: str, events: Sequence[AlertEvent]) -> list[AlertEvent]:
@@ -286,6 +341,11 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
         message,
         evidence,
         context,
+        stage,
+        folded_into,
+        resolved_by_person,
+        asked,
+        no_data,
     ) = row
     return AlertRecord(
         user=user,
@@ -301,4 +361,9 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
         message=message,
         evidence=json.loads(evidence),
         context=tuple(json.loads(context)),
+        stage=int(stage),
+        folded_into=folded_into,
+        resolved_by_person=bool(resolved_by_person),
+        asked=maybe_from_ts(asked),
+        no_data_noticed=maybe_from_ts(no_data),
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from server.store.backend import Backend
-from server.store.sql import insert_rows, touch_user, ts
+from server.store.sql import from_ts, insert_rows, touch_user, ts
 from twitchwatch.contract import DeviceStatus, WindowMessage
 
 #: Rows read per query while walking a device's contiguous seqs; ids per IN (…) list.
@@ -56,7 +56,12 @@ class _Device:
     exists: bool
 
 
-def add_windows(db: Backend, windows: Sequence[WindowMessage], received: datetime) -> WindowsResult:
+def add_windows(
+    db: Backend,
+    windows: Sequence[WindowMessage],
+    received: datetime,
+    zones: Mapping[str, tzinfo],
+) -> WindowsResult:
     """Store windows exactly once and keep daily sums and device acks in step.
 
     A (device, seq) stored before is a DUPLICATE. A new seq whose (device, site, start) rows
@@ -64,7 +69,8 @@ def add_windows(db: Backend, windows: Sequence[WindowMessage], received: datetim
     cover it, but counts none of those sites again. A stored seq that arrives with another
     window (an edge that lost its outbox numbering from 1 again, before it hears its ack) is
     new data under a reused seq: its sites are stored, keyed by time as always. Windows of a
-    device that belongs to another user are REJECTED. A window counts on the UTC day it starts.
+    device that belongs to another user are REJECTED. A window counts on the day it starts, in
+    its user's zone (``zones``: every user of ``windows``).
     """
     devices = _devices(db, (w.device for w in windows))
     outcomes = [Outcome.REJECTED] * len(windows)
@@ -77,7 +83,7 @@ def add_windows(db: Backend, windows: Sequence[WindowMessage], received: datetim
     seen = [i for i in times if i not in set(new)]
     behind = {windows[i].device for i in seen}  # they resent: they have not seen their ack
     reused = _reused_seqs(db, windows, seen, times)
-    sites_stored, replayed_sites = _insert_sites(db, windows, new + reused, times)
+    sites_stored, replayed_sites = _insert_sites(db, windows, new + reused, times, zones)
     new_seqs: dict[str, set[int]] = defaultdict(set)
     for i in new + reused:
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
@@ -151,11 +157,19 @@ def _insert_windows(
     return new
 
 
+def day_of(start: str, zone: tzinfo) -> str:
+    """The day (``YYYY-MM-DD``) a stored start time falls on in ``zone``."""
+    if zone is UTC or getattr(zone, "key", None) == "UTC":
+        return start[:10]  # the stored text is UTC already: no parsing on the hot path
+    return from_ts(start).astimezone(zone).date().isoformat()
+
+
 def _insert_sites(
     db: Backend,
     windows: Sequence[WindowMessage],
     new: Sequence[int],
     times: Mapping[int, tuple[str, str]],
+    zones: Mapping[str, tzinfo],
 ) -> tuple[Counter[int], int]:
     """Insert the site rows of new windows, add what was inserted to the daily sums.
 
@@ -189,7 +203,9 @@ def _insert_sites(
         i = owner_of[(device, site, start)]
         w, s = windows[i], windows[i].sites[site]
         sites_stored[i] += 1
-        acc = sums.setdefault((w.user, site, start[:10]), [0, 0, 0.0, 0.0, 0.0, 0])
+        acc = sums.setdefault(
+            (w.user, site, day_of(start, zones[w.user])), [0, 0, 0.0, 0.0, 0.0, 0]
+        )
         acc[0] += s.twitches
         acc[1] += s.cramps
         acc[2] += s.rest_s
@@ -198,6 +214,14 @@ def _insert_sites(
         acc[5] += 1
         if w.user not in latest or w.end > latest[w.user]:
             latest[w.user] = w.end
+    _add_daily(db, sums)
+    for user in sorted(latest):
+        touch_user(db, user, latest[user])
+    return sites_stored, n_sites - len(stored)
+
+
+def _add_daily(db: Backend, sums: Mapping[tuple[str, str, str], Sequence[float]]) -> None:
+    """Add ``{(user, site, day): [twitches, cramps, rest_s, active_s, gap_s, windows]}``."""
     insert_rows(
         db,
         "INSERT INTO daily_site (user_id, site, day, twitches, cramps, rest_s, active_s, "
@@ -211,9 +235,26 @@ def _insert_sites(
         "gap_s = daily_site.gap_s + excluded.gap_s, "
         "windows = daily_site.windows + excluded.windows",
     )
-    for user in sorted(latest):
-        touch_user(db, user, latest[user])
-    return sites_stored, n_sites - len(stored)
+
+
+def rebuild_days(db: Backend, user: str, zone: tzinfo) -> None:
+    """Re-cut ``user``'s daily sums into ``zone``'s days from the stored site windows."""
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    rows = db.execute(
+        "SELECT site, start_utc, twitches, cramps, rest_s, active_s, gap_s "
+        "FROM window_sites WHERE user_id = ?",
+        (user,),
+    )
+    for site, start, twitches, cramps, rest_s, active_s, gap_s in rows:
+        acc = sums.setdefault((user, site, day_of(start, zone)), [0, 0, 0.0, 0.0, 0.0, 0])
+        acc[0] += twitches
+        acc[1] += cramps
+        acc[2] += rest_s
+        acc[3] += active_s
+        acc[4] += gap_s
+        acc[5] += 1
+    db.execute("DELETE FROM daily_site WHERE user_id = ?", (user,))
+    _add_daily(db, sums)
 
 
 def _advance_device(

@@ -18,8 +18,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     alerts.add_argument(
         "--json", action="store_true", help="one JSON object per state and event, for scripts"
     )
-    alerts.add_argument(
+    answer = alerts.add_mutually_exclusive_group()
+    answer.add_argument(
         "--ack", metavar="RULE/SCOPE", help="mark an alert as seen (e.g. persistence/left_calf)"
+    )
+    answer.add_argument(
+        "--resolve",
+        metavar="RULE/SCOPE",
+        help="mark a reported symptom's alert resolved after seeing a doctor (e.g. red_flag/speech)",
+    )
+    alerts.add_argument(
+        "--tz", help="show times in this IANA zone (default: the person's profile, else UTC)"
     )
     alerts.add_argument(
         "--homeassistant",
@@ -50,11 +59,16 @@ async def run(args: argparse.Namespace) -> None:
         send_ack,
     )
     from server.homeassistant import HomeAssistantBridge
+    from twitchwatch.contract import AckAction
     from twitchwatch.mqtt_link import MqttLink
 
     broker = broker_from_args(args)
-    ack = parse_ack_target(args.ack) if args.ack else None
-    feed = AlertFeed(args.user, as_json=args.json)
+    ack = None
+    if args.ack:
+        ack = parse_ack_target(args.ack)
+    elif args.resolve:
+        ack = parse_ack_target(args.resolve, AckAction.RESOLVED)
+    feed = AlertFeed(args.user, as_json=args.json, tz=args.tz)
     bridge = HomeAssistantBridge(args.user, args.ha_prefix) if args.homeassistant else None
     subscriptions = [*feed.subscriptions, *(bridge.subscriptions if bridge else [])]
     link = MqttLink(
@@ -66,7 +80,14 @@ async def run(args: argparse.Namespace) -> None:
     try:
         if ack is not None:
             await send_ack(link, args.user, ack)
-            print(f"{ack.rule.value}/{ack.scope}: marked as seen (no reminders unless it changes)")
+            if ack.action is AckAction.RESOLVED:
+                print(
+                    f"{ack.rule.value}/{ack.scope}: marked resolved (a new report raises it again)"
+                )
+            else:
+                print(
+                    f"{ack.rule.value}/{ack.scope}: marked as seen (no reminders unless it changes)"
+                )
             return
         if not args.json:
             print(f"alerts of {args.user} on {broker} (Ctrl-C to stop):", file=sys.stderr)

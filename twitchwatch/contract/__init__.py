@@ -11,13 +11,19 @@ Import from here (``from twitchwatch.contract import WindowMessage``); the modul
 - ``sites``: body sites, regions, limb groups;
 - ``topics``: ids, topic builders and filters, ``parse_topic``;
 - ``payload``: what every payload shares (JSON, schema version, UTC times, caps, field checks);
-- ``windows``, ``devices`` (status, ack), ``reports``, ``alerts``: one payload family each.
+- ``windows``, ``devices`` (status, ack, the server's status), ``reports``, ``alerts``,
+  ``profile`` (the person's time zone): one payload family each.
+
+Changes to v1 since the design card (all additive: an older reader ignores what it does not
+know) are listed in docs/contract.md.
 """
 
 from __future__ import annotations
 
 from twitchwatch.contract.alerts import (
     ADVICE,
+    NOTIFYING,
+    AckAction,
     AlertAck,
     AlertEvent,
     AlertState,
@@ -29,6 +35,7 @@ from twitchwatch.contract.devices import (
     DeviceAck,
     DeviceState,
     DeviceStatus,
+    ServerStatus,
 )
 from twitchwatch.contract.kinds import (
     INTERNAL_UNIT,
@@ -49,6 +56,12 @@ from twitchwatch.contract.payload import (
     format_utc,
     parse_utc,
     utc_day,
+)
+from twitchwatch.contract.profile import (
+    DEFAULT_TZ,
+    MAX_TZ_CHARS,
+    Profile,
+    check_zone,
 )
 from twitchwatch.contract.reports import (
     CONTEXT_REPORTS,
@@ -72,6 +85,7 @@ from twitchwatch.contract.sites import (
 from twitchwatch.contract.topics import (
     ALL_ALERTS_FILTER,
     SERVER_FILTERS,
+    SERVER_STATUS_TOPIC,
     TOPIC_ROOT,
     Topic,
     TopicKind,
@@ -83,6 +97,7 @@ from twitchwatch.contract.topics import (
     device_filter,
     device_topic,
     parse_topic,
+    profile_topic,
     reports_topic,
 )
 from twitchwatch.contract.windows import (
@@ -104,6 +119,7 @@ from twitchwatch.errors import (
     SiteError,
     TopicError,
     TwitchWatchError,
+    ZoneError,
 )
 
 __all__ = [
@@ -111,6 +127,7 @@ __all__ = [
     "ALL_ALERTS_FILTER",
     "AMPLITUDE_UNITS",
     "CONTEXT_REPORTS",
+    "DEFAULT_TZ",
     "INTERNAL_UNIT",
     "LIMB_GROUP",
     "MAX_AGE",
@@ -123,15 +140,19 @@ __all__ = [
     "MAX_SEQ",
     "MAX_SITES_PER_WINDOW",
     "MAX_TWITCHES_PER_S",
+    "MAX_TZ_CHARS",
     "MAX_WINDOW_S",
     "MIDLINE_PLACES",
     "MIN_WINDOW_S",
+    "NOTIFYING",
     "PLACE_REGION",
     "SCHEMA_VERSION",
     "SECONDS_SLACK",
     "SERVER_FILTERS",
+    "SERVER_STATUS_TOPIC",
     "SIDES",
     "TOPIC_ROOT",
+    "AckAction",
     "AlertAck",
     "AlertEvent",
     "AlertState",
@@ -144,11 +165,13 @@ __all__ = [
     "IdError",
     "Kind",
     "PayloadError",
+    "Profile",
     "Reason",
     "Region",
     "Report",
     "ReportKind",
     "Rule",
+    "ServerStatus",
     "Severity",
     "SiteError",
     "SiteWindow",
@@ -158,12 +181,14 @@ __all__ = [
     "Transition",
     "TwitchWatchError",
     "WindowMessage",
+    "ZoneError",
     "alert_acks_topic",
     "alert_events_topic",
     "alert_topic",
     "alerts_filter",
     "check_id",
     "check_when",
+    "check_zone",
     "decode_json",
     "device_filter",
     "device_topic",
@@ -174,6 +199,7 @@ __all__ = [
     "normalize_site",
     "parse_topic",
     "parse_utc",
+    "profile_topic",
     "region_of",
     "reports_topic",
     "split_site",

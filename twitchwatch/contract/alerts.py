@@ -1,4 +1,13 @@
-"""Alerts: their severities and states, the retained state, each transition, a person's ack."""
+"""Alerts: their severities and states, the retained state, each transition, a person's ack.
+
+What a person is told: an alert notifies once when it fires, then by reminders, escalations, a
+"no measurements since" notice and its resolution (``AlertEvent.notify``). Its pending state is
+published (retained and as an event) but is not a notification. While a warning or urgent
+alert covers a body part, lesser alerts about that part are *folded* into it: they go on
+through their lifecycle and are recorded (``AlertState.folded_into`` names the covering alert,
+their events carry ``notify: false``), but they are not notified separately, as Alertmanager's
+inhibition does.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +73,8 @@ class AlertState:
     context: tuple[str, ...] = ()  # likely benign factors seen around it
     acknowledged: bool = False
     version: int = 1  # +1 per published change; subscribers keep the highest
+    #: "<rule>/<scope>" of the warning or urgent alert this one is folded into (None: not folded).
+    folded_into: str | None = None
 
     def to_payload(self) -> bytes:
         return encode_json(
@@ -79,6 +90,7 @@ class AlertState:
                 "context": list(self.context),
                 "acknowledged": self.acknowledged,
                 "version": self.version,
+                "folded_into": self.folded_into,
             }
         )
 
@@ -110,29 +122,54 @@ class AlertState:
             context=tuple(str(c) for c in context),
             acknowledged=bool(doc.get("acknowledged", False)),
             version=int_field(doc, "version", what, 1, MAX_SEQ) if "version" in doc else 1,
+            folded_into=text_field(doc, "folded_into", what, 130, optional=True),
         )
 
 
 class Transition(StrEnum):
-    PENDING = "pending"  # the condition holds, not yet for long enough
+    PENDING = "pending"  # the condition holds, not yet for long enough (not notified)
     FIRING = "firing"  # the alert is raised
-    ESCALATED = "escalated"  # raised again at a higher severity
-    REMINDER = "reminder"  # still firing, unacknowledged, after the repeat interval
-    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"  # raised again at a higher severity or a further stage
+    REMINDER = "reminder"  # still firing after the repeat interval; or a question to the person
+    ACKNOWLEDGED = "acknowledged"  # the person has seen it (their own action, not notified)
     RESOLVED = "resolved"
+    FOLDED = "folded"  # a warning or urgent alert now covers its body part (not notified)
+    UNFOLDED = "unfolded"  # the covering alert ended while this one still fires
+    NO_DATA = "no_data"  # its sites sent no measurements for a week: said once, not silent
+
+
+#: Transitions that tell the person something by default; the server may say otherwise per
+#: event (a folded alert's, or the end of a pending alert nobody was told about).
+NOTIFYING = frozenset(
+    {
+        Transition.FIRING,
+        Transition.ESCALATED,
+        Transition.REMINDER,
+        Transition.RESOLVED,
+        Transition.UNFOLDED,
+        Transition.NO_DATA,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class AlertEvent:
-    """``<user>/alerts/events``: one transition of one alert, with the state it left the alert in."""
+    """``<user>/alerts/events``: one transition of one alert, with the state it left the alert in.
+
+    ``notify`` says whether a person should be told (an app shows or pushes it); events that do
+    not notify are the record (pending, folded, acknowledged), for views and reports.
+    """
 
     t: datetime
     transition: Transition
     alert: AlertState
+    notify: bool = True
 
     def to_payload(self) -> bytes:
         doc = json.loads(self.alert.to_payload())
-        doc.update({"t": format_utc(self.t), "transition": self.transition.value})
+        doc.update(
+            {"t": format_utc(self.t), "transition": self.transition.value, "notify": self.notify}
+        )
         return encode_json(doc)
 
     @classmethod
@@ -145,18 +182,42 @@ class AlertEvent:
             raise PayloadError(
                 "alert event", "bad_enum", f'unknown "transition" {doc.get("transition")!r}'
             ) from None
-        return cls(parse_utc(doc.get("t"), "alert event", "t"), transition, alert)
+        notify = doc.get("notify", transition in NOTIFYING)
+        if not isinstance(notify, bool):
+            raise PayloadError("alert event", "bad_type", '"notify" must be true or false')
+        return cls(parse_utc(doc.get("t"), "alert event", "t"), transition, alert, notify)
+
+
+class AckAction(StrEnum):
+    """What the person says about an alert on ``<user>/acks``."""
+
+    SEEN = "seen"  # I have read it: reminders stop until it changes
+    RESOLVED = "resolved"  # a doctor has seen it and it is resolved (reported symptoms only)
 
 
 @dataclass(frozen=True, slots=True)
 class AlertAck:
-    """``<user>/acks``: the person has seen an alert (reminders stop until it escalates)."""
+    """``<user>/acks``: ``{"v": 1, "rule", "scope", "action"?}``; ``action`` defaults to seen.
+
+    ``resolved`` closes an alert raised by a reported symptom (weakness, numbness, speech,
+    swallowing, breathing) after the person saw a doctor; a new report raises it again. Alerts
+    that follow the sensors' measurements cannot be closed by hand: they clear when the
+    measurements settle.
+    """
 
     rule: Rule
     scope: str
+    action: AckAction = AckAction.SEEN
 
     def to_payload(self) -> bytes:
-        return encode_json({"v": SCHEMA_VERSION, "rule": self.rule.value, "scope": self.scope})
+        return encode_json(
+            {
+                "v": SCHEMA_VERSION,
+                "rule": self.rule.value,
+                "scope": self.scope,
+                "action": self.action.value,
+            }
+        )
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Self:
@@ -172,4 +233,12 @@ class AlertAck:
             check_id(scope, "scope")
         except ContractError as exc:
             raise PayloadError("alert ack", "bad_scope", str(exc)) from None
-        return cls(rule, scope)
+        try:
+            action = AckAction(doc.get("action", AckAction.SEEN.value))
+        except ValueError:
+            raise PayloadError(
+                "alert ack",
+                "bad_enum",
+                f'"action" must be seen or resolved, got {doc.get("action")!r}',
+            ) from None
+        return cls(rule, scope, action)

@@ -1,4 +1,5 @@
-"""The device topics beside its windows: its retained status and the server's retained ack."""
+"""The device topics beside its windows: its retained status and the server's retained ack;
+and the server's own retained status, which has the same shape without a device."""
 
 from __future__ import annotations
 
@@ -62,3 +63,25 @@ class DeviceAck:
         doc = decode_json(payload, TopicKind.ACK)
         check_same_id(doc, "device", device, "ack")
         return cls(device, int_field(doc, "seq", "ack", 0, MAX_SEQ))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    """``twitchwatch/v1/_server/status``, retained: online while the server runs (Last Will: offline)."""
+
+    state: DeviceState
+
+    def to_payload(self) -> bytes:
+        return encode_json({"v": SCHEMA_VERSION, "state": self.state.value})
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> Self:
+        doc = decode_json(payload, TopicKind.SERVER_STATUS)
+        try:
+            return cls(DeviceState(doc.get("state")))
+        except ValueError:
+            raise PayloadError(
+                "server status",
+                "bad_state",
+                f'"state" must be online or offline, got {doc.get("state")!r}',
+            ) from None

@@ -35,8 +35,8 @@ class Rule(StrEnum):
     """The rules; with (user, scope) they name an alert. Scopes: a site, a region, a symptom, "all"."""
 
     PERSISTENCE = "persistence"  # scope: site
-    SPREAD = "spread"  # scope: "all"
-    WIDESPREAD = "widespread"  # scope: "all"
+    SPREAD = "spread"  # scope: "all" (new limb group, new region or regions, widespread)
     WORSENING = "worsening"  # scope: site
-    WEAKNESS = "weakness"  # scope: region (weakness or atrophy reported where it twitches)
+    WEAKNESS = "weakness"  # scope: region or "unplaced" (weakness or atrophy reported)
+    NUMBNESS = "numbness"  # scope: region or "unplaced" (numbness or tingling reported)
     RED_FLAG = "red_flag"  # scope: the symptom (speech, swallowing, breathing)

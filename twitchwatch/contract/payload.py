@@ -28,6 +28,8 @@ MAX_PAYLOAD_BYTES: dict[TopicKind, int] = {
     TopicKind.ALERT_ACKS: 1_024,
     TopicKind.ALERT: 16_384,
     TopicKind.ALERT_EVENTS: 16_384,
+    TopicKind.PROFILE: 1_024,
+    TopicKind.SERVER_STATUS: 1_024,
 }
 #: Clocks disagree a little; a time further ahead than this is a wrong clock, not a measurement.
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
@@ -153,5 +155,5 @@ def utc_now() -> datetime:
 
 
 def utc_day(t: datetime) -> date:
-    """The UTC calendar day a time falls in (daily aggregates use UTC days)."""
+    """The UTC calendar day a time falls in."""
     return t.astimezone(UTC).date()

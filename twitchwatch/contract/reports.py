@@ -39,9 +39,14 @@ class ReportKind(StrEnum):
     STRESS = "stress"
     EXERCISE = "exercise"
     MEDICATION = "medication"
+    DEHYDRATION = "dehydration"
+    NICOTINE = "nicotine"
+    ALCOHOL = "alcohol"
 
 
-#: Reports that are context (likely benign factors), not symptoms.
+#: Reports that are context (factors that make twitching likelier), not symptoms. ``value`` is
+#: free but read as: caffeine cups, sleep hours, stress 0-10, exercise hours, alcohol drinks,
+#: nicotine cigarettes (or doses); dehydration and medication take none.
 CONTEXT_REPORTS = frozenset(
     {
         ReportKind.CAFFEINE,
@@ -49,6 +54,9 @@ CONTEXT_REPORTS = frozenset(
         ReportKind.STRESS,
         ReportKind.EXERCISE,
         ReportKind.MEDICATION,
+        ReportKind.DEHYDRATION,
+        ReportKind.NICOTINE,
+        ReportKind.ALCOHOL,
     }
 )
 MAX_REPORT_VALUE = 1_000_000.0

@@ -14,7 +14,7 @@ TOPIC_ROOT = "twitchwatch/v1"
 #: User and device ids are topic levels: no ``/``, ``+``, ``#``, no leading ``$``, and short.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Levels under a user that are not devices.
-_RESERVED_IDS = frozenset({"reports", "alerts", "acks"})
+_RESERVED_IDS = frozenset({"reports", "alerts", "acks", "profile"})
 
 
 class TopicKind(StrEnum):
@@ -25,6 +25,8 @@ class TopicKind(StrEnum):
     ALERT = "alert"  # <user>/alerts/<rule>/<scope>, retained, server -> person
     ALERT_EVENTS = "events"  # <user>/alerts/events, QoS 1, server -> person
     ALERT_ACKS = "acks"  # <user>/acks, QoS 1, person -> server: "I have seen this alert"
+    PROFILE = "profile"  # <user>/profile, retained, person or edge -> server: the time zone
+    SERVER_STATUS = "server"  # _server/status, retained, server -> anyone; its Last Will too
 
 
 #: What an id may be, in the words an IdError gives.
@@ -51,6 +53,17 @@ def alert_acks_topic(user: str) -> str:
     return f"{TOPIC_ROOT}/{check_id(user, 'user')}/acks"
 
 
+def profile_topic(user: str) -> str:
+    return f"{TOPIC_ROOT}/{check_id(user, 'user')}/profile"
+
+
+#: The server's own retained status (``online``/``offline``, its Last Will says offline). The
+#: level ``_server`` can never be a user id (ids start with a letter or digit), so it cannot
+#: collide with a person's topics. Home Assistant's alert entities take their availability
+#: from it: an alert is only as current as the server that evaluates it.
+SERVER_STATUS_TOPIC = f"{TOPIC_ROOT}/_server/status"
+
+
 def alert_topic(user: str, rule: str, scope: str) -> str:
     return f"{TOPIC_ROOT}/{check_id(user, 'user')}/alerts/{Rule(rule).value}/{check_id(scope, 'scope')}"
 
@@ -70,6 +83,7 @@ SERVER_FILTERS: dict[TopicKind, str] = {
     TopicKind.STATUS: f"{TOPIC_ROOT}/+/+/status",
     TopicKind.REPORTS: f"{TOPIC_ROOT}/+/reports",
     TopicKind.ALERT_ACKS: f"{TOPIC_ROOT}/+/acks",
+    TopicKind.PROFILE: f"{TOPIC_ROOT}/+/profile",
 }
 
 #: Every user's alert states and events (the server writes them; broker ACLs name it).
@@ -86,7 +100,7 @@ def device_filter(kind: TopicKind, user: str | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """A parsed TwitchWatch topic."""
+    """A parsed TwitchWatch topic (``user`` is empty for the server's status)."""
 
     kind: TopicKind
     user: str
@@ -97,6 +111,8 @@ class Topic:
 
 def parse_topic(topic: str) -> Topic:
     """Parse any TwitchWatch topic; a topic outside the contract raises ContractError."""
+    if topic == SERVER_STATUS_TOPIC:
+        return Topic(TopicKind.SERVER_STATUS, "")
     levels = topic.split("/")
     root = TOPIC_ROOT.split("/")
     if levels[: len(root)] != root or len(levels) < len(root) + 2:
@@ -108,6 +124,8 @@ def parse_topic(topic: str) -> Topic:
             return Topic(TopicKind.REPORTS, user)
         case ["acks"]:
             return Topic(TopicKind.ALERT_ACKS, user)
+        case ["profile"]:
+            return Topic(TopicKind.PROFILE, user)
         case ["alerts", "events"]:
             return Topic(TopicKind.ALERT_EVENTS, user)
         case ["alerts", rule, scope] if rule in Rule.__members__.values():

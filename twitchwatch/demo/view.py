@@ -223,7 +223,8 @@ class PlainView:
         self.say(f"{label} {day}  {'; '.join(parts)}  {self.screen.progress.caption}")
 
     def alert(self, event: AlertEvent) -> None:
-        self.say(f"  ALERT {format_event(event)}")
+        if event.notify:  # pending and folded alerts are recorded, not notified
+            self.say(f"  ALERT {format_event(event)}")
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)

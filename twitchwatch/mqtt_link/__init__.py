@@ -16,9 +16,10 @@ waiting itself and ends on close.
 
 The modules: ``url`` (BrokerUrl, Protocol, Will), ``message`` (Message), ``refusal`` (what the
 broker's refusals mean), ``flow`` (how much a link takes in before it stops reading its socket),
-``inbox`` (received messages and their iterators), ``link`` (MqttLink, the only module that
-imports paho), ``credentials`` (passwords from a file, a variable or systemd credentials). Its
-errors live in :mod:`twitchwatch.errors` with the rest of the ground floor's.
+``inbox`` (received messages and their iterators), ``link`` (MqttLink) and ``paho_client`` (its
+paho client, set up), the only modules that import paho, ``credentials`` (passwords from a file,
+a variable or systemd credentials). Its errors live in :mod:`twitchwatch.errors` with the rest of
+the ground floor's.
 """
 
 from __future__ import annotations
@@ -36,15 +37,9 @@ from twitchwatch.errors import (
     SessionTakenOverError,
 )
 from twitchwatch.mqtt_link.flow import MAX_PACKET_BYTES, ReceiveLimits
-from twitchwatch.mqtt_link.link import (
-    CONNECT_TIMEOUT_S,
-    KEEPALIVE_S,
-    MAX_QUEUED_MESSAGES,
-    RECONNECT_MAX_S,
-    RECONNECT_MIN_S,
-    MqttLink,
-)
+from twitchwatch.mqtt_link.link import CONNECT_TIMEOUT_S, KEEPALIVE_S, MqttLink
 from twitchwatch.mqtt_link.message import Message
+from twitchwatch.mqtt_link.paho_client import MAX_QUEUED_MESSAGES, RECONNECT_MAX_S, RECONNECT_MIN_S
 from twitchwatch.mqtt_link.refusal import LOGIN_REFUSED_CODES, NOT_AUTHORIZED, ConnectRefusal
 from twitchwatch.mqtt_link.url import DEFAULT_PORT, MAX_CREDENTIAL_BYTES, BrokerUrl, Protocol, Will
 

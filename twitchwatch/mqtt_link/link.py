@@ -1,4 +1,5 @@
-"""MqttLink: one MQTT connection kept up by paho, used from asyncio. The only paho importer.
+"""MqttLink: one MQTT connection kept up by paho, used from asyncio. With
+:mod:`twitchwatch.mqtt_link.paho_client` (which sets the client up), the only paho importer.
 
 paho runs its own network thread (``loop_start``), which connects, reconnects with backoff and
 re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the asyncio loop with
@@ -12,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -27,7 +27,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 from twitchwatch.errors import (
     BrokerHandshakeError,
     BrokerUnreachableError,
-    BrokerUrlError,
     ConnectRefusedError,
     LinkLost,
     PublishNotQueuedError,
@@ -37,6 +36,11 @@ from twitchwatch.errors import (
 from twitchwatch.mqtt_link.flow import ReceiveLimits, ReceiveWindow
 from twitchwatch.mqtt_link.inbox import Inbox
 from twitchwatch.mqtt_link.message import Message
+from twitchwatch.mqtt_link.paho_client import (
+    PausingClient,
+    Session,
+    make_client,
+)
 from twitchwatch.mqtt_link.refusal import ConnectRefusal
 from twitchwatch.mqtt_link.url import BrokerUrl, Protocol, Will
 
@@ -44,15 +48,7 @@ log = logging.getLogger(__name__)
 
 #: Keep-alive: a dead link is noticed within 1.5x this.
 KEEPALIVE_S = 30
-#: Reconnect backoff bounds: quick after a blip, gentle on a broker that stays down.
-RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 30
 CONNECT_TIMEOUT_S = 10.0
-#: paho's in-memory queue of QoS 1 messages not yet acknowledged (the edge keeps its own
-#: durable outbox, so this only needs to cover what is in flight).
-MAX_QUEUED_MESSAGES = 10_000
-#: While the consumer is behind, paho's thread looks again for room this often (it still writes
-#: and pings in between).
-PAUSED_POLL_S = 0.1
 DEFAULT_RECEIVE_LIMITS = ReceiveLimits()
 #: DISCONNECT reason code from the broker: another connection took our client id's session.
 SESSION_TAKEN_OVER = 0x8E
@@ -60,20 +56,6 @@ SESSION_TAKEN_OVER = 0x8E
 #: one client id then take the session from each other at every reconnect. Connections closed
 #: this soon after they were accepted, this many times in a row, are said to be that, once.
 SHORT_LIVED_S, SHORT_LIVED_IN_A_ROW = 3.0, 3
-
-
-class _PausingClient(paho.Client):
-    """paho's client whose network thread reads the socket only while the receive window has
-    room (``loop_read`` is the one place its loop reads; writes and keep-alive go on)."""
-
-    def __init__(self, *args: Any, window: ReceiveWindow, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._receive_window = window
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        if not self._receive_window.wait_for_room(PAUSED_POLL_S):
-            return MQTTErrorCode.MQTT_ERR_SUCCESS
-        return super().loop_read(max_packets)
 
 
 class MqttLink:
@@ -145,52 +127,17 @@ class MqttLink:
 
     # --- set-up --------------------------------------------------------------------------------
 
-    def _make_client(self, will: Will | None, receive_maximum: int) -> paho.Client:
-        v5 = self.protocol is Protocol.MQTT5
-        persistent = self.session_expiry_s is not None
-        self.broker.check_credentials()  # a BrokerUrl built by hand, not parsed
-        client = _PausingClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if v5 else not persistent,
-            manual_ack=self.manual_ack,
-            window=self.receive_window,
+    def _make_client(self, will: Will | None, receive_maximum: int) -> PausingClient:
+        session = Session(
+            self.protocol,
+            self.session_expiry_s,
+            self.manual_ack,
+            receive_maximum,
+            self.receive_limits.packet_bytes,
         )
-        if self.broker.tls:
-            self._set_tls(client)
-        if self.broker.username is not None:
-            client.username_pw_set(self.broker.username, self.broker.password)
-        # A Will with a delay needs the session to outlive the connection that long (MQTT 5
-        # sends it when the delay passes or the session ends, whichever is first), and a
-        # reconnect must resume that session: Mosquitto sends the old connection's Will at
-        # once to a clean start.
-        will_delay = will.delay_s if will is not None and v5 else 0
-        self._clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY  # 3.1.1: clean_session rules
-        if v5 and persistent:
-            self._clean_start = False  # resume the session, also on the first connect
-        elif v5 and not will_delay:
-            self._clean_start = True
-        if will is not None:
-            will_props = None
-            if will_delay:
-                will_props = Properties(PacketTypes.WILLMESSAGE)
-                will_props.WillDelayInterval = will_delay
-            client.will_set(
-                will.topic, will.payload, qos=will.qos, retain=will.retain, properties=will_props
-            )
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
-        client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
-        self._connect_properties: Properties | None = None
-        if v5:
-            props = Properties(PacketTypes.CONNECT)
-            props.ReceiveMaximum = receive_maximum
-            props.MaximumPacketSize = self.receive_limits.packet_bytes
-            if persistent:
-                props.SessionExpiryInterval = self.session_expiry_s
-            elif will_delay:
-                props.SessionExpiryInterval = will_delay
-            self._connect_properties = props
+        setup = make_client(self.broker, self.client_id, session, will, self.receive_window)
+        self._clean_start, self._connect_properties = setup.clean_start, setup.properties
+        client = setup.client
         client.on_socket_open = self._on_socket_open
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -199,23 +146,6 @@ class MqttLink:
         client.on_publish = self._on_publish
         client.on_subscribe = self._on_subscribe
         return client
-
-    def _set_tls(self, client: paho.Client) -> None:
-        """TLS; the CA file pins the project's CA, without one the system's trusted CAs decide."""
-        ca = self.broker.ca_file
-        try:
-            client.tls_set(ca_certs=ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        except FileNotFoundError:
-            raise BrokerUrlError(str(self.broker), f"?ca={ca}: no such file") from None
-        except IsADirectoryError:
-            raise BrokerUrlError(str(self.broker), f"?ca={ca}: is a folder, not a file") from None
-        except (ssl.SSLError, ValueError) as exc:  # SSLError is an OSError: first
-            reason = getattr(exc, "reason", None) or exc
-            raise BrokerUrlError(
-                str(self.broker), f"?ca={ca}: not a PEM CA certificate ({reason})"
-            ) from None
-        except OSError as exc:
-            raise BrokerUrlError(str(self.broker), f"?ca={ca}: {exc.strerror or exc}") from None
 
     def start(self) -> None:
         """Begin connecting in the background; paho keeps retrying until :meth:`close`."""
