@@ -17,6 +17,7 @@ __all__ = [
     "BrokerAclError",
     "DatabaseMissingError",
     "DatabaseUrlError",
+    "FormError",
     "HomeAssistantError",
     "NoDataError",
     "PublishError",
@@ -28,6 +29,7 @@ __all__ = [
     "StoreDataError",
     "StoreError",
     "StoreUnavailable",
+    "WebConfigError",
 ]
 
 
@@ -188,3 +190,22 @@ class BrokerAclError(TwitchWatchError):
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")
         self.where, self.problem = where, problem
+
+
+# --- the web view ----------------------------------------------------------------------------------
+
+
+class WebConfigError(TwitchWatchError):
+    """The web view cannot start as asked: an address, a proxy setting or the accounts folder."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+class FormError(TwitchWatchError):
+    """A form a person sent that cannot become a report, an ack or a profile: shown on the page."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem

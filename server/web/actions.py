@@ -1,0 +1,173 @@
+"""What a person does on the pages: log in and out, send a report, acknowledge an alert.
+
+Reports and acks are published over MQTT on the session user's own topics (never a user named
+by the form), then the handler waits a few seconds for the server to have stored and evaluated
+them, so the page the person lands on already shows what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from server import wording
+from server.at_once import advice_at_once
+from server.errors import FormError, PublishError
+from server.web import csrf
+from server.web.app import SESSION_COOKIE, VIEW, WebView
+from server.web.pages import find_alert
+from server.web.person_data import alert_state, report_settled
+from server.web.report_form import label, parse_report
+from server.web.sessions import Flash, Session
+from twitchwatch.contract import AlertAck
+
+log = logging.getLogger(__name__)
+
+#: How long a handler waits for the server to store and evaluate what it just published.
+SETTLE_S = 5.0
+POLL_S = 0.1
+MAX_USERNAME = 200
+MAX_PASSWORD = 1_000
+
+
+# --- logging in and out --------------------------------------------------------------------------
+
+
+async def login_page(request: web.Request, *, problem: str | None = None, status: int = 200):
+    view = request.app[VIEW]
+    if request.get("session") is not None and problem is None:
+        raise web.HTTPSeeOther("/")
+    # The token already given stays: a second tab, or a browser's own request that lands here,
+    # must not invalidate the form a person is filling in.
+    token = csrf.login_token(request.cookies.get(csrf.LOGIN_COOKIE))
+    response = view.render(
+        request, "login.html", title="Log in", login_token=token, problem=problem, status=status
+    )
+    response.set_cookie(
+        csrf.LOGIN_COOKIE,
+        token,
+        max_age=csrf.LOGIN_TOKEN_S,
+        path="/login",
+        httponly=True,
+        samesite="Strict",
+        secure=bool(request["https"]),
+    )
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    view = request.app[VIEW]
+    assert view.logins is not None
+    form = await request.post()
+    username = str(form.get("username", ""))[:MAX_USERNAME].strip()
+    password = str(form.get("password", ""))[:MAX_PASSWORD]
+    client = request["client"]
+    wait_s = view.throttle.retry_after(username, client)
+    if wait_s is not None:
+        minutes = max(1, round(wait_s / 60))
+        problem = f"Too many attempts. Please wait {minutes} minute{'s' * (minutes > 1)}."
+        return await login_page(request, problem=problem, status=429)
+    user = await asyncio.to_thread(view.logins.check, username, password)
+    if user is None:
+        view.throttle.failed(username, client)
+        log.info("failed web login for %r from %s", username, client)
+        return await login_page(request, problem="Wrong username or password.", status=401)
+    view.throttle.succeeded(username)
+    view.sessions.drop(request.get("token"))  # a new token at login: no session fixation
+    token, _ = view.sessions.create(user)
+    response = web.HTTPSeeOther("/")
+    view.set_session_cookie(request, response, token)
+    response.del_cookie(csrf.LOGIN_COOKIE, path="/login")
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    view = request.app[VIEW]
+    view.sessions.drop(request.get("token"))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+# --- reports and acks ----------------------------------------------------------------------------
+
+
+async def report(request: web.Request) -> web.StreamResponse:
+    view = request.app[VIEW]
+    session: Session = request["session"]
+    user, zone, now = session.user, view.zone(session.user), view.now()
+    try:
+        sent = parse_report(dict(await request.post()), zone, now)
+    except FormError as exc:
+        session.flashes.append(Flash(f"Not sent: {exc}", "problem"))
+        raise web.HTTPSeeOther("/#report") from None
+    if not await _publish(session, lambda: view.link.report(user, sent)):
+        raise web.HTTPSeeOther("/#report")
+    where = f" at the {wording.site_name(sent.site)}" if sent.site else ""
+    local = sent.t.astimezone(zone)
+    text = f"Sent: {label(sent.kind).lower()}{where}, {local:%a} {local.day} {local:%b %H:%M}."
+    settled = await _settle(view, lambda: report_settled(view.store, user, sent))
+    if not settled:
+        text += " The server has not stored it yet; it will show here once it has."
+    session.flashes.append(Flash(text))
+    for finding in advice_at_once(user, sent, view.rule_config):
+        session.flashes.append(Flash(finding.message, finding.severity.value))
+    raise web.HTTPSeeOther("/")
+
+
+async def ack(request: web.Request) -> web.StreamResponse:
+    """Mark one of the person's own alerts as seen (404 for an alert they do not have)."""
+    view = request.app[VIEW]
+    session: Session = request["session"]
+    item = await find_alert(request)
+    target = AlertAck(item.state.rule, item.state.scope)
+    if not await _publish(session, lambda: view.link.ack(session.user, target)):
+        raise web.HTTPSeeOther(f"/alerts/{item.key}")
+    key = (item.state.rule.value, item.state.scope)
+
+    def seen() -> bool:
+        state = alert_state(view.store, session.user, key)
+        return state is None or state.acknowledged or state.version > item.state.version
+
+    if await _settle(view, seen):
+        session.flashes.append(
+            Flash(f"{item.title} marked as seen: no reminders unless it changes.")
+        )
+    else:
+        session.flashes.append(Flash("Sent; it will show as seen once the server has it."))
+    raise web.HTTPSeeOther(_back(request))
+
+
+def _back(request: web.Request) -> str:
+    """Where the ack's form came from: a path on this site only (never another site)."""
+    back = request.query.get("back", "")
+    return back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/alerts"
+
+
+async def _publish(session: Session, send: Callable[[], Awaitable[None]]) -> bool:
+    try:
+        await send()
+    except PublishError as exc:
+        log.warning("web publish for %s failed: %s", session.user, exc)
+        session.flashes.append(
+            Flash(
+                "Not sent: the server's message broker did not answer. Please try again.", "problem"
+            )
+        )
+        return False
+    return True
+
+
+async def _settle(view: WebView, done: Callable[[], bool]) -> bool:
+    """Poll the store (on its thread) until ``done`` or SETTLE_S have passed."""
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        if await view.db(done):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_S)
