@@ -43,13 +43,21 @@ class StoredStory:
     today_windows: int
 
 
-def recent_story(user: str, now: datetime, *, days: int = 90, seed: int = 21) -> Scenario:
-    """The past ``days`` days of ``user``, ending yesterday (today is :func:`today_windows`)."""
+def recent_story(
+    user: str, now: datetime, *, days: int = 90, seed: int = 21, extra_site: str | None = None
+) -> Scenario:
+    """The past ``days`` days of ``user``, ending yesterday (today is :func:`today_windows`).
+
+    ``extra_site``: a third site, worn and twitching for the last three weeks (tells two people
+    apart on a page).
+    """
     first = now.astimezone(UTC).date() - timedelta(days=days)
     b = HistoryBuilder(days, user=user, start=first, seed=seed)
     b.wear("left_calf", rate_per_min=lambda i: 1.1 + 0.004 * i)
     b.unworn("left_calf", days - 30, days - 25).barely_worn("left_calf", days - 12, days - 10)
     b.wear("right_forearm", rate_per_min=0.8, twitch_days=range(days - 35, days))
+    if extra_site is not None:
+        b.wear(extra_site, days - 21, rate_per_min=1.6)
     for i in range(5, days, 7):  # weekend runs
         if (i, "left_calf") in b._rows:
             b.activity(i, 1.3, site="left_calf")

@@ -18,7 +18,7 @@ from server import wording
 from server.at_once import advice_at_once
 from server.errors import FormError, PublishError
 from server.web import csrf
-from server.web.app import SESSION_COOKIE, VIEW, WebView
+from server.web.app import SESSION_COOKIE, VIEW, WebView, person, visit
 from server.web.pages import find_alert
 from server.web.person_data import alert_state, report_settled
 from server.web.report_form import label, parse_report
@@ -39,7 +39,7 @@ MAX_PASSWORD = 1_000
 
 async def login_page(request: web.Request, *, problem: str | None = None, status: int = 200):
     view = request.app[VIEW]
-    if request.get("session") is not None and problem is None:
+    if visit(request).session is not None and problem is None:
         raise web.HTTPSeeOther("/")
     # The token already given stays: a second tab, or a browser's own request that lands here,
     # must not invalidate the form a person is filling in.
@@ -54,7 +54,7 @@ async def login_page(request: web.Request, *, problem: str | None = None, status
         path="/login",
         httponly=True,
         samesite="Strict",
-        secure=bool(request["https"]),
+        secure=visit(request).https,
     )
     return response
 
@@ -65,7 +65,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", ""))[:MAX_USERNAME].strip()
     password = str(form.get("password", ""))[:MAX_PASSWORD]
-    client = request["client"]
+    client = visit(request).client
     wait_s = view.throttle.retry_after(username, client)
     if wait_s is not None:
         minutes = max(1, round(wait_s / 60))
@@ -77,7 +77,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         log.info("failed web login for %r from %s", username, client)
         return await login_page(request, problem="Wrong username or password.", status=401)
     view.throttle.succeeded(username)
-    view.sessions.drop(request.get("token"))  # a new token at login: no session fixation
+    view.sessions.drop(visit(request).token)  # a new token at login: no session fixation
     token, _ = view.sessions.create(user)
     response = web.HTTPSeeOther("/")
     view.set_session_cookie(request, response, token)
@@ -87,7 +87,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     view = request.app[VIEW]
-    view.sessions.drop(request.get("token"))
+    view.sessions.drop(visit(request).token)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -98,7 +98,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def report(request: web.Request) -> web.StreamResponse:
     view = request.app[VIEW]
-    session: Session = request["session"]
+    session = person(request)
     user, zone, now = session.user, view.zone(session.user), view.now()
     try:
         sent = parse_report(dict(await request.post()), zone, now)
@@ -122,7 +122,7 @@ async def report(request: web.Request) -> web.StreamResponse:
 async def ack(request: web.Request) -> web.StreamResponse:
     """Mark one of the person's own alerts as seen (404 for an alert they do not have)."""
     view = request.app[VIEW]
-    session: Session = request["session"]
+    session = person(request)
     item = await find_alert(request)
     target = AlertAck(item.state.rule, item.state.scope)
     if not await _publish(session, lambda: view.link.ack(session.user, target)):

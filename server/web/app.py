@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +60,33 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fram
 PUBLIC = ("/login", "/static/", "/favicon.ico")
 
 VIEW = web.AppKey("view", "WebView")
+
+
+@dataclass(slots=True)
+class Visit:
+    """What the middlewares found out about a request: the client's address and whether it came
+    over HTTPS (the proxy's word for both, from the proxy only), the session and its token."""
+
+    client: str
+    https: bool
+    session: Session | None = None
+    token: str | None = None
+
+
+VISIT = web.RequestKey("visit", Visit)
+
+
+def visit(request: web.Request) -> Visit:
+    found = request.get(VISIT)
+    return found if found is not None else Visit(request.remote or "", request.secure)
+
+
+def person(request: web.Request) -> Session:
+    """The logged-in session of a page that needs one (the middleware has made sure of it)."""
+    session = visit(request).session
+    if session is None:
+        raise web.HTTPUnauthorized(text="Log in first.")
+    return session
 
 
 class WebView:
@@ -192,21 +220,23 @@ class WebView:
         proxy = self.config.trusted_proxy
         if proxy is not None and peer == proxy:
             forwarded = request.headers.get("X-Forwarded-For", "")
-            request["client"] = forwarded.rsplit(",", 1)[-1].strip() or peer
-            request["https"] = request.headers.get("X-Forwarded-Proto", "") == "https"
+            request[VISIT] = Visit(
+                forwarded.rsplit(",", 1)[-1].strip() or peer,
+                request.headers.get("X-Forwarded-Proto", "") == "https",
+            )
         elif proxy is not None and not self.config.insecure and not is_loopback(self.config.host):
             # Listening beyond loopback for a proxy: nobody else may talk plain HTTP to us.
             raise web.HTTPForbidden(text="Use the HTTPS address of this service.")
         else:
-            request["client"] = peer
-            request["https"] = request.secure
+            request[VISIT] = Visit(peer, request.secure)
         return await handler(request)
 
     @web.middleware
     async def _login_required(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         token = request.cookies.get(SESSION_COOKIE)
         session = self.sessions.get(token)
-        request["session"], request["token"] = session, token
+        here = visit(request)
+        here.session, here.token = session, token
         if session is None and not request.path.startswith(PUBLIC):
             if request.method == "GET" and not request.path.startswith("/fragment/"):
                 raise web.HTTPSeeOther("/login")
@@ -229,7 +259,7 @@ class WebView:
             raise web.HTTPForbidden(text="This form came from another site.")
         form = await request.post()
         given = str(form.get("csrf", ""))
-        session: Session | None = request["session"]
+        session = visit(request).session
         if request.path == "/login":
             expected = request.cookies.get(csrf.LOGIN_COOKIE)
         else:
@@ -245,7 +275,7 @@ class WebView:
     def render(
         self, request: web.Request, template: str, *, status: int = 200, **context: Any
     ) -> web.Response:
-        session: Session | None = request.get("session")
+        session = visit(request).session
         flashes = []
         if session is not None:
             flashes, session.flashes = session.flashes, []
@@ -268,7 +298,7 @@ class WebView:
             path="/",
             httponly=True,
             samesite="Strict",
-            secure=bool(request["https"]),
+            secure=visit(request).https,
         )
 
 
@@ -293,5 +323,5 @@ def _secure(request: web.Request, response: web.StreamResponse) -> None:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
-    if request.get("https"):
+    if visit(request).https:
         headers["Strict-Transport-Security"] = "max-age=31536000"

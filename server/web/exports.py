@@ -16,8 +16,7 @@ from aiohttp import web
 from server.errors import NoDataError
 from server.report.data import ReportData, load_report_data
 from server.report.html import render_html
-from server.web.app import REPORT_CSP, VIEW, WebView
-from server.web.sessions import Session
+from server.web.app import REPORT_CSP, VIEW, WebView, person
 from twitchwatch.contract import MAX_AGE, Report, format_utc
 
 #: Spreadsheets run a cell that starts with one of these as a formula: such text gets a quote.
@@ -42,7 +41,7 @@ def _period(request: web.Request, view: WebView, user: str) -> tuple[date, date]
 
 async def _data(request: web.Request) -> tuple[ReportData, str, date, date]:
     view = request.app[VIEW]
-    session: Session = request["session"]
+    session = person(request)
     since, until = _period(request, view, session.user)
     days = (until - since).days + 1
     try:

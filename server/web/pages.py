@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.rules import RULES
-from server.web.app import VIEW
+from server.web.app import VIEW, person
 from server.web.charts import hours_chart, weeks_chart
 from server.web.person_data import (
     AlertItem,
@@ -20,12 +20,11 @@ from server.web.person_data import (
     read_weeks,
 )
 from server.web.report_form import VALUE_HINTS, context_kinds, label, site_groups, symptom_kinds
-from server.web.sessions import Session
 from twitchwatch.contract import ContractError, Rule, check_id
 
 
 def _user(request: web.Request) -> str:
-    session: Session = request["session"]
+    session = person(request)
     return session.user
 
 
