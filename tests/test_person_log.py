@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,9 @@ from person import ReportOutbox, load_person_config, report_kind, report_site
 from person.errors import PersonConfigError, UnknownWordError
 from server.service import Server
 from server.store import open_store
-from support.person_story import recent_story, store_story
 from support.services import MosquittoBroker
+from support.web_env import web_env
+from tests.web_client import get, logged_in
 from twitchwatch.contract import (
     AlertState,
     AlertStatus,
@@ -81,39 +82,31 @@ async def test_log_weakness_makes_the_warning_appear(
     mosquitto_broker: MosquittoBroker, tmp_path: Path
 ) -> None:
     """The issue's "done when": `twitchwatch log weakness --site right_hand` against a running
-    server raises the weakness warning on twitchwatch/v1/<user>/alerts/…, at a site that has no
-    sensor (the forearm beside it twitches)."""
-    now = datetime.now(UTC)
-    db = tmp_path / "tw.db"
-    with open_store(f"sqlite:///{db}") as store:
-        store_story(store, recent_story("alice", now), now)
+    server raises the weakness warning on twitchwatch/v1/<user>/alerts/… and in the web view, at
+    a site that has no sensor (the forearm beside it twitches)."""
     watcher = MqttLink(
         BrokerUrl.parse(mosquitto_broker.url),
         client_id="watcher",
         subscriptions=[(alert_topic("alice", Rule.WEAKNESS, "cervical"), 1)],
     )
-    async with serving(mosquitto_broker.url, db), watcher:
+    async with web_env(mosquitto_broker.url, tmp_path) as env, watcher:
         done = await asyncio.to_thread(
             run_log,
-            "weakness",
-            "--site",
-            "right_hand",
-            "--note",
-            "hard to open a jar",
-            "--broker",
-            mosquitto_broker.url,
-            "--user",
-            "alice",
+            *("weakness", "--site", "right_hand", "--note", "hard to open a jar"),
+            *("--broker", mosquitto_broker.url, "--user", "alice"),
             home=tmp_path,
         )
         assert done.returncode == 0, done.stderr
         assert "weakness at the right hand" in done.stdout
         assert "sent, the broker acknowledged it" in done.stdout
         state = await wait_alert(watcher, Rule.WEAKNESS, "cervical")
+        async with logged_in(env.url, "alice") as alice:
+            _, page, _ = await get(alice, env.url + "alerts/weakness/cervical")
     assert state.severity is Severity.WARNING
     assert "right hand" in state.message and "Please consult a doctor." in state.message
-    with open_store(f"sqlite:///{db}") as store:
-        reports = store.load_history("alice", now.date() - timedelta(days=1), datetime.now(UTC))
+    assert "Weakness with twitching" in page and "Please consult a doctor." in page
+    with open_store(f"sqlite:///{env.db}") as store:
+        reports = store.load_history("alice", date.today() - timedelta(days=1), datetime.now(UTC))
     weakness = [r for r in reports.reports if r.kind is ReportKind.WEAKNESS]
     assert [(r.site, r.note) for r in weakness] == [("right_hand", "hard to open a jar")]
 
