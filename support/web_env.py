@@ -73,6 +73,7 @@ async def web_env(
 ) -> AsyncIterator[WebEnv]:
     """Store the history, start the server on it, then its web view on a free port."""
     now = now or datetime.now(UTC)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     db, accounts = folder / "tw.db", folder / "accounts"
     await asyncio.to_thread(store_people, db, now)
     await asyncio.to_thread(write_accounts, accounts, PASSWORDS)

@@ -189,7 +189,13 @@ class WebView:
         from server.web import actions, exports, pages
 
         app = web.Application(
-            middlewares=[_headers, self._client, self._login_required, self._csrf],
+            middlewares=[
+                _headers,
+                self._error_pages,
+                self._client,
+                self._login_required,
+                self._csrf,
+            ],
             client_max_size=MAX_BODY_BYTES,
         )
         app[VIEW] = self
@@ -212,6 +218,28 @@ class WebView:
         app.router.add_get("/fragment/alerts", pages.alerts_fragment)
         app.router.add_static("/static/", HERE / "static", append_version=False)
         return app
+
+    @web.middleware
+    async def _error_pages(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A refusal or an error as a page of the site (phone-sized, same style), not bare text;
+        its words are the ones the handler chose, never more."""
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400 or exc.content_type != "text/plain":
+                raise
+            page = self.templates.get_template("error.html").render(
+                title=exc.reason,
+                message=exc.text or exc.reason,
+                user=None,
+                csrf_token="",
+                flashes=[],
+                path=request.path,
+            )
+            headers = {
+                k: v for k, v in exc.headers.items() if k not in ("Content-Type", "Content-Length")
+            }
+            raise type(exc)(text=page, content_type="text/html", headers=headers) from None
 
     @web.middleware
     async def _client(self, request: web.Request, handler: Handler) -> web.StreamResponse:
