@@ -188,12 +188,15 @@ def _today_site(
 def read_weeks(
     store: Store, user: str, today: date, config: RuleConfig, days: int = HISTORY_DAYS
 ) -> Weeks | None:
-    """The last ``days`` days up to ``today``, per site; None when nothing is stored yet."""
-    axis = tuple(today - timedelta(days=days - 1 - i) for i in range(days))
+    """The last ``days`` days up to ``today``, per site, from the first day with data if that
+    is later (days before anything was ever worn are not "days without data"); None when
+    nothing is stored yet."""
     try:
         data = load_report_data(store, user, config, days=days)
     except NoDataError:
         return None
+    first = min(max(today - timedelta(days=days - 1), data.days[0]), today)
+    axis = tuple(first + timedelta(days=i) for i in range((today - first).days + 1))
     column = {d: i for i, d in enumerate(data.days)}
     rate = data.rate_per_min
     sites = []
