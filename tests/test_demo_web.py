@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_demo import _alive, _children
-from tests.web_client import browser, csrf_in, get, log_in
+from support.web_client import browser, csrf_in, get, log_in
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, MqttLinkError
 
 pytestmark = pytest.mark.slow

@@ -20,7 +20,7 @@ from server.service import Server
 from server.store import open_store
 from support.services import MosquittoBroker
 from support.web_env import web_env
-from tests.web_client import get, logged_in
+from support.web_client import get, logged_in
 from twitchwatch.contract import (
     AlertState,
     AlertStatus,
