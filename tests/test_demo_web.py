@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_demo import _alive, _children
 from support.web_client import browser, csrf_in, get, log_in
+from tests.test_demo import _alive, _children
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, MqttLinkError
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ from person.errors import PersonConfigError, UnknownWordError
 from server.service import Server
 from server.store import open_store
 from support.services import MosquittoBroker
-from support.web_env import web_env
 from support.web_client import get, logged_in
+from support.web_env import web_env
 from twitchwatch.contract import (
     AlertState,
     AlertStatus,

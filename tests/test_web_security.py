@@ -21,8 +21,8 @@ from server.web.accounts import Logins
 from server.web.sessions import Sessions
 from server.web.throttle import LoginThrottle
 from support.services import MosquittoBroker, mosquitto_path, services_required
-from support.web_env import BOB_NOTE, BOB_SITE, DEVICE_ACCOUNT, PASSWORDS, WebEnv, web_env
 from support.web_client import browser, csrf_in, get, log_in, logged_in, post
+from support.web_env import BOB_NOTE, BOB_SITE, DEVICE_ACCOUNT, PASSWORDS, WebEnv, web_env
 from twitchwatch.errors import TwitchWatchError
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from server.web.charts import weeks_chart
 from server.web.person_data import SiteWeeks
 from support.services import MosquittoBroker
-from support.web_env import web_env
 from support.web_client import csrf_in, get, logged_in, post
+from support.web_env import web_env
 from twitchwatch.contract import ReportKind
 
 
