@@ -64,7 +64,11 @@ async def test_demo_web_serves_the_story_until_ctrl_c(tmp_path: Path) -> None:
         # The six weeks, the story's alerts and the live day.
         for site in ("left calf", "right hand", "right calf"):
             assert f"<h2>{site}</h2>" in weeks and f"<h3>{site}</h3>" in today
-        for title in ("Persistent twitching", "Twitching in several regions", "Weakness with"):
+        for title in (
+            "Persistent twitching",
+            "Twitching spreading to other muscle groups",
+            "Reported weakness",
+        ):
             assert title in alerts
         # The broker line works as printed (with the demo login on Mosquitto, whose password
         # file has the account; anonymous on the built-in broker).

@@ -24,11 +24,13 @@ from support.web_env import web_env
 from twitchwatch.contract import (
     AlertState,
     AlertStatus,
+    Profile,
     Report,
     ReportKind,
     Rule,
     Severity,
     alert_topic,
+    profile_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink
 
@@ -97,14 +99,19 @@ async def test_log_weakness_makes_the_warning_appear(
             home=tmp_path,
         )
         assert done.returncode == 0, done.stderr
-        assert "weakness at the right hand" in done.stdout
-        assert "sent, the broker acknowledged it" in done.stdout
+        lines = done.stdout.splitlines()
+        assert "weakness at the right hand" in lines[0]
+        assert "sent, the broker acknowledged it" in lines[0]
+        # At once, then the server's own alert as published, worded from alice's sensors.
+        assert lines[1] == "WARNING: Reported weakness or wasting. Please consult a doctor."
+        assert lines[2].startswith("the server's alert weakness/cervical: Weakness reported on ")
+        assert "right forearm" in lines[2]
         state = await wait_alert(watcher, Rule.WEAKNESS, "cervical")
         async with logged_in(env.url, "alice") as alice:
             _, page, _ = await get(alice, env.url + "alerts/weakness/cervical")
     assert state.severity is Severity.WARNING
     assert "right hand" in state.message and "Please consult a doctor." in state.message
-    assert "Weakness with twitching" in page and "Please consult a doctor." in page
+    assert "Reported weakness or wasting" in page and "Please consult a doctor." in page
     with open_store(f"sqlite:///{env.db}") as store:
         reports = store.load_history("alice", date.today() - timedelta(days=1), datetime.now(UTC))
     weakness = [r for r in reports.reports if r.kind is ReportKind.WEAKNESS]
@@ -122,9 +129,11 @@ async def test_urgent_advice_is_shown_at_once_and_the_time_is_the_persons(
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("breathing, ") and "America/Los_Angeles" in lines[0]
-    assert lines[1].startswith("URGENT: Difficulty breathing reported")
-    assert "call your local emergency number" in lines[1]
-    assert lines[1].endswith("Seek medical attention promptly.")
+    assert lines[1] == (
+        "URGENT: Reported speech, swallowing or breathing difficulty. "
+        "Seek medical attention promptly."
+    )
+    assert len(lines) == 2  # no server runs: no alert of its own is waited for
     # person.toml's zone wins over the system's (TZ=Europe/Berlin): 8:15 in Los Angeles.
     done = await asyncio.to_thread(
         run_log, "caffeine", "--value", "2", "--at", "yesterday 8:15", home=tmp_path
@@ -132,6 +141,29 @@ async def test_urgent_advice_is_shown_at_once_and_the_time_is_the_persons(
     assert done.returncode == 0, done.stderr
     assert " 08:15 America/Los_Angeles: sent" in done.stdout
     assert "URGENT" not in done.stdout
+
+
+async def test_the_profiles_zone_wins_and_is_remembered(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """--at reads the time in the zone of the person's retained profile (as the server cuts their
+    days), over person.toml's; the outbox remembers it for when the broker is away."""
+    (tmp_path / "config" / "twitchwatch").mkdir(parents=True)
+    (tmp_path / "config" / "twitchwatch" / "person.toml").write_text(
+        f'broker = "{mosquitto_broker.url}"\nuser = "alice"\ntz = "America/Los_Angeles"\n'
+    )
+    async with MqttLink(BrokerUrl.parse(mosquitto_broker.url), client_id="edge") as edge:
+        await edge.publish(profile_topic("alice"), Profile("Asia/Tokyo").to_payload(), retain=True)
+    done = await asyncio.to_thread(
+        run_log, "sleep", "--value", "6", "--at", "yesterday 7:00", home=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert " 07:00 Asia/Tokyo: sent" in done.stdout
+    mosquitto_broker.stop()
+    away = await asyncio.to_thread(
+        run_log, "stress", "--at", "yesterday 9:30", "--connect-timeout", "1", home=tmp_path
+    )
+    assert away.returncode == 75 and " 09:30 Asia/Tokyo: stored, not sent yet" in away.stdout
 
 
 async def test_a_broker_that_is_away_keeps_the_report_until_the_next_log(

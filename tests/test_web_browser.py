@@ -69,13 +69,13 @@ def browse(url: str, shots: Path) -> dict[str, float]:
         driver.save_screenshot(str(shots / "web-phone-weeks.png"))  # the phone's screen
 
         visit("")
-        assert "Weakness with twitching" not in driver.page_source
+        assert "Reported weakness or wasting" not in driver.page_source
         Select(driver.find_element(By.NAME, "site")).select_by_value("right_hand")
         start = time.monotonic()
         driver.find_element(By.CSS_SELECTOR, 'button[name="kind"][value="weakness"]').click()
         wait_for(
             driver,
-            lambda d: "Weakness with twitching" in d.page_source,
+            lambda d: "Reported weakness or wasting" in d.page_source,
             "the weakness warning on the page",
         )
         timings["report_to_warning_s"] = time.monotonic() - start

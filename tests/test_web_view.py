@@ -22,7 +22,7 @@ async def test_a_report_from_the_page_raises_its_warning_at_once(
 ) -> None:
     async with web_env(mosquitto_broker.url, tmp_path) as env, logged_in(env.url, "alice") as alice:
         status, home, _ = await get(alice, env.url)
-        assert status == 200 and "Weakness with twitching" not in home
+        assert status == 200 and "Reported weakness or wasting" not in home
         # The site picker offers her sensors first, and sites without one (the right hand).
         assert '<optgroup label="Where you wear sensors">' in home
         assert '<option value="right_hand">right hand</option>' in home
@@ -32,10 +32,23 @@ async def test_a_report_from_the_page_raises_its_warning_at_once(
         status, home, _ = await get(alice, env.url)
         assert "Sent: weakness at the right hand" in home
         assert "has not stored it yet" not in home  # stored and evaluated before the redirect
-        assert "Weakness with twitching" in home and "Please consult a doctor." in home
+        assert "Reported weakness or wasting" in home and "Please consult a doctor." in home
+        # What the report raised is said at once, as a warning, above the alert itself.
+        assert (
+            '<p class="flash flash-warning" role="status">Reported weakness or wasting: '
+            "Please consult a doctor. The alert is below.</p>"
+        ) in home
         status, reports, _ = await get(alice, env.url + "reports")
         assert "Weakness</strong> at the right hand" in reports and "<q>jar</q>" in reports
         assert env.server.stats.stored >= 1
+        # After seeing a doctor, the person closes the symptom's alert (the ack's "resolved").
+        _, page, _ = await get(alice, env.url + "alerts/weakness/cervical")
+        assert 'value="resolved">Resolved after seeing a doctor</button>' in page
+        form = {"csrf": csrf_in(page), "action": "resolved"}
+        status, _, _ = await post(alice, env.url + "alerts/weakness/cervical/ack", form)
+        _, page, _ = await get(alice, env.url + "alerts/weakness/cervical")
+        assert "marked as resolved after seeing a doctor" in page
+        assert "Resolved since" in page and 'value="resolved"' not in page
 
 
 async def test_urgent_advice_is_shown_the_moment_it_is_reported(
@@ -72,13 +85,20 @@ async def test_urgent_advice_is_shown_the_moment_it_is_reported(
 async def test_marking_an_alert_as_seen(mosquitto_broker: MosquittoBroker, tmp_path: Path) -> None:
     async with web_env(mosquitto_broker.url, tmp_path) as env, logged_in(env.url, "alice") as alice:
         _, page, _ = await get(alice, env.url + "alerts/spread/all")
-        assert "Twitching in several regions" in page and "marked as seen" not in page
+        assert "Twitching spreading to other muscle groups" in page and "marked as seen" not in page
         form = {"csrf": csrf_in(page), "action": "seen"}
         status, _, answer = await post(alice, env.url + "alerts/spread/all/ack?back=/", form)
         assert (status, answer.headers["Location"]) == (303, "/")
         _, page, _ = await get(alice, env.url + "alerts/spread/all")
         assert "marked as seen: no reminders unless it changes" in page
-        assert "· marked as seen" in page and "acknowledged:" in page  # its history says so too
+        assert "· marked as seen" in page  # and its history says so, quietly:
+        assert "acknowledged <small>(recorded, not notified)</small>" in page
+        # Spread follows the measurements: it cannot be closed by hand, and no button offers it.
+        assert 'value="resolved"' not in page
+        status, body, _ = await post(
+            alice, env.url + "alerts/spread/all/ack", {"csrf": csrf_in(page), "action": "resolved"}
+        )
+        assert status == 400 and "follows the measurements" in body
         # A back link to another site is not followed.
         _, page, _ = await get(alice, env.url + "alerts")
         form = {"csrf": csrf_in(page), "action": "seen"}

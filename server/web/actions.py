@@ -17,13 +17,14 @@ from aiohttp import web
 from server import wording
 from server.at_once import advice_at_once
 from server.errors import FormError, PublishError
+from server.rules import RULES
 from server.web import csrf
 from server.web.app import SESSION_COOKIE, VIEW, WebView, person, visit
 from server.web.pages import find_alert
-from server.web.person_data import alert_state, report_settled
+from server.web.person_data import alert_state, read_history, report_settled
 from server.web.report_form import label, parse_report
 from server.web.sessions import Flash, Session
-from twitchwatch.contract import AlertAck
+from twitchwatch.contract import ADVICE, AckAction, AlertAck, Severity
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def report(request: web.Request) -> web.StreamResponse:
     view = request.app[VIEW]
     session = person(request)
-    user, zone, now = session.user, view.zone(session.user), view.now()
+    user, zone, now = session.user, await view.zone(session.user), view.now()
     try:
         sent = parse_report(dict(await request.post()), zone, now)
     except FormError as exc:
@@ -114,31 +115,56 @@ async def report(request: web.Request) -> web.StreamResponse:
     if not settled:
         text += " The server has not stored it yet; it will show here once it has."
     session.flashes.append(Flash(text))
-    for finding in advice_at_once(user, sent, view.rule_config):
-        session.flashes.append(Flash(finding.message, finding.severity.value))
+    # What the report raises, in the rules' words about this person's own history, at once: in
+    # full when it is urgent or the server has not answered yet, else its advice above the alert.
+    history = await view.db(read_history, view.store, user, zone, now, view.rule_config)
+    for finding in advice_at_once(user, sent, history, view.rule_config):
+        level = finding.severity.value
+        if settled and finding.severity is not Severity.URGENT:
+            title = RULES[finding.rule].title
+            text = f"{title}: {ADVICE[finding.severity]} The alert is below."
+        else:
+            text = finding.message
+        session.flashes.append(Flash(text, level))
     raise web.HTTPSeeOther("/")
 
 
 async def ack(request: web.Request) -> web.StreamResponse:
-    """Mark one of the person's own alerts as seen (404 for an alert they do not have)."""
+    """Mark one of the person's own alerts as seen, or a symptom's as resolved after seeing a
+    doctor (the same acks the MQTT path uses); 404 for an alert they do not have."""
     view = request.app[VIEW]
     session = person(request)
     item = await find_alert(request)
-    target = AlertAck(item.state.rule, item.state.scope)
+    form = await request.post()
+    try:
+        action = AckAction(str(form.get("action", AckAction.SEEN.value)))
+    except ValueError:
+        raise web.HTTPBadRequest(text="Choose one of the buttons.") from None
+    if action is AckAction.RESOLVED and not item.can_resolve:
+        # The measurements close it, not a click: the server would refuse it too.
+        raise web.HTTPBadRequest(
+            text="This alert follows the measurements; it cannot be closed by hand."
+        )
+    target = AlertAck(item.state.rule, item.state.scope, action)
     if not await _publish(session, lambda: view.link.ack(session.user, target)):
         raise web.HTTPSeeOther(f"/alerts/{item.key}")
     key = (item.state.rule.value, item.state.scope)
 
-    def seen() -> bool:
+    def answered() -> bool:
         state = alert_state(view.store, session.user, key)
-        return state is None or state.acknowledged or state.version > item.state.version
+        if state is None or state.version > item.state.version:
+            return True
+        return state.acknowledged if action is AckAction.SEEN else not item.current
 
-    if await _settle(view, seen):
+    settled = await _settle(view, answered)
+    if not settled:
+        session.flashes.append(Flash("Sent; the page will show it once the server has it."))
+    elif action is AckAction.RESOLVED:
+        session.flashes.append(Flash(f"{item.title} marked as resolved after seeing a doctor."))
+    else:
         session.flashes.append(
             Flash(f"{item.title} marked as seen: no reminders unless it changes.")
         )
-    else:
-        session.flashes.append(Flash("Sent; it will show as seen once the server has it."))
     raise web.HTTPSeeOther(_back(request))
 
 

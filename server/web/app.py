@@ -176,9 +176,9 @@ class WebView:
         assert self._store is not None, "WebView.start() first"
         return self._store
 
-    def zone(self, user: str) -> tzinfo:
-        """The person's time zone: UTC until the server knows theirs."""
-        return ZoneInfo("UTC")
+    async def zone(self, user: str) -> tzinfo:
+        """The person's time zone, as the server cuts their days (UTC until a profile sets one)."""
+        return ZoneInfo(await self.db(_profile_tz, self.store, user))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -328,6 +328,11 @@ class WebView:
             samesite="Strict",
             secure=visit(request).https,
         )
+
+
+def _profile_tz(store: Store, user: str) -> str:
+    with store.reading() as tx:
+        return tx.profile_tz(user)
 
 
 @web.middleware

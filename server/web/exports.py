@@ -23,9 +23,9 @@ from twitchwatch.contract import MAX_AGE, Report, format_utc
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _period(request: web.Request, view: WebView, user: str) -> tuple[date, date]:
+async def _period(request: web.Request, view: WebView, user: str) -> tuple[date, date]:
     """``?since=YYYY-MM-DD&until=YYYY-MM-DD``; by default the rules' history up to today."""
-    today = view.now().astimezone(view.zone(user)).date()
+    today = view.now().astimezone(await view.zone(user)).date()
     try:
         until = date.fromisoformat(request.query.get("until") or today.isoformat())
         default_since = until - timedelta(days=view.rule_config.history_days - 1)
@@ -42,7 +42,7 @@ def _period(request: web.Request, view: WebView, user: str) -> tuple[date, date]
 async def _data(request: web.Request) -> tuple[ReportData, str, date, date]:
     view = request.app[VIEW]
     session = person(request)
-    since, until = _period(request, view, session.user)
+    since, until = await _period(request, view, session.user)
     days = (until - since).days + 1
     try:
         data = await view.db(

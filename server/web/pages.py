@@ -30,7 +30,7 @@ def _user(request: web.Request) -> str:
 
 async def _today_context(request: web.Request) -> dict[str, object]:
     view, user = request.app[VIEW], _user(request)
-    zone, now = view.zone(user), view.now()
+    zone, now = await view.zone(user), view.now()
     today = await view.db(read_today, view.store, user, zone, now, view.rule_config)
     local_now = now.astimezone(zone)
     charts = {s.site: hours_chart(s.hours, local_now) for s in today.sites}
@@ -39,7 +39,7 @@ async def _today_context(request: web.Request) -> dict[str, object]:
 
 async def _alerts(request: web.Request) -> list[AlertItem]:
     view, user = request.app[VIEW], _user(request)
-    return await view.db(read_alerts, view.store, user, view.zone(user), view.now())
+    return await view.db(read_alerts, view.store, user, await view.zone(user), view.now())
 
 
 async def home(request: web.Request) -> web.Response:
@@ -68,12 +68,12 @@ async def today_fragment(request: web.Request) -> web.Response:
 async def alerts_fragment(request: web.Request) -> web.Response:
     view, user = request.app[VIEW], _user(request)
     alerts = [a for a in await _alerts(request) if a.current]
-    return view.render(request, "_alerts.html", alerts=alerts, zone=view.zone(user))
+    return view.render(request, "_alerts.html", alerts=alerts, zone=await view.zone(user))
 
 
 async def weeks(request: web.Request) -> web.Response:
     view, user = request.app[VIEW], _user(request)
-    zone = view.zone(user)
+    zone = await view.zone(user)
     today = view.now().astimezone(zone).date()
     data = await view.db(read_weeks, view.store, user, today, view.rule_config)
     charts = (
@@ -93,7 +93,7 @@ async def alerts(request: web.Request) -> web.Response:
         title="Alerts",
         current=[a for a in items if a.current],
         past=[a for a in items if not a.current],
-        zone=view.zone(user),
+        zone=await view.zone(user),
     )
 
 
@@ -101,7 +101,9 @@ async def alert(request: web.Request) -> web.Response:
     """One of the person's own alerts with its whole history; anything else is 404."""
     view, user = request.app[VIEW], _user(request)
     item = await find_alert(request)
-    return view.render(request, "alert.html", title=item.title, item=item, zone=view.zone(user))
+    return view.render(
+        request, "alert.html", title=item.title, item=item, zone=await view.zone(user)
+    )
 
 
 async def find_alert(request: web.Request) -> AlertItem:
@@ -126,14 +128,14 @@ async def reports(request: web.Request) -> web.Response:
         title="Reports",
         reports=found,
         label=label,
-        zone=view.zone(user),
+        zone=await view.zone(user),
         symptoms={c.value for c in symptom_kinds()},
     )
 
 
 async def doctor(request: web.Request) -> web.Response:
     view, user = request.app[VIEW], _user(request)
-    today = view.now().astimezone(view.zone(user)).date()
+    today = view.now().astimezone(await view.zone(user)).date()
     days = view.rule_config.history_days
     return view.render(
         request,

@@ -16,6 +16,7 @@ import numpy as np
 
 from server import wording
 from server.errors import NoDataError
+from server.model import History
 from server.report.data import load_report_data
 from server.rules import RULES, RuleConfig
 from server.store import Store, TodayRow
@@ -103,6 +104,12 @@ class AlertItem:
     scope_label: str
     events: tuple[AlertEvent, ...]  # oldest first
     since_local: datetime
+    can_resolve: bool  # raised by a reported symptom: the person may mark it resolved
+    covered_by: str | None = None  # the warning or urgent alert it is folded into, in words
+
+    @property
+    def folded(self) -> bool:
+        return self.state.folded_into is not None
 
     @property
     def key(self) -> str:
@@ -237,6 +244,11 @@ def read_alerts(store: Store, user: str, zone: tzinfo, now: datetime) -> list[Al
     by_alert: dict[tuple[str, str], list[AlertEvent]] = {}
     for event in events:
         by_alert.setdefault((event.alert.rule.value, event.alert.scope), []).append(event)
+    states = [r.state() for r in records]
+    names = {
+        f"{s.rule.value}/{s.scope}": f"{RULES[s.rule].title} ({scope_label(s.scope)})"
+        for s in states
+    }
     items = [
         AlertItem(
             state,
@@ -244,10 +256,13 @@ def read_alerts(store: Store, user: str, zone: tzinfo, now: datetime) -> list[Al
             scope_label(state.scope),
             tuple(by_alert.get((state.rule.value, state.scope), [])),
             state.since.astimezone(zone),
+            RULES[state.rule].person_can_resolve,
+            None if state.folded_into is None else names.get(state.folded_into, state.folded_into),
         )
-        for state in (r.state() for r in records)
+        for state in states
     ]
-    items.sort(key=lambda a: (not a.current, -a.state.severity.rank, a.key))
+    # Current first, then what is not folded under another, the most severe first.
+    items.sort(key=lambda a: (not a.current, a.folded, -a.state.severity.rank, a.key))
     return items
 
 
@@ -258,6 +273,15 @@ def read_reports(store: Store, user: str, now: datetime) -> list[Report]:
             user, now - timedelta(days=HISTORY_DAYS), now + timedelta(days=1)
         )
     return reports[::-1]
+
+
+def read_history(
+    store: Store, user: str, zone: tzinfo, now: datetime, config: RuleConfig
+) -> History:
+    """What the rules read of ``user`` at ``now``: the trailing ``history_days`` and reports."""
+    since_day = now.astimezone(zone).date() - timedelta(days=config.history_days)
+    with store.reading() as tx:
+        return tx.load_history(user, since_day, now)
 
 
 def read_sites(store: Store, user: str) -> list[str]:

@@ -1,7 +1,11 @@
 """``twitchwatch log``: report a symptom or context from a terminal, as the web view does.
 
 The report goes to ``twitchwatch/v1/<user>/reports`` at QoS 1, after it is stored in a local
-outbox; it leaves the outbox once the broker acknowledges it. When the broker cannot be reached
+outbox; it leaves the outbox once the broker acknowledges it. ``--at`` reads times in the zone of
+the person's retained profile (as last seen), else person.toml's ``tz``, else the system's. A
+symptom that raises an alert on its own (weakness, wasting, numbness; speech, swallowing or
+breathing trouble) gets its advice at once, then the server's alert as published, when the server
+runs. When the broker cannot be reached
 it waits there, and the next ``twitchwatch log`` (or ``twitchwatch log --flush``) sends it
 first; the command then exits with 75 (EX_TEMPFAIL: try again later) instead of 0.
 """
@@ -17,10 +21,12 @@ from twitchwatch.commands.options import BROKER_HELP
 
 if TYPE_CHECKING:
     from person import Delivery, PersonConfig, Waiting
-    from twitchwatch.contract import Report
+    from twitchwatch.contract import AlertState
 
 #: sysexits.h EX_TEMPFAIL: the report is kept and will go out later.
 EXIT_KEPT = 75
+#: How long to wait for the server's alert after a report that raises one.
+ANSWER_WITHIN_S = 5.0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -80,7 +86,9 @@ async def run(args: argparse.Namespace) -> int:
         zone_label,
     )
     from person.errors import MissingSettingError
-    from twitchwatch.contract import Report, check_id
+    from server.at_once import advice_at_once
+    from server.rules import RULES
+    from twitchwatch.contract import ADVICE, Report, check_id
 
     config = load_person_config(args.config)
     if args.kind is None and not args.flush:
@@ -101,17 +109,34 @@ async def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     outbox_path = config.outbox or default_outbox_path()
     zone = _zone(config, _known_zone(outbox_path, user))
-    t = now if args.at is None else parse_when(args.at, now, zone)  # checked before anything
+    if args.at is not None:
+        parse_when(args.at, now, zone)  # a wrong --at fails before anything is stored or sent
     stored: Waiting | None = None
+    answers: list[AlertState] = []
     with ReportOutbox(outbox_path) as outbox:
-        if kind is not None:
-            stored = outbox.add(user, Report(t, kind, site, args.value, args.note), now)
         async with PersonClient(broker, user, connect_timeout_s=args.connect_timeout) as client:
+            await client.settle()
+            if client.profile is not None:  # the person's own zone, as the server uses it
+                outbox.remember_zone(user, client.profile.tz)
+                zone = client.profile.zone
+            if kind is not None:
+                t = now if args.at is None else parse_when(args.at, now, zone)
+                stored = outbox.add(user, Report(t, kind, site, args.value, args.note), now)
+            findings = [] if stored is None else advice_at_once(user, stored.report, tz=_tz(zone))
+            before = client.alert_versions()
             delivery = await client.deliver(outbox)
+            sent_now = stored is not None and any(w.id == stored.id for w in delivery.sent)
+            if findings and sent_now and client.server_online:
+                keys = [(f.rule.value, f.scope) for f in findings]
+                answers = await client.changed_alerts(keys, before, ANSWER_WITHIN_S)
         if stored is not None:
             print(_sent_line(stored, zone, zone_label(zone), delivery))
-            for advice in _advice_at_once(user, stored.report):
-                print(advice)
+            # At once, in the rules' words: which alert this report raises and its advice.
+            for finding in findings:
+                title = RULES[finding.rule].title
+                print(f"{finding.severity.value.upper()}: {title}. {ADVICE[finding.severity]}")
+            for state in answers:  # then what the server published, with its own measurements
+                print(f"the server's alert {state.rule.value}/{state.scope}: {state.message}")
         earlier = [w for w in delivery.sent if stored is None or w.id != stored.id]
         if earlier:
             print(f"also sent {len(earlier)} earlier report(s) that were waiting")
@@ -126,6 +151,13 @@ async def run(args: argparse.Namespace) -> int:
         if stored is None and not delivery.sent:
             print("nothing was waiting")
     return 0
+
+
+def _tz(zone: tzinfo) -> str:
+    """The IANA name of ``zone`` for the rules' words; UTC for a bare offset."""
+    from zoneinfo import ZoneInfo
+
+    return zone.key if isinstance(zone, ZoneInfo) else "UTC"
 
 
 def _zone(config: PersonConfig, profile_tz: str | None) -> tzinfo:
@@ -160,11 +192,3 @@ def _sent_line(stored: Waiting, zone: tzinfo, label: str, delivery: Delivery) ->
     sent = any(w.id == stored.id for w in delivery.sent)
     how = "sent, the broker acknowledged it" if sent else "stored, not sent yet"
     return f"{what}, {when} {label}{note}: {how}"
-
-
-def _advice_at_once(user: str, report: Report) -> list[str]:
-    """What the rules say about this report on its own (speech, swallowing or breathing trouble:
-    the urgent advice), at once rather than when the server's alert arrives."""
-    from server.at_once import advice_at_once
-
-    return [f"{f.severity.value.upper()}: {f.message}" for f in advice_at_once(user, report)]
