@@ -295,11 +295,13 @@ def _homeassistant(username: str, users: Iterable[str], ha_prefix: str) -> Accou
 
 
 def _web(username: str) -> Account:
-    """The web view publishes what a logged-in person sends: reports and acks, on that person's
-    own topics (the web view checks whose; the broker can only say "some person's")."""
+    """The web view publishes what a logged-in person sends: reports, acks and their profile, on
+    that person's own topics (the web view checks whose; the broker can only say "some
+    person's"). It reads the profiles for people's display names."""
     writes = [SERVER_FILTERS[TopicKind.REPORTS], SERVER_FILTERS[TopicKind.ALERT_ACKS]]
-    grants = tuple(Grant(Access.WRITE, topic) for topic in writes)
-    return Account(username, Role.WEB, "the TwitchWatch web view", grants)
+    grants = [Grant(Access.WRITE, topic) for topic in writes]
+    grants.append(Grant(Access.READWRITE, SERVER_FILTERS[TopicKind.PROFILE]))
+    return Account(username, Role.WEB, "the TwitchWatch web view", tuple(grants))
 
 
 def render_people(accounts: Iterable[Account]) -> str:

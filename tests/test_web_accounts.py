@@ -13,7 +13,15 @@ from server.broker_acl import load_deployment, plan_accounts, render_people, wri
 from server.web.accounts import Logins
 from support.services import MosquittoBroker, free_port, mosquitto_path
 from tests.test_broker_acl import ACCOUNTS, _need, render_template
-from twitchwatch.contract import AlertAck, Rule, alert_acks_topic, alert_topic, reports_topic
+from twitchwatch.contract import (
+    AlertAck,
+    Profile,
+    Rule,
+    alert_acks_topic,
+    alert_topic,
+    profile_topic,
+    reports_topic,
+)
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, PublishRefusedError
 
 WEB_ACCOUNTS = 'web = "tw-web"\n' + ACCOUNTS
@@ -37,6 +45,7 @@ def test_people_file_lists_people_only(tmp_path: Path) -> None:
     assert [(g.access.value, g.topic) for g in web.grants] == [
         ("write", "twitchwatch/v1/+/reports"),
         ("write", "twitchwatch/v1/+/acks"),
+        ("readwrite", "twitchwatch/v1/+/profile"),
     ]
 
 
@@ -52,7 +61,7 @@ def test_only_people_log_in_with_their_broker_passwords(tmp_path: Path) -> None:
         assert logins.check(account, passwords[account]) is None, account
 
 
-async def test_the_web_account_writes_reports_and_acks_only(tmp_path: Path) -> None:
+async def test_the_web_account_writes_reports_acks_and_profiles_only(tmp_path: Path) -> None:
     _need(mosquitto_path(), "mosquitto")
     etc, passwords = _write(tmp_path)
     config = render_template(etc, free_port(), None)
@@ -73,6 +82,8 @@ async def test_the_web_account_writes_reports_and_acks_only(tmp_path: Path) -> N
             await web.publish(alert_acks_topic("alice"), ack, qos=1)
             got = [await anext(watcher.messages()) for _ in range(2)]
             assert [m.topic for m in got] == [reports_topic("bob"), alert_acks_topic("alice")]
+            profile = Profile("Europe/Berlin", "Alice").to_payload()
+            await web.publish(profile_topic("alice"), profile, qos=1, retain=True)
             for topic in (
                 alert_topic("alice", Rule.SPREAD, "all"),
                 "twitchwatch/v1/alice/x/windows",

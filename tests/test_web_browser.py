@@ -87,7 +87,7 @@ def browse(url: str, shots: Path) -> dict[str, float]:
 
         visit("alerts/red_flag/swallowing")  # bob's alert, not alice's
         assert "No such alert." in driver.page_source and BOB_NOTE not in driver.page_source
-        for path in ("alerts", "reports", "doctor"):
+        for path in ("alerts", "reports", "doctor", "profile"):
             visit(path)
         overflowing = {path: w for path, w in widths.items() if w > PHONE_WIDTH}
         assert not overflowing, f"wider than the phone: {overflowing}"

@@ -41,6 +41,7 @@ PAGES = [
     "export/daily.csv",
     "export/reports.csv",
     "export/data.json",
+    "profile",
 ]
 FRAGMENTS = ["fragment/today", "fragment/alerts"]
 
@@ -63,11 +64,15 @@ async def env(broker: MosquittoBroker, tmp_path_factory) -> AsyncIterator[WebEnv
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def watch(broker: MosquittoBroker) -> AsyncIterator[MqttLink]:
-    """Everything published on anyone's reports and acks topics while a test runs."""
+    """Everything published on anyone's reports, acks and profile topics while a test runs."""
     link = MqttLink(
         BrokerUrl.parse(broker.url),
         client_id="watch",
-        subscriptions=[("twitchwatch/v1/+/reports", 1), ("twitchwatch/v1/+/acks", 1)],
+        subscriptions=[
+            ("twitchwatch/v1/+/reports", 1),
+            ("twitchwatch/v1/+/acks", 1),
+            ("twitchwatch/v1/+/profile", 1),
+        ],
     )
     async with link:
         await asyncio.wait_for(link.subscribed.wait(), 5)
@@ -109,7 +114,7 @@ async def test_every_page_needs_a_login(env: WebEnv) -> None:
         for page in FRAGMENTS:
             status, body, _ = await get(session, env.url + page)
             assert status == 401 and "calf" not in body, page
-        for action in ("reports", "alerts/persistence/left_calf/ack", "logout"):
+        for action in ("reports", "alerts/persistence/left_calf/ack", "logout", "profile"):
             status, _, _ = await post(session, env.url + action, {"kind": "weakness"})
             assert status in (401, 403), action
         status, body, _ = await get(session, env.url + "static/style.css")
@@ -201,6 +206,9 @@ async def test_forms_without_a_valid_csrf_token_are_refused(env: WebEnv, watch: 
         )
         assert status == 403
         status, _, _ = await post(alice, env.url + "logout", {"csrf": "forged"})
+        assert status == 403
+        forged_profile = {"csrf": bobs_token, "tz": "Asia/Tokyo", "name": "mallory"}
+        status, _, _ = await post(alice, env.url + "profile", forged_profile)
         assert status == 403
         assert await published(watch) == []
     # The login form's token must match its cookie (a login CSRF would log a victim in as us).

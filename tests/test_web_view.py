@@ -4,17 +4,20 @@ Against a real server, store and Mosquitto (one per test: each changes a person'
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 from pathlib import Path
 
+from server.store import open_store
 from server.web.charts import weeks_chart
 from server.web.person_data import SiteWeeks
 from support.services import MosquittoBroker
 from support.web_client import csrf_in, get, logged_in, post
 from support.web_env import web_env
-from twitchwatch.contract import ReportKind
+from twitchwatch.contract import Profile, ReportKind, profile_topic
+from twitchwatch.mqtt_link import BrokerUrl, MqttLink
 
 
 async def test_a_report_from_the_page_raises_its_warning_at_once(
@@ -167,3 +170,37 @@ def test_charts_tell_no_data_from_zero() -> None:
     assert high.h == chart.plot_h and low.h == chart.plot_h / 4
     assert [t.label for t in chart.ticks] == ["Dec"] and chart.ticks[0].x == 3 * 4.0
     assert chart.threshold_y == chart.plot_h * (1 - 0.2 / 2.0)
+
+
+async def test_the_profile_sets_the_zone_and_the_name(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    async with web_env(mosquitto_broker.url, tmp_path) as env, logged_in(env.url, "alice") as alice:
+        _, page, _ = await get(alice, env.url + "profile")
+        assert '<option value="UTC" selected>' in page and 'value="Europe/Berlin"' in page
+        assert '<a class="who" href="/profile"' in page and ">alice</a>" in page
+        form = {"csrf": csrf_in(page), "tz": "Europe/Berlin", "name": "Alice <A.>"}
+        status, _, answer = await post(alice, env.url + "profile", form)
+        assert (status, answer.headers["Location"]) == (303, "/profile")
+        _, page, _ = await get(alice, env.url + "profile")
+        assert "Saved: dates and days now follow Europe/Berlin." in page
+        assert '<option value="Europe/Berlin" selected>' in page
+        assert ">Alice &lt;A.&gt;</a>" in page  # greeted by name, escaped
+        # The server took it: its days and dates follow the zone (the report page says so).
+        with open_store(f"sqlite:///{env.db}") as store:
+            assert store.profile_tz("alice") == "Europe/Berlin"
+            assert store.profile_tz("bob") == "UTC"  # bob's is his own
+        # The retained profile on the broker carries both.
+        async with MqttLink(
+            BrokerUrl.parse(mosquitto_broker.url),
+            client_id="reader",
+            subscriptions=[(profile_topic("alice"), 1)],
+        ) as reader:
+            async with asyncio.timeout(5):
+                retained = await anext(reader.messages())
+        assert Profile.from_payload(retained.payload) == Profile("Europe/Berlin", "Alice <A.>")
+        # A zone that is not one is refused with its reason, and nothing changes.
+        _, page, _ = await get(alice, env.url + "profile")
+        await post(alice, env.url + "profile", {"csrf": csrf_in(page), "tz": "PST"})
+        _, page, _ = await get(alice, env.url + "profile")
+        assert "Not saved: time zone:" in page and '<option value="Europe/Berlin" selected>' in page

@@ -21,7 +21,8 @@ from server.rules import RULES
 from server.web import csrf
 from server.web.app import SESSION_COOKIE, VIEW, WebView, person, visit
 from server.web.pages import find_alert
-from server.web.person_data import alert_state, read_history, report_settled
+from server.web.person_data import alert_state, profile_tz, read_history, report_settled
+from server.web.profile_form import parse_profile
 from server.web.report_form import label, parse_report
 from server.web.sessions import Flash, Session
 from twitchwatch.contract import ADVICE, AckAction, AlertAck, Severity
@@ -197,3 +198,38 @@ async def _settle(view: WebView, done: Callable[[], bool]) -> bool:
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(POLL_S)
+
+
+async def profile(request: web.Request) -> web.StreamResponse:
+    """Publish the person's profile, retained, then wait for the server to cut their days in it."""
+    view = request.app[VIEW]
+    session = person(request)
+    try:
+        sent = await asyncio.to_thread(parse_profile, dict(await request.post()))
+    except FormError as exc:
+        session.flashes.append(Flash(f"Not saved: {exc}", "problem"))
+        raise web.HTTPSeeOther("/profile") from None
+    if not await _publish(session, lambda: view.link.profile(session.user, sent)):
+        raise web.HTTPSeeOther("/profile")
+
+    def taken() -> bool:
+        return profile_tz(view.store, session.user) == sent.tz
+
+    settled = await _settle(view, taken) and await _settle_here(
+        lambda: view.link.profiles.get(session.user) == sent
+    )
+    text = f"Saved: dates and days now follow {sent.tz}."
+    if not settled:
+        text = "Sent; the pages follow it once the server has taken it."
+    session.flashes.append(Flash(text))
+    raise web.HTTPSeeOther("/profile")
+
+
+async def _settle_here(done: Callable[[], bool]) -> bool:
+    """Poll something in this process (the link's profiles) until ``done`` or SETTLE_S."""
+    deadline = time.monotonic() + SETTLE_S
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_S)
+    return True

@@ -178,7 +178,14 @@ class WebView:
 
     async def zone(self, user: str) -> tzinfo:
         """The person's time zone, as the server cuts their days (UTC until a profile sets one)."""
-        return ZoneInfo(await self.db(_profile_tz, self.store, user))
+        from server.web.person_data import profile_tz
+
+        return ZoneInfo(await self.db(profile_tz, self.store, user))
+
+    def display_name(self, user: str) -> str:
+        """How the pages greet a person: their profile's name, else their user id."""
+        profile = self.link.profiles.get(user)
+        return profile.name if profile is not None and profile.name else user
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -210,6 +217,8 @@ class WebView:
         app.router.add_get("/reports", pages.reports)
         app.router.add_post("/reports", actions.report)
         app.router.add_get("/doctor", pages.doctor)
+        app.router.add_get("/profile", pages.profile)
+        app.router.add_post("/profile", actions.profile)
         app.router.add_get("/doctor/report", exports.doctor_report)
         app.router.add_get("/export/daily.csv", exports.daily_csv)
         app.router.add_get("/export/reports.csv", exports.reports_csv)
@@ -309,6 +318,7 @@ class WebView:
             flashes, session.flashes = session.flashes, []
         page = self.templates.get_template(template).render(
             user=session.user if session else None,
+            display_name=self.display_name(session.user) if session else None,
             csrf_token=session.csrf if session else "",
             flashes=flashes,
             path=request.path,
@@ -328,11 +338,6 @@ class WebView:
             samesite="Strict",
             secure=visit(request).https,
         )
-
-
-def _profile_tz(store: Store, user: str) -> str:
-    with store.reading() as tx:
-        return tx.profile_tz(user)
 
 
 @web.middleware

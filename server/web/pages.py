@@ -19,8 +19,9 @@ from server.web.person_data import (
     read_today,
     read_weeks,
 )
+from server.web.profile_form import zone_groups
 from server.web.report_form import VALUE_HINTS, context_kinds, label, site_groups, symptom_kinds
-from twitchwatch.contract import ContractError, Rule, check_id
+from twitchwatch.contract import MAX_NAME_CHARS, ContractError, Rule, check_id
 
 
 def _user(request: web.Request) -> str:
@@ -144,4 +145,20 @@ async def doctor(request: web.Request) -> web.Response:
         until=today,
         since=today.fromordinal(today.toordinal() - days + 1),
         rules={rule.value: unit.title for rule, unit in RULES.items()},
+    )
+
+
+async def profile(request: web.Request) -> web.Response:
+    """The person's time zone (as the server cuts their days) and display name."""
+    view, user = request.app[VIEW], _user(request)
+    zone = await view.zone(user)
+    shown = view.link.profiles.get(user)
+    return view.render(
+        request,
+        "profile.html",
+        title="Profile",
+        tz=getattr(zone, "key", "UTC"),
+        name=shown.name if shown is not None and shown.name else "",
+        groups=zone_groups(),
+        max_name=MAX_NAME_CHARS,
     )

@@ -261,8 +261,10 @@ def read_alerts(store: Store, user: str, zone: tzinfo, now: datetime) -> list[Al
         )
         for state in states
     ]
-    # Current first, then what is not folded under another, the most severe first.
-    items.sort(key=lambda a: (not a.current, a.folded, -a.state.severity.rank, a.key))
+    # Current first, then what is not folded under another, the most severe, the newest first.
+    items.sort(
+        key=lambda a: (not a.current, a.folded, -a.state.severity.rank, -a.state.since.timestamp())
+    )
     return items
 
 
@@ -282,6 +284,12 @@ def read_history(
     since_day = now.astimezone(zone).date() - timedelta(days=config.history_days)
     with store.reading() as tx:
         return tx.load_history(user, since_day, now)
+
+
+def profile_tz(store: Store, user: str) -> str:
+    """The zone the server cuts ``user``'s days in (UTC until a profile sets one)."""
+    with store.reading() as tx:
+        return tx.profile_tz(user)
 
 
 def read_sites(store: Store, user: str) -> list[str]:
