@@ -102,6 +102,9 @@ async def test_marking_an_alert_as_seen(mosquitto_broker: MosquittoBroker, tmp_p
             alice, env.url + "alerts/spread/all/ack", {"csrf": csrf_in(page), "action": "resolved"}
         )
         assert status == 400 and "follows the measurements" in body
+        # The refreshed alerts fragment sends its forms back to the home page, not to itself.
+        _, fragment, _ = await get(alice, env.url + "fragment/alerts")
+        assert "/ack?back=/" in fragment and "back=/fragment" not in fragment
         # A back link to another site is not followed.
         _, page, _ = await get(alice, env.url + "alerts")
         form = {"csrf": csrf_in(page), "action": "seen"}

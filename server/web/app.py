@@ -321,8 +321,7 @@ class WebView:
             display_name=self.display_name(session.user) if session else None,
             csrf_token=session.csrf if session else "",
             flashes=flashes,
-            path=request.path,
-            **context,
+            **{"path": request.path, **context},
         )
         return web.Response(text=page, content_type="text/html", status=status)
 

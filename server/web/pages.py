@@ -69,7 +69,8 @@ async def today_fragment(request: web.Request) -> web.Response:
 async def alerts_fragment(request: web.Request) -> web.Response:
     view, user = request.app[VIEW], _user(request)
     alerts = [a for a in await _alerts(request) if a.current]
-    return view.render(request, "_alerts.html", alerts=alerts, zone=await view.zone(user))
+    # Its forms send the person back to the page the fragment is shown on, not to the fragment.
+    return view.render(request, "_alerts.html", alerts=alerts, zone=await view.zone(user), path="/")
 
 
 async def weeks(request: web.Request) -> web.Response:

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from edge.config import MqttConfig
 from edge.outbox import Outbox
@@ -44,8 +44,10 @@ from twitchwatch.demo.live import LIVE_WINDOW_S, stream_today
 from twitchwatch.demo.screen import Screen
 from twitchwatch.demo.story import ExpectedAlert, Story
 from twitchwatch.demo.view import DemoView, LiveView, PlainView
-from twitchwatch.demo.web import DemoLogin, start_web, write_demo_account
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, Protocol
+
+if TYPE_CHECKING:
+    from twitchwatch.demo.web import DemoLogin
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,11 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         with _sigint_ignored():  # inherited by the workers: Ctrl-C is the demo's to handle
             rendering = [pool.submit(render_day, story, i) for i in range(len(story.days))]
         accounts = tmp / "accounts"
-        password = None if options.web_port is None else write_demo_account(accounts, story.user)
+        password = None
+        if options.web_port is not None:  # the web view (aiohttp, Jinja2) loads only for --web
+            from twitchwatch.demo.web import DemoLogin, start_web, write_demo_account
+
+            password = write_demo_account(accounts, story.user)
         passwd = None if password is None else accounts / PASSWORD_FILE
         broker = stack.enter_context(_broker(options.embedded_broker, passwd))
         url = BrokerUrl.parse(broker.url)
