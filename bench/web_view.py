@@ -121,7 +121,7 @@ async def run(repeat: int) -> list[Row]:
                 stored = time.perf_counter() - start
                 _, home, _ = await get(alice, url)
                 shown = time.perf_counter() - start
-                assert status == 303 and "Weakness with twitching" in home
+                assert status == 303 and "Reported weakness or wasting" in home
                 rows.append(
                     Row(
                         "weakness report -> stored and evaluated",
