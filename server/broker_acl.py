@@ -33,7 +33,14 @@ What each account may do (anything else is denied; MQTT 5 clients get "Not autho
   reads alerts or its status, and reads device acks only as one of several servers, which watch
   each other's);
 - Home Assistant: read the windows, status and alerts of people who opted in, the server's
-  status, and its own discovery prefix.
+  status, and its own discovery prefix;
+- the web view (``web = "twitchwatch-web"``, optional): write every person's ``reports`` and
+  ``acks``, read and write every ``profile`` (it publishes what a logged-in person sends, on
+  that person's topics only).
+
+Beside ``acl`` and ``passwd``, :func:`write_files` writes ``people``: which accounts are people
+(``<username> <user>`` per line). The web view lets only those log in, with their broker password
+checked against ``passwd``; device, server and Home Assistant accounts cannot.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ from twitchwatch.contract import (
 
 ACL_FILE = "acl"
 PASSWORD_FILE = "passwd"
+PEOPLE_FILE = "people"
 DEFAULT_SERVER_ACCOUNT = "twitchwatch-server"
 #: 32 random bytes, URL-safe: a password can go into mqtt://user:password@host as it is.
 PASSWORD_BYTES = 32
@@ -88,6 +96,7 @@ class Role(StrEnum):
     DEVICE = "device"
     PERSON = "person"
     HOMEASSISTANT = "homeassistant"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +131,12 @@ class Deployment:
     servers: tuple[str, ...] = (DEFAULT_SERVER_ACCOUNT,)
     homeassistant: str | None = None  # Home Assistant's account, if it connects
     ha_prefix: str = DEFAULT_PREFIX
+    web: str | None = None  # the web view's account (twitchwatch server --http), if it runs
 
 
 # --- accounts file ---------------------------------------------------------------------------------
 
-_TOP_KEYS = {"server", "homeassistant", "ha_prefix", "people"}
+_TOP_KEYS = {"server", "homeassistant", "ha_prefix", "people", "web"}
 _PERSON_KEYS = {"devices", "homeassistant"}
 
 
@@ -150,12 +160,13 @@ def load_deployment(path: Path) -> Deployment:
     people = tuple(
         _person(user, entry, f"{where} [people.{user}]") for user, entry in people_doc.items()
     )
-    ha_account = doc.get("homeassistant")
+    ha_account, web_account = doc.get("homeassistant"), doc.get("web")
     return Deployment(
         people=people,
         servers=_servers(doc.get("server", DEFAULT_SERVER_ACCOUNT), where),
         homeassistant=None if ha_account is None else _name(ha_account, where, "homeassistant"),
         ha_prefix=_ha_prefix(doc.get("ha_prefix", DEFAULT_PREFIX), where),
+        web=None if web_account is None else _name(web_account, where, "web"),
     )
 
 
@@ -238,6 +249,8 @@ def plan_accounts(deployment: Deployment) -> list[Account]:
     if deployment.homeassistant is not None:
         shown = [p.user for p in deployment.people if p.homeassistant]
         accounts.append(_homeassistant(deployment.homeassistant, shown, deployment.ha_prefix))
+    if deployment.web is not None:
+        accounts.append(_web(deployment.web))
     seen: dict[str, Account] = {}
     for account in accounts:
         if account.username in seen:
@@ -308,6 +321,26 @@ def _homeassistant(username: str, users: Iterable[str], ha_prefix: str) -> Accou
     return Account(username, Role.HOMEASSISTANT, "Home Assistant", tuple(grants))
 
 
+def _web(username: str) -> Account:
+    """The web view publishes what a logged-in person sends: reports, acks and their profile, on
+    that person's own topics (the web view checks whose; the broker can only say "some
+    person's"). It reads the profiles for people's display names."""
+    writes = [SERVER_FILTERS[TopicKind.REPORTS], SERVER_FILTERS[TopicKind.ALERT_ACKS]]
+    grants = [Grant(Access.WRITE, topic) for topic in writes]
+    grants.append(Grant(Access.READWRITE, SERVER_FILTERS[TopicKind.PROFILE]))
+    return Account(username, Role.WEB, "the TwitchWatch web view", tuple(grants))
+
+
+def render_people(accounts: Iterable[Account]) -> str:
+    """The ``people`` file: the accounts that may log in to the web view, and their user ids."""
+    lines = [
+        "# TwitchWatch people, written by `twitchwatch broker-acl`: the accounts that may log in",
+        "# to the web view (twitchwatch server --http), as '<username> <user>'.",
+    ]
+    lines += [f"{a.username} {a.username}" for a in accounts if a.role is Role.PERSON]
+    return "\n".join(lines) + "\n"
+
+
 def render_acl(accounts: Iterable[Account]) -> str:
     """The Mosquitto ACL file. No topic lines before the first ``user``: anonymous gets nothing."""
     lines = [
@@ -352,6 +385,7 @@ def write_files(
     _replace(password_path, "\n".join(lines) + "\n")
     acl_path = out_dir / ACL_FILE
     _replace(acl_path, render_acl(accounts))
+    _replace(out_dir / PEOPLE_FILE, render_people(accounts))
     removed = tuple(sorted(set(existing) - set(names)))
     return WrittenFiles(acl_path, password_path, new_passwords, removed)
 

@@ -20,6 +20,7 @@ __all__ = [
     "DatabaseMissingError",
     "DatabasePathError",
     "DatabaseUrlError",
+    "FormError",
     "HomeAssistantError",
     "NoDataError",
     "PublishError",
@@ -32,6 +33,7 @@ __all__ = [
     "StoreDataError",
     "StoreError",
     "StoreUnavailable",
+    "WebConfigError",
 ]
 
 
@@ -228,3 +230,22 @@ class BrokerAclError(TwitchWatchError):
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")
         self.where, self.problem = where, problem
+
+
+# --- the web view ----------------------------------------------------------------------------------
+
+
+class WebConfigError(TwitchWatchError):
+    """The web view cannot start as asked: an address, a proxy setting or the accounts folder."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+class FormError(TwitchWatchError):
+    """A form a person sent that cannot become a report, an ack or a profile: shown on the page."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem

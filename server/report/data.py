@@ -108,7 +108,7 @@ def load_report_data(
         The store holds no data for ``user``, or none in the period.
     """
     n_days = days or config.history_days
-    with store.transaction() as tx:
+    with store.reading() as tx:
         latest, _ = tx.user_state(user)
         if latest is None:
             raise NoDataError(user, store.url)

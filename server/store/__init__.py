@@ -21,6 +21,7 @@ from typing import Self
 from server.errors import SchemaVersionError, StoreDataError, StoreError, StoreUnavailable
 from server.model import AlertRecord, History
 from server.store.backend import Backend, backend_for, one_line, redact
+from server.store.reads import ReadTx, TodayRow
 from server.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from server.store.tx import Tx
 from server.store.windows import DeviceAckState, Outcome, WindowsResult
@@ -29,10 +30,12 @@ from twitchwatch.contract import AlertEvent, Profile, Report, WindowMessage
 __all__ = [
     "DeviceAckState",
     "Outcome",
+    "ReadTx",
     "Store",
     "StoreDataError",
     "StoreError",
     "StoreUnavailable",
+    "TodayRow",
     "Tx",
     "WindowsResult",
     "open_store",
@@ -107,12 +110,28 @@ class Store:
     @contextmanager
     def transaction(self, users: Iterable[str] = ()) -> Iterator[Tx]:
         """BEGIN, lock ``users``' rows (created if missing), yield a Tx; COMMIT, or ROLLBACK."""
+        with self._transaction(read_only=False, users=users) as tx:
+            yield tx
+
+    @contextmanager
+    def reading(self) -> Iterator[ReadTx]:
+        """A read-only transaction: one consistent view, no write lock (the web view, reports)."""
+        with self._transaction(read_only=True) as tx:
+            assert isinstance(tx, ReadTx)
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, read_only: bool, users: Iterable[str] = ()) -> Iterator[Tx]:
         backend = self.backend
         try:
             backend.ensure_connected()
-            backend.begin()
-            tx = Tx(backend)
-            tx.lock_users(list(users))
+            if read_only:
+                backend.begin_read()
+                tx: Tx = ReadTx(backend)
+            else:
+                backend.begin()
+                tx = Tx(backend)
+                tx.lock_users(list(users))
             yield tx
             backend.commit()
         except BaseException as exc:

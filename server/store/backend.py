@@ -65,6 +65,10 @@ class Backend(abc.ABC):
     def begin(self) -> None:
         """Start a write transaction (SQLite: take the write lock at once, not on first write)."""
 
+    def begin_read(self) -> None:
+        """Start a transaction that only reads (and may not write): a reader beside the writer."""
+        self.begin()
+
     @abc.abstractmethod
     def lock_users(self, users: Sequence[str]) -> None:
         """Lock these users' rows until the transaction ends (rows must exist; sorted order)."""

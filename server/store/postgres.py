@@ -65,6 +65,9 @@ class PostgresBackend(Backend):
     def begin(self) -> None:
         self.conn.execute("BEGIN READ ONLY" if self.read_only else "BEGIN")
 
+    def begin_read(self) -> None:
+        self.conn.execute("BEGIN READ ONLY")
+
     def lock_users(self, users: Sequence[str]) -> None:
         if users:
             marks = ", ".join(["%s"] * len(users))

@@ -91,7 +91,17 @@ class SqliteBackend(Backend):
             self.connect()
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
+        if self.read_only:  # opened mode=ro: a write would fail anyway, and takes no lock
+            self.conn.execute("BEGIN")
+            return
+        self.conn.execute("PRAGMA query_only = 0")
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def begin_read(self) -> None:
+        """A deferred transaction takes no write lock: WAL readers never wait for the writer.
+        ``query_only`` makes a write inside it fail instead of taking the lock."""
+        self.conn.execute("PRAGMA query_only = 1")
+        self.conn.execute("BEGIN DEFERRED")
 
     def lock_users(self, users: Sequence[str]) -> None:
         """Nothing to do: BEGIN IMMEDIATE already holds the database's one write lock."""

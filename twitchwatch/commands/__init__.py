@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "sim",
     "edge",
     "alerts",
+    "log",
     "broker_acl",
     "server",
     "report",

@@ -36,13 +36,28 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="use the built-in broker even when Mosquitto is installed",
     )
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the person's web view (a demo login is printed); after the story the "
+        "broker, server and web view keep running until Ctrl-C",
+    )
+    demo.add_argument(
+        "--web-port",
+        type=int,
+        default=8080,
+        help="the web view's port on 127.0.0.1 (default 8080, another free one if taken)",
+    )
     demo.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace) -> None:
-    from twitchwatch.demo.run import DemoOptions, run_demo
+    import asyncio
+
+    from twitchwatch.demo.run import DemoOptions, DemoResult, run_demo
     from twitchwatch.demo.story import calf_then_hand, short_calf_then_hand
     from twitchwatch.demo.summary import summary_lines
+    from twitchwatch.demo.web import DemoLogin
 
     story = (short_calf_then_hand if args.quick else calf_then_hand)(seed=args.seed)
     plain = args.plain or not sys.stdout.isatty()
@@ -52,12 +67,38 @@ async def run(args: argparse.Namespace) -> None:
         "Ctrl-C stops it.",
         flush=True,
     )
+
+    def show_login(login: DemoLogin) -> None:
+        print(
+            f"The person's web view: {login.url}  (user {login.user}, password {login.password}; "
+            f"shown only now). Their broker: {login.broker}",
+            flush=True,
+        )
+
+    async def hold(result: DemoResult) -> None:
+        """After the story: the summary, then the web view stays up until Ctrl-C."""
+        print("\n".join(summary_lines(story, result)), flush=True)
+        if result.web is not None:
+            web = result.web
+            print(
+                f"\nThe broker, the server and the web view keep running: open {web.url} and log "
+                f"in as {web.user} with password {web.password}. Report from a terminal: "
+                f"twitchwatch log weakness --site right_hand --broker {web.broker} --user "
+                f"{web.user}. Ctrl-C ends the demo.",
+                flush=True,
+            )
+        await asyncio.Event().wait()  # until Ctrl-C cancels it
+
     options = DemoOptions(
         story,
         live_s=args.seconds,
         plain=plain,
         embedded_broker=args.embedded_broker,
         report=None if args.no_report else args.report,
+        web_port=args.web_port if args.web else None,
+        on_web=show_login,
+        hold=hold if args.web else None,
     )
     result = await run_demo(options)
-    print("\n".join(summary_lines(story, result)))
+    if not args.web:
+        print("\n".join(summary_lines(story, result)))

@@ -6,11 +6,15 @@ import argparse
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twitchwatch.commands.options import EXIT_INTERRUPTED, add_broker_options, broker_from_args
 
 #: ``--db``'s default: a PostgreSQL URL with a password stays off the command line.
 DB_ENV = "TWITCHWATCH_DB"
+
+if TYPE_CHECKING:
+    from server.web import WebConfig
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -43,7 +47,69 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.add_argument(
         "--connect-timeout", type=float, default=10.0, help="seconds to wait for the broker"
     )
+    _register_web(server)
     server.set_defaults(func=run)
+
+
+def _register_web(server: argparse.ArgumentParser) -> None:
+    web = server.add_argument_group("web view (a person's pages)")
+    web.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve the web view here, e.g. 127.0.0.1:8080 (plain HTTP: loopback only unless "
+        "--http-proxy or --http-insecure)",
+    )
+    web.add_argument(
+        "--http-accounts",
+        type=Path,
+        metavar="DIR",
+        help="who may log in: the folder `twitchwatch broker-acl --out` wrote (passwd, people); "
+        "default /etc/mosquitto/twitchwatch",
+    )
+    web.add_argument(
+        "--http-broker",
+        metavar="URL",
+        help="the web view's own broker account, which sends what people report "
+        "(`web = …` in the accounts file); default: --broker",
+    )
+    web.add_argument(
+        "--http-password-file",
+        type=Path,
+        metavar="FILE",
+        help="the password of --http-broker's account, alone in a file",
+    )
+    web.add_argument(
+        "--http-proxy",
+        metavar="ADDRESS",
+        help="the IP address of the TLS reverse proxy in front (deploy/web/): its "
+        "X-Forwarded-For/-Proto are believed, and on a non-loopback --http only it is served",
+    )
+    web.add_argument(
+        "--http-insecure",
+        action="store_true",
+        help="allow plain HTTP on a non-loopback address (passwords and health data in clear)",
+    )
+
+
+def web_config(args: argparse.Namespace) -> WebConfig:
+    """The web view's settings from the command line (WebConfigError, one line, if wrong)."""
+    from server.web import DEFAULT_ACCOUNTS, WebConfig, parse_listen
+    from twitchwatch.mqtt_link import BrokerUrl
+    from twitchwatch.mqtt_link.credentials import with_password
+
+    host, port = parse_listen(args.http)
+    return WebConfig(
+        host,
+        port,
+        args.http_accounts or DEFAULT_ACCOUNTS,
+        (
+            with_password(BrokerUrl.parse(args.http_broker), password_file=args.http_password_file)
+            if args.http_broker
+            else broker_from_args(args)
+        ),
+        insecure=args.http_insecure,
+        trusted_proxy=args.http_proxy,
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -54,6 +120,8 @@ async def run(args: argparse.Namespace) -> int:
     from twitchwatch.errors import redact_url
     from twitchwatch.mqtt_link import Protocol
 
+    # Checked before anything starts: a wrong --http is one line, not a half-started server.
+    web = web_config(args) if args.http else None
     server = Server(
         broker_from_args(args),
         args.db,
@@ -83,7 +151,24 @@ async def run(args: argparse.Namespace) -> int:
             f"{f' (share group {args.share})' if args.share else ''}; Ctrl-C to stop",
             flush=True,
         )
-    await task  # raises StoreError / MqttLinkError: one line, exit code 1
+    view = None
+    if web is not None and server.ready.is_set():
+        from server.web import WebView
+
+        view = WebView(web, args.db, server.rule_config, protocol=Protocol(args.mqtt))
+        try:
+            await view.start()
+        except BaseException:
+            await view.close()
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        print(f"web view: {view.url} (logins: the people of {web.accounts})", flush=True)
+    try:
+        await task  # raises StoreError / MqttLinkError: one line, exit code 1
+    finally:
+        if view is not None:
+            await view.close()
     s = server.stats
     print(
         f"stopped: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "

@@ -59,6 +59,7 @@ from twitchwatch.contract.payload import (
 )
 from twitchwatch.contract.profile import (
     DEFAULT_TZ,
+    MAX_NAME_CHARS,
     MAX_TZ_CHARS,
     Profile,
     check_zone,
@@ -134,6 +135,7 @@ __all__ = [
     "MAX_AMPLITUDE",
     "MAX_CLOCK_AHEAD",
     "MAX_CRAMPS_PER_S",
+    "MAX_NAME_CHARS",
     "MAX_NOTE_CHARS",
     "MAX_PAYLOAD_BYTES",
     "MAX_REPORT_VALUE",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from twitchwatch.contract.payload import SCHEMA_VERSION, decode_json, encode_json
+from twitchwatch.contract.payload import SCHEMA_VERSION, decode_json, encode_json, text_field
 from twitchwatch.contract.topics import TopicKind
 from twitchwatch.errors import PayloadError, ZoneError
 
@@ -46,27 +46,41 @@ def check_zone(name: object) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+#: A display name is a few words a person picks to be greeted by ("Alice", "Dr. Ng's patient").
+MAX_NAME_CHARS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """``<user>/profile``, retained: ``tz`` is an IANA zone name, checked on the way in and out."""
+    """``<user>/profile``, retained: ``tz`` is an IANA zone name, checked on the way in and out;
+    ``name`` (optional) is how the person's own pages greet them."""
 
     tz: str = DEFAULT_TZ
+    name: str | None = None
 
     def __post_init__(self) -> None:
         check_zone(self.tz)
+        if self.name is not None and not 0 < len(self.name) <= MAX_NAME_CHARS:
+            raise PayloadError(
+                "profile", "bad_name", f'"name" must be 1 to {MAX_NAME_CHARS} characters'
+            )
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
 
     def to_payload(self) -> bytes:
-        return encode_json({"v": SCHEMA_VERSION, "tz": self.tz})
+        doc: dict[str, Any] = {"v": SCHEMA_VERSION, "tz": self.tz}
+        if self.name is not None:
+            doc["name"] = self.name
+        return encode_json(doc)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Self:
         doc: dict[str, Any] = decode_json(payload, TopicKind.PROFILE)
         tz = doc.get("tz", DEFAULT_TZ)
+        name = text_field(doc, "name", "profile", MAX_NAME_CHARS, optional=True)
         try:
-            return cls(tz)
+            return cls(tz, name or None)
         except ZoneError as exc:
             raise PayloadError("profile", "bad_tz", f'"tz": {exc}') from None

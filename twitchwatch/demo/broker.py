@@ -110,11 +110,13 @@ class MosquittoBroker(LocalBroker):
     name: ClassVar[str] = "mosquitto"
     mqtt5: ClassVar[bool] = True
 
-    def __init__(self, *, own_session: bool = False) -> None:
+    def __init__(self, *, own_session: bool = False, password_file: Path | None = None) -> None:
         found = mosquitto_path()
         # own_session: a terminal's Ctrl-C (SIGINT to the whole process group) does not reach
         # the broker, so its owner can still close its clients cleanly before stopping it.
         self.own_session = own_session
+        # Accounts with passwords beside anonymous access (the demo's person logs in with one).
+        self.password_file = password_file
         if found is None:
             raise FileNotFoundError("mosquitto is not on PATH")
         self._binary = found
@@ -134,6 +136,7 @@ class MosquittoBroker(LocalBroker):
             user,
             f"listener {self._port} {LOOPBACK}",
             "allow_anonymous true",
+            f"password_file {self.password_file}" if self.password_file else "",
             # The default of 1000 silently drops messages for a slow or offline subscriber.
             "max_queued_messages 100000",
             f"log_dest file {self.log_path}",
@@ -288,8 +291,12 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
 MqttBroker: TypeAlias = MosquittoBroker | EmbeddedBroker
 
 
-def make_broker(*, own_session: bool = False) -> MqttBroker:
-    """Mosquitto if installed (MQTT 5), else the embedded 3.1.1 broker. Not started."""
+def make_broker(*, own_session: bool = False, password_file: Path | None = None) -> MqttBroker:
+    """Mosquitto if installed (MQTT 5), else the embedded 3.1.1 broker. Not started.
+
+    ``password_file``: accounts Mosquitto checks for clients that log in (anonymous clients are
+    still let in); the embedded broker takes anonymous clients only.
+    """
     if mosquitto_path() is not None:
-        return MosquittoBroker(own_session=own_session)
+        return MosquittoBroker(own_session=own_session, password_file=password_file)
     return EmbeddedBroker()

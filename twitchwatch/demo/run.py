@@ -14,16 +14,17 @@ import contextlib
 import logging
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from edge.config import MqttConfig
 from edge.outbox import Outbox
 from edge.publisher import EdgePublisher
+from server.broker_acl import PASSWORD_FILE
 from server.report import ReportFiles, write_report
 from server.rules import RuleConfig, load_rule_config, parse_rule_config
 from server.service import Server
@@ -45,6 +46,9 @@ from twitchwatch.demo.story import ExpectedAlert, Story
 from twitchwatch.demo.view import DemoView, LiveView, PlainView
 from twitchwatch.mqtt_link import BrokerUrl, MqttLink, Protocol
 
+if TYPE_CHECKING:
+    from twitchwatch.demo.web import DemoLogin
+
 log = logging.getLogger(__name__)
 
 #: How long one past day may take to be stored before the demo gives up on the chain.
@@ -63,6 +67,12 @@ class DemoOptions:
     embedded_broker: bool = False  # the amqtt fallback even when Mosquitto is installed
     out: TextIO | None = None  # plain view's stream (stdout)
     report: Path | None = None  # the person's report (HTML + figures), written at the end
+    #: The person's web view on this port (0: any free one); None: no web view.
+    web_port: int | None = None
+    #: Told the web view's address and the demo login once it is up (before the story starts).
+    on_web: Callable[[DemoLogin], None] | None = None
+    #: Awaited after the story with everything still running (``--web``: until Ctrl-C).
+    hold: Callable[[DemoResult], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -73,6 +83,7 @@ class DemoResult:
     days: list[DayResult] = field(default_factory=list)
     live_windows: int = 0
     report: ReportFiles | None = None
+    web: DemoLogin | None = None
 
     @property
     def raised(self) -> list[AlertEvent]:
@@ -108,12 +119,26 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         # The past days render in the workers while the broker and the server start.
         with _sigint_ignored():  # inherited by the workers: Ctrl-C is the demo's to handle
             rendering = [pool.submit(render_day, story, i) for i in range(len(story.days))]
-        broker = stack.enter_context(_broker(options.embedded_broker))
+        accounts = tmp / "accounts"
+        password = None
+        if options.web_port is not None:  # the web view (aiohttp, Jinja2) loads only for --web
+            from twitchwatch.demo.web import DemoLogin, start_web, write_demo_account
+
+            password = write_demo_account(accounts, story.user)
+        passwd = None if password is None else accounts / PASSWORD_FILE
+        broker = stack.enter_context(_broker(options.embedded_broker, passwd))
         url = BrokerUrl.parse(broker.url)
         protocol = Protocol.MQTT5 if broker.mqtt5 else Protocol.MQTT311
         screen.broker = f"{broker.name} on {broker.url}"
         db_url = f"sqlite:///{tmp / 'twitchwatch.db'}"
         await _start_server(stack, url, db_url, protocol, rules)
+        if options.web_port is not None and password is not None:
+            web = await start_web(stack, url, db_url, protocol, rules, accounts, options.web_port)
+            login = f"{story.user}:{password}@" if passwd and broker.name == "mosquitto" else ""
+            broker_url = f"mqtt://{login}{url.host}:{url.port}"
+            result.web = DemoLogin(web.url, story.user, password, broker_url)
+            if options.on_web is not None:
+                options.on_web(result.web)
         viewer = await _start_viewer(stack, url, protocol, story, screen, view)
         view.start()
         stack.callback(view.stop)
@@ -137,6 +162,9 @@ async def run_demo(options: DemoOptions) -> DemoResult:
             )
         screen.progress.phase, screen.progress.caption = "done", ""
         view.refresh()
+        if options.hold is not None:
+            view.stop()
+            await options.hold(result)
     return result
 
 
@@ -163,8 +191,10 @@ def _rules(story: Story) -> RuleConfig:
 
 
 @contextlib.contextmanager
-def _broker(embedded: bool) -> Iterator[MqttBroker]:
-    broker: MqttBroker = EmbeddedBroker() if embedded else make_broker(own_session=True)
+def _broker(embedded: bool, password_file: Path | None) -> Iterator[MqttBroker]:
+    broker: MqttBroker = (
+        EmbeddedBroker() if embedded else make_broker(own_session=True, password_file=password_file)
+    )
     broker.start()
     try:
         yield broker
