@@ -238,6 +238,8 @@ class BrokerAclError(TwitchWatchError):
 class WebConfigError(TwitchWatchError):
     """The web view cannot start as asked: an address, a proxy setting or the accounts folder."""
 
+    category = Category.INPUT
+
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")
         self.where, self.problem = where, problem

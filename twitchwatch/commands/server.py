@@ -51,11 +51,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.set_defaults(func=run)
 
 
+#: The web view's settings may come from the environment too (the unit's EnvironmentFile), so that
+#: nothing of them is expanded onto the command line.
+HTTP_ENV = {
+    "http": "TWITCHWATCH_HTTP",
+    "http_accounts": "TWITCHWATCH_HTTP_ACCOUNTS",
+    "http_broker": "TWITCHWATCH_HTTP_BROKER",
+    "http_proxy": "TWITCHWATCH_HTTP_PROXY",
+}
+#: The web account's password as a systemd credential (``LoadCredential=web-password:…``).
+WEB_CREDENTIAL = "web-password"
+
+
 def _register_web(server: argparse.ArgumentParser) -> None:
-    web = server.add_argument_group("web view (a person's pages)")
+    env = {dest: os.environ.get(name) or None for dest, name in HTTP_ENV.items()}
+    web = server.add_argument_group(
+        "web view (a person's pages; each option also reads $" + ", $".join(HTTP_ENV.values()) + ")"
+    )
     web.add_argument(
         "--http",
         metavar="HOST:PORT",
+        default=env["http"],
         help="serve the web view here, e.g. 127.0.0.1:8080 (plain HTTP: loopback only unless "
         "--http-proxy or --http-insecure)",
     )
@@ -63,12 +79,14 @@ def _register_web(server: argparse.ArgumentParser) -> None:
         "--http-accounts",
         type=Path,
         metavar="DIR",
+        default=env["http_accounts"],
         help="who may log in: the folder `twitchwatch broker-acl --out` wrote (passwd, people); "
         "default /etc/mosquitto/twitchwatch",
     )
     web.add_argument(
         "--http-broker",
         metavar="URL",
+        default=env["http_broker"],
         help="the web view's own broker account, which sends what people report "
         "(`web = …` in the accounts file); default: --broker",
     )
@@ -76,11 +94,13 @@ def _register_web(server: argparse.ArgumentParser) -> None:
         "--http-password-file",
         type=Path,
         metavar="FILE",
-        help="the password of --http-broker's account, alone in a file",
+        help="the password of --http-broker's account, alone in a file (default: the unit's "
+        f"systemd credential {WEB_CREDENTIAL}, if it has one)",
     )
     web.add_argument(
         "--http-proxy",
         metavar="ADDRESS",
+        default=env["http_proxy"],
         help="the IP address of the TLS reverse proxy in front (deploy/web/): its "
         "X-Forwarded-For/-Proto are believed, and on a non-loopback --http only it is served",
     )
@@ -103,13 +123,21 @@ def web_config(args: argparse.Namespace) -> WebConfig:
         port,
         args.http_accounts or DEFAULT_ACCOUNTS,
         (
-            with_password(BrokerUrl.parse(args.http_broker), password_file=args.http_password_file)
+            with_password(BrokerUrl.parse(args.http_broker), password_file=_web_password(args))
             if args.http_broker
             else broker_from_args(args)
         ),
         insecure=args.http_insecure,
         trusted_proxy=args.http_proxy,
     )
+
+
+def _web_password(args: argparse.Namespace) -> Path | None:
+    if args.http_password_file is not None:
+        return args.http_password_file
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    credential = Path(folder) / WEB_CREDENTIAL if folder else None
+    return credential if credential is not None and credential.is_file() else None
 
 
 async def run(args: argparse.Namespace) -> int:
