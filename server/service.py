@@ -14,7 +14,9 @@ twice:
 
 Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
 an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
-stopped sending says so even when no data arrives. The server's own retained status
+stopped sending says so even when no data arrives. A user whose data was stored within the last
+tick period waits for a later tick (server/tick_deferral.py): their backlog may still be
+arriving, and its days must be evaluated one by one before the clock moves them to now. The server's own retained status
 (``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
 tells Home Assistant whether the alerts it shows are still being evaluated.
 
@@ -34,7 +36,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
@@ -43,6 +45,7 @@ from server.ingest import BatchOutcome, Ingest
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
+from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
@@ -126,6 +129,7 @@ class ServerStats:
     rejected: int = 0
     evaluations: int = 0
     ticks: int = 0  # wall-clock rounds over the users with open alerts
+    deferred: int = 0  # users a tick left for later: their data was still arriving
     alert_states: int = 0
     alert_events: int = 0
     device_acks: int = 0
@@ -188,6 +192,7 @@ class Server:
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
         self._dirty: set[str] = set()
+        self._deferral = TickDeferral(timedelta(seconds=options.tick_s))
         self._last_evaluation = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
@@ -318,6 +323,7 @@ class Server:
             for change in outcome.alert_changes:
                 self._publish_changes(change)
             self._dirty |= outcome.dirty_users
+            self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
 
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
@@ -396,10 +402,13 @@ class Server:
                 return
 
     async def _tick(self) -> None:
-        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user)."""
+        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user),
+        except those whose data is still arriving (see TickDeferral)."""
         assert self._store is not None
-        users = await self._db(self._store.users_with_open_alerts)
+        open_alerts = await self._db(self._store.users_with_open_alerts)
+        users, deferred = self._deferral.due(open_alerts, self.clock())
         self.stats.ticks += 1
+        self.stats.deferred += len(deferred)
         for user in users:
             change = await self._db(
                 evaluate_user, self._store, user, self.rule_config, self.clock()
