@@ -18,7 +18,9 @@ stopped sending says so even when no data arrives. A user whose data was stored 
 tick period waits for a later tick (server/tick_deferral.py): their backlog may still be
 arriving, and its days must be evaluated one by one before the clock moves them to now. The server's own retained status
 (``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
-tells Home Assistant whether the alerts it shows are still being evaluated.
+tells Home Assistant whether the alerts it shows are still being evaluated; the Will waits
+``will_delay_s`` (MQTT 5 Will Delay Interval, as the edge's), so a reconnect or a restart by
+systemd within it never shows the alerts as unavailable.
 
 The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
 never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
@@ -108,6 +110,10 @@ class ServerOptions:
     #: Users with an open alert are evaluated on the wall clock at least this often, data or
     #: not: reminders are due by the hour at most, and a day's end passes once a day.
     tick_s: float = 3600.0
+    #: The broker publishes our Last Will (status offline) only if we are not back within this
+    #: long (MQTT 5 Will Delay Interval; 3.1.1 sends it at once): a short network drop or a
+    #: restart does not flap Home Assistant's availability.
+    will_delay_s: int = 30
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -209,6 +215,11 @@ class Server:
         return len(self._dirty)
 
     @property
+    def link(self) -> MqttLink | None:
+        """The broker connection while serving (None before and after)."""
+        return self._link
+
+    @property
     def subscriptions(self) -> list[tuple[str, int]]:
         prefix = f"$share/{self.share_group}/" if self.share_group else ""
         shared = [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
@@ -242,7 +253,11 @@ class Server:
             session_expiry_s=self.options.session_expiry_s,
             manual_ack=True,
             receive_maximum=self.options.receive_maximum,
-            will=Will(SERVER_STATUS_TOPIC, ServerStatus(DeviceState.OFFLINE).to_payload()),
+            will=Will(
+                SERVER_STATUS_TOPIC,
+                ServerStatus(DeviceState.OFFLINE).to_payload(),
+                delay_s=self.options.will_delay_s,
+            ),
         )
         link.on_connected = self._on_connected
         link.start()
