@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import signal
@@ -109,11 +110,17 @@ class ServerProcess:
         self.peak_kb = max(self.peak_kb, status_kb(self.proc.pid, "VmHWM"))
 
     async def stop(self) -> dict[str, int]:
-        """SIGTERM; its counters from the line it prints when it stops."""
+        """SIGTERM; its counters from the line it prints when it stops (killed after a minute)."""
         assert self.proc is not None and self.proc.stdout is not None
+        if self.proc.returncode is not None:
+            return {}
         self.sample()
         self.proc.send_signal(signal.SIGTERM)
-        out = (await asyncio.wait_for(self.proc.stdout.read(), 60)).decode()
+        try:
+            out = (await asyncio.wait_for(self.proc.stdout.read(), 60)).decode()
+        except TimeoutError:
+            self.proc.kill()
+            out = ""
         await self.proc.wait()
         self.stopped_line = next((ln for ln in out.splitlines() if ln.startswith("stopped:")), "")
         counts: dict[str, int] = {}
@@ -155,6 +162,11 @@ class DeviceProcess:
         if self.proc.returncode != 0:
             raise RuntimeError(f"a device process failed ({self.proc.returncode})")
         return json.loads(out.decode().strip().splitlines()[-1])
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
 
 
 class Person:
@@ -209,42 +221,67 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[Row]:
     )
     with MosquittoBroker(deployed_limits()) as broker, PostgresDatabase() as pg:
         servers = [ServerProcess(i + 1, broker.url, pg.url, tmp) for i in range(args.servers)]
-        for server in servers:  # one at a time: the first creates the schema
-            await server.start()
         chunks = range(0, args.devices, args.per_process)
         devices = [
             DeviceProcess(args, broker.url, first, min(args.per_process, args.devices - first))
             for first in chunks
         ]
-        await asyncio.gather(*(d.start() for d in devices))
-        person = Person(broker.url)
-        async with person.link:
-            await person.link.subscribed.wait()
-            watcher = asyncio.create_task(person.watch())
-            go = asyncio.get_running_loop().time()
-            for d in devices:
-                d.go()
-            results_task = asyncio.gather(*(d.result() for d in devices))
-            span = args.windows_per_device * args.period
-            for i in range(args.reports):
-                await asyncio.sleep(
-                    max(0.0, go + (i + 0.5) * span / args.reports - time.monotonic())
-                )
-                await person.report(f"u{i * args.devices // args.reports:05d}")
-                for server in servers:
-                    server.sample()
-            while not results_task.done():
-                for server in servers:
-                    server.sample()
-                await asyncio.wait({results_task}, timeout=0.5)
-            results = results_task.result()
-            async with asyncio.timeout(30):
+        try:
+            results, person, counts = await drive(args, servers, devices, broker.url)
+        finally:  # whatever happened, no process of ours outlives the bench
+            await asyncio.gather(*(d.kill() for d in devices))
+            for server in servers:
+                if server.proc is not None:
+                    await server.stop()
+        rows, distinct, site_rows, daily = stored_once(pg.url)
+    return figures(args, results, person, servers, counts, (rows, distinct, site_rows, daily))
+
+
+async def drive(
+    args: argparse.Namespace, servers: list[ServerProcess], devices: list[DeviceProcess], url: str
+) -> tuple[list[dict], Person, list[dict[str, int]]]:
+    """Start the servers and the devices, send, and stop the servers once everything is acked."""
+    for server in servers:  # one at a time: the first creates the schema
+        await server.start()
+    await asyncio.gather(*(d.start() for d in devices))
+    person = Person(url)
+    async with person.link:
+        await person.link.subscribed.wait()
+        watcher = asyncio.create_task(person.watch())
+        go = asyncio.get_running_loop().time()
+        for d in devices:
+            d.go()
+        results_task = asyncio.gather(*(d.result() for d in devices))
+        span = args.windows_per_device * args.period
+        for i in range(args.reports):
+            await asyncio.sleep(max(0.0, go + (i + 0.5) * span / args.reports - time.monotonic()))
+            await person.report(f"u{i * args.devices // args.reports:05d}")
+            for server in servers:
+                server.sample()
+        while not results_task.done():
+            for server in servers:
+                server.sample()
+            await asyncio.wait({results_task}, timeout=0.5)
+        results = results_task.result()
+        with contextlib.suppress(TimeoutError):  # a missing alert is a figure, not a crash
+            async with asyncio.timeout(args.drain_timeout):
                 while person.sent:
                     await asyncio.sleep(0.1)
-            watcher.cancel()
-        counts = [await server.stop() for server in servers]
-        rows, distinct, site_rows, daily = stored_once(pg.url)
+        watcher.cancel()
+    counts = [await server.stop() for server in servers]
+    return results, person, counts
 
+
+def figures(
+    args: argparse.Namespace,
+    results: list[dict],
+    person: Person,
+    servers: list[ServerProcess],
+    counts: list[dict[str, int]],
+    stored: tuple[int, int, int, int],
+) -> list[Row]:
+    rows, distinct, site_rows, daily = stored
+    offered = args.devices / args.period
     published = sum(r["published"] for r in results)
     latencies = [ms for r in results for ms in r["latencies_ms"]]
     first = min(r["first_publish"] for r in results)
@@ -255,7 +292,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[Row]:
     once = rows == distinct == published and site_rows == sent_sites and daily == twitches
     p99_ack = percentile(latencies, 99)
     table = [
-        Row("devices / processes / MQTT links", f"{args.devices} / {len(devices)} / "
+        Row("devices / processes / MQTT links", f"{args.devices} / {len(results)} / "
             f"{sum(r['links'] for r in results)}"),
         Row("windows offered", f"{offered:,.1f}/s"),
         Row("windows stored", f"{stored_rate:,.1f}/s"),
