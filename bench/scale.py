@@ -105,6 +105,11 @@ class ServerProcess:
                 if not line:
                     raise RuntimeError(f"{self.name} did not start: {self.log.read_text()[-800:]}")
 
+    def log_summary(self) -> str:
+        """How many lines it logged (warnings and worse), and the last of them."""
+        lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()]
+        return f"{self.name}: {len(lines)} log lines" + "".join(f"\n  {ln}" for ln in lines[-3:])
+
     def sample(self) -> None:
         assert self.proc is not None
         self.peak_kb = max(self.peak_kb, status_kb(self.proc.pid, "VmHWM"))
@@ -269,6 +274,8 @@ async def drive(
                     await asyncio.sleep(0.1)
         watcher.cancel()
     counts = [await server.stop() for server in servers]
+    for server in servers:
+        print(server.log_summary(), flush=True)
     return results, person, counts
 
 

@@ -12,6 +12,10 @@ twice:
    state and each new transition. Users stay marked in the store until evaluated, and
    transitions until the broker acknowledged them, so both resume after a restart.
 
+Evaluation is time-sliced: a round evaluates users for at most ``evaluate_slice_s``, reporters
+first (server/evaluation_queue.py), then goes back to the intake, so a thousand users sending
+windows never hold up the acks for seconds; while no message waits, slices follow each other.
+
 Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
 an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
 stopped sending says so even when no data arrives. A user whose data was stored within the last
@@ -43,6 +47,7 @@ from typing import Any, TypeVar
 
 from server.errors import SessionIdError
 from server.evaluate import AlertChanges, evaluate_user
+from server.evaluation_queue import EvaluationQueue
 from server.ingest import BatchOutcome, Ingest
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
@@ -89,6 +94,12 @@ def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
     return broker.username
 
 
+def _reporters(batch: Sequence[Message]) -> set[str]:
+    """The users who sent a report in ``batch``: evaluated before the others."""
+    suffix = f"/{TopicKind.REPORTS.value}"
+    return {m.topic.split("/")[2] for m in batch if m.topic.endswith(suffix)}
+
+
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
     """Tuning; the defaults suit one server for thousands of devices."""
@@ -107,6 +118,9 @@ class ServerOptions:
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0
+    #: A round of evaluations stops after this long and the intake goes on (the rest wait in
+    #: order): acks never wait for a thousand users' evaluations.
+    evaluate_slice_s: float = 0.2
     #: Users with an open alert are evaluated on the wall clock at least this often, data or
     #: not: reminders are due by the hour at most, and a day's end passes once a day.
     tick_s: float = 3600.0
@@ -197,7 +211,7 @@ class Server:
         self.clock = clock
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
-        self._dirty: set[str] = set()
+        self._dirty = EvaluationQueue()
         self._deferral = TickDeferral(timedelta(seconds=options.tick_s))
         self._last_evaluation = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -288,8 +302,9 @@ class Server:
         await self._republish_retained()  # idempotent: subscribers keep the highest version
         for user, event in await self._db(self._store.unpublished_events):
             self._publish_events(user, [event])
-        self._dirty |= set(await self._db(self._store.dirty_users))
-        await self._evaluate(force=True)
+        self._dirty.add(await self._db(self._store.dirty_users))
+        while self._dirty:
+            await self._evaluate(force=True)
         await self._tick()  # the server may have been down for days: catch up on the clock
 
     def _on_connected(self, session_present: bool) -> None:
@@ -329,6 +344,11 @@ class Server:
         messages = self._link.messages_across_reconnects()
         while True:
             batch = await self._next_batch(messages)
+            if not batch:  # nothing to store, users to evaluate: a slice, then look again
+                if self._stop.is_set():
+                    raise _Stopped
+                await self._evaluate(force=True)
+                continue
             outcome = await self._db(ingest.batch, batch)
             for message in batch:
                 self._link.ack(message)
@@ -337,14 +357,21 @@ class Server:
                 self._publish_ack(ack.user, ack.device, ack.acked_seq)
             for change in outcome.alert_changes:
                 self._publish_changes(change)
-            self._dirty |= outcome.dirty_users
+            self._dirty.add(outcome.dirty_users, _reporters(batch))
             self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
 
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
-        """Wait for one message, then take whatever else has arrived (up to batch_max)."""
+        """Wait for one message, then take whatever else has arrived (up to batch_max).
+
+        Empty while users wait for evaluation and no message is there to store (the acks that
+        other servers publish, which only _watch_ack reads, do not count): evaluating them must
+        not wait for the next message.
+        """
         assert self._link is not None
         while True:
+            if self._dirty and not self._link.pending_messages():
+                return []
             first = asyncio.ensure_future(anext(messages))
             stop = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -394,19 +421,23 @@ class Server:
         log.debug("batch of %d: %s", len(batch), dict(outcome.rejected) or "no rejects")
 
     async def _evaluate(self, force: bool) -> None:
-        """Evaluate dirty users: when the stream pauses, or every ``evaluate_every_s`` under load."""
+        """A slice of evaluations (``evaluate_slice_s``): when the stream pauses, or every
+        ``evaluate_every_s`` under load; the users left wait for the next slice, in order."""
         now = time.monotonic()
         if not self._dirty or (
             not force and now - self._last_evaluation < self.options.evaluate_every_s
         ):
             return
-        self._last_evaluation = now
         assert self._store is not None
-        for user in sorted(self._dirty):
+        deadline = now + self.options.evaluate_slice_s
+        for user in self._dirty.in_order():
             change = await self._db(evaluate_user, self._store, user, self.rule_config)
-            self._dirty.discard(user)
+            self._dirty.done(user)
             self.stats.evaluations += 1
             self._publish_changes(change)
+            if time.monotonic() >= deadline:
+                break
+        self._last_evaluation = time.monotonic()
 
     async def _tick_forever(self) -> None:
         while True:
