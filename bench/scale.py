@@ -239,7 +239,21 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[Row]:
                 if server.proc is not None:
                     await server.stop()
         rows, distinct, site_rows, daily = stored_once(pg.url)
-    return figures(args, results, person, servers, counts, (rows, distinct, site_rows, daily))
+        drops = broker_drops(broker.log_path)
+    table = figures(args, results, person, servers, counts, (rows, distinct, site_rows, daily))
+    return [*table, Row("broker: clients it dropped messages for", drops or "none")]
+
+
+def broker_drops(log: Path) -> str:
+    """The clients Mosquitto logged "Outgoing messages are being dropped for" (QoS 0 to a client
+    that does not keep up, or a full queue), with how often."""
+    marker = "Outgoing messages are being dropped for client "
+    found: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if marker in line:
+            client = line.split(marker, 1)[1].rstrip(".")
+            found[client] = found.get(client, 0) + 1
+    return ", ".join(f"{c} x{n}" for c, n in sorted(found.items()))
 
 
 async def drive(
