@@ -45,10 +45,13 @@ from bench.report import Row, machine, print_table  # noqa: E402
 from support.services import MosquittoBroker, PostgresDatabase  # noqa: E402
 from twitchwatch.contract import (  # noqa: E402
     AlertEvent,
+    DeviceAck,
     Report,
     ReportKind,
     Rule,
+    TopicKind,
     Transition,
+    device_topic,
     parse_topic,
     reports_topic,
 )
@@ -89,6 +92,7 @@ class ServerProcess:
             sys.executable, "-m", "twitchwatch", "server", "--broker", broker_url,
             "--db", db_url, "--client-id", self.name, "--share", SHARE_GROUP,
         ]  # fmt: skip
+        self.db_url = db_url
         self.log = log_dir / f"{self.name}.log"
         self.proc: asyncio.subprocess.Process | None = None
         self.peak_kb = 0
@@ -205,6 +209,38 @@ class Person:
                 self.latencies_ms.append((loop.time() - sent) * 1000)
 
 
+async def unheard_acks(url: str, behind: dict[str, int], db_url: str) -> str:
+    """For devices that never heard the ack of their last window: the ack they heard, the
+    database's acked seq, and the ack the broker holds retained (one line per kind of case)."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT device_id, acked_seq FROM devices WHERE device_id = ANY(%s)", (list(behind),)
+        ).fetchall()
+    stored = dict(rows)
+    retained: dict[str, int] = {}
+    topics = [(device_topic(user_of(d), d, TopicKind.ACK), 0) for d in behind]
+    link = MqttLink(BrokerUrl.parse(url), client_id="scale-ack-check", subscriptions=topics)
+    async with link:
+        await link.subscribed.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3.0):
+                async for message in link.messages():
+                    device = message.topic.split("/")[-2]
+                    retained[device] = DeviceAck.from_payload(message.payload, device=device).seq
+    cases: dict[tuple[int, int | None, int | None], int] = {}
+    for device, heard in behind.items():
+        key = (heard, stored.get(device), retained.get(device))
+        cases[key] = cases.get(key, 0) + 1
+    return f"{len(behind)} devices never heard their last ack; heard / database / retained: " + (
+        ", ".join(f"{h}/{d}/{r} x{n}" for (h, d, r), n in sorted(cases.items(), key=str))
+    )
+
+
+def user_of(device: str) -> str:
+    """bench/scale_devices.py's naming: device pi00042 belongs to user u00042."""
+    return "u" + device.removeprefix("pi")
+
+
 def stored_once(db_url: str) -> tuple[int, int, int, int]:
     """(window rows, distinct (device, seq), site rows, twitches in the daily sums)."""
     with psycopg.connect(db_url) as conn:
@@ -282,6 +318,9 @@ async def drive(
                 server.sample()
             await asyncio.wait({results_task}, timeout=0.5)
         results = results_task.result()
+        behind = {d: s for r in results for d, s in r["behind"].items()}
+        if behind:  # while the servers still run: what the database and the broker say
+            print(await unheard_acks(url, behind, servers[0].db_url), flush=True)
         with contextlib.suppress(TimeoutError):  # a missing alert is a figure, not a crash
             async with asyncio.timeout(args.drain_timeout):
                 while person.sent:

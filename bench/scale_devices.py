@@ -177,6 +177,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "twitches": devices.twitches,
         "site_rows": devices.site_rows,
         "puback_failures": devices.puback_failures,
+        # Devices whose ack never covered their last window: the ack each last heard.
+        "behind": {d: s for d, s in devices.acked.items() if s < args.windows},
     }
 
 
