@@ -32,6 +32,7 @@ from bumble.transport import open_transport
 
 from edge.agent import Agent, make_sessions
 from edge.ble.session import Backend, SensorConfig, SensorSession
+from edge.drivers.bitalino import protocol as bitalino_proto
 from edge.drivers.diy import protocol as proto
 from edge.stream import StreamInfo
 from edge.timeline import TimelineUpdate
@@ -185,7 +186,9 @@ async def measure_agent(
         await adapter.close()
 
 
-async def measure_bare_bumble(hci: str, n_sensors: int, seconds: float, warmup_s: float) -> Figures:
+async def measure_bare_bumble(
+    hci: str, n_sensors: int, seconds: float, warmup_s: float, driver: str = "diy"
+) -> Figures:
     """A Bumble central that subscribes and counts bytes: no bleak, no decoding."""
     transport = await open_transport(f"tcp-client:{hci}")
     device = Device.with_hci("bare", Address("C2:57:ED:6E:00:02"), transport.source, transport.sink)
@@ -204,6 +207,10 @@ async def measure_bare_bumble(hci: str, n_sensors: int, seconds: float, warmup_s
         counts["frames"] += 1
         counts["samples"] += value[8]  # the header's sample count, nothing decoded
 
+    def on_bitalino_bytes(value: bytes) -> None:
+        counts["bytes"] = counts.get("bytes", 0) + len(value)
+        counts["samples"] = counts["bytes"] // 2  # 4-byte frames of two 1 kHz channels
+
     for address in seen.values():
         connection = await device.connect(address)
         peer = Peer(connection)
@@ -211,6 +218,13 @@ async def measure_bare_bumble(hci: str, n_sensors: int, seconds: float, warmup_s
         await peer.discover_services()
         for service in peer.services:
             await service.discover_characteristics()
+        if driver == "bitalino":
+            (frames,) = peer.get_characteristics_by_uuid(UUID(bitalino_proto.FRAMES_UUID))
+            (commands,) = peer.get_characteristics_by_uuid(UUID(bitalino_proto.COMMANDS_UUID))
+            await peer.subscribe(frames, on_bitalino_bytes)
+            for command in (bitalino_proto.Rate.HZ_1000, bitalino_proto.start_live((1, 5))):
+                await peer.write_value(commands, bytes([command]), with_response=True)
+            continue
         (data,) = peer.get_characteristics_by_uuid(UUID(proto.DATA_UUID))
         (control,) = peer.get_characteristics_by_uuid(UUID(proto.CONTROL_POINT_UUID))
         await peer.subscribe(data, on_data)
@@ -232,7 +246,9 @@ async def measure_bare_bumble(hci: str, n_sensors: int, seconds: float, warmup_s
     samples = counts["samples"] - samples0
     await device.power_off()
     await transport.close()
-    return Figures("bare Bumble central (floor)", wall, cpu, counts["frames"] - frames0, samples)
+    # For a BITalino "frames" are the bare central's 2 x 1 kHz samples (it decodes nothing).
+    frames = samples if driver == "bitalino" else counts["frames"] - frames0
+    return Figures("bare Bumble central (floor)", wall, cpu, frames, samples)
 
 
 def main() -> None:
@@ -289,8 +305,12 @@ def measure_bitalino(
         edge = asyncio.run(measure_edge(hci, names, seconds, warmup, "bitalino"))
     with simulator(n, 1.0, lifetime, "bitalino") as (hci, names):
         agent = asyncio.run(measure_agent(hci, names, seconds, warmup, "bitalino"))
+    with simulator(n, 1.0, lifetime, "bitalino") as (hci, _names):
+        bare = asyncio.run(measure_bare_bumble(hci, n, seconds, warmup, "bitalino"))
     print("  " + edge.line(n, 1.0))
     print("  " + agent.line(n, 1.0))
+    print("  " + bare.line(n, 1.0))
+    print(f"  edge CPU vs bare Bumble central: {edge.cpu_s / max(bare.cpu_s, 1e-9):.2f}x")
     expected = n * 2000  # samples/s: EMG + ACC at 1 kHz
     print(f"  samples delivered / nominal rate: {edge.samples / edge.seconds / expected:.3f}")
     if diy is not None:
