@@ -174,6 +174,21 @@ def test_delivery_late_within_the_bound_adds_no_wraps():
     assert found.count.tolist() == list(range(1000))
 
 
+def test_a_stalled_host_stamping_a_backlog_late_adds_no_wraps():
+    stream = FrameStream(2, 1000.0)
+    data, _ = stream_bytes(5000)
+    pieces = split(data)  # 5 frames (5 ms) per piece
+    host = np.array([(5 * i + 5) * MS for i in range(len(pieces))], dtype=np.int64)
+    host[100:400] = host[399]  # the host slept 1.5 s; the backlog is stamped when it woke
+    # The session drains everything that arrived every 250 ms: the backlog in one batch.
+    drain = np.ceil(host / (250 * MS)).astype(np.int64)
+    counts = []
+    for when in np.unique(drain):
+        picked = np.flatnonzero(drain == when)
+        counts.append(stream.push([pieces[i] for i in picked], host[picked]).count)
+    assert np.concatenate(counts).tolist() == list(range(5000))
+
+
 def test_driver_marks_each_connection_start():
     driver = BitalinoDriver("bit")
     data, adc = stream_bytes(30)

@@ -11,7 +11,9 @@ The 4-bit sequence number gives the exact count of frames lost, up to 15. A run 
 frames or more wraps it; the host clock resolves that: a frame cannot reach the host before it
 was sampled, and the board's 1500-byte transmit ring (firmware ``TXBUFSIZ``) cannot hold a frame
 for longer than about half a second, so a frame that would otherwise be older than that has lost
-whole wraps of 16 before it (research note §A5, "Back-pressure behaviour").
+whole wraps of 16 before it (research note §A5, "Back-pressure behaviour"). Lost wraps make every
+later frame look old; a stalled host only the backlog it stamps late, whose newest frames are
+fresh: frames are judged by the freshest frame after them in the batch.
 """
 
 from __future__ import annotations
@@ -149,9 +151,12 @@ class FrameStream:
             self._floor_host_ns = int(arrival_ns[0])
         floor = self._floor_s + (arrival_ns - self._floor_host_ns) / 1e9 * FLOOR_RISE_PPM * 1e-6
         delay_s = arrival_s - naive / self.fs - floor
-        wraps = np.ceil((delay_s - MAX_DELAY_S) * self.fs / proto.SEQ_MODULO).clip(min=0)
-        # Wraps found at one frame shift every later frame too.
-        count = naive + proto.SEQ_MODULO * np.maximum.accumulate(wraps).astype(np.int64)
+        # Lost wraps delay every later frame too, the freshest included; a host that stalled
+        # stamps a backlog late, but its last frames are fresh. So each frame is judged by the
+        # smallest delay from it to the end of the batch (non-decreasing: wraps accumulate).
+        settled_s = np.minimum.accumulate(delay_s[::-1])[::-1]
+        wraps = np.ceil((settled_s - MAX_DELAY_S) * self.fs / proto.SEQ_MODULO).clip(min=0)
+        count = naive + proto.SEQ_MODULO * wraps.astype(np.int64)
         lowest = np.argmin(arrival_s - count / self.fs)
         low_s = float(arrival_s[lowest] - count[lowest] / self.fs)
         risen = self._floor_s + (int(arrival_ns[lowest]) - self._floor_host_ns) / 1e9 * (
