@@ -46,7 +46,7 @@ class AccState:
     """Everything that crosses a chunk boundary of one accelerometer stream."""
 
     next_sample: int  # absolute index of pending[0]; subframes are anchored at the first one
-    pending: np.ndarray  # (3, m) raw samples not yet making a whole subframe
+    pending: np.ndarray  # (n_axes, m) raw samples not yet making a whole subframe
     zi: np.ndarray | None = None  # full-rate band-pass (twitches)
     motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
     floor: FloorState = field(default_factory=FloorState)
@@ -71,7 +71,10 @@ def _refractory_n(design: AccDesign) -> int:
 def process(
     design: AccDesign, state: AccState, x_g: np.ndarray, find_twitches: bool
 ) -> tuple[AccSubframes | None, AccCandidates]:
-    """Feed contiguous raw samples (3, n) in g; return features of the subframes now complete.
+    """Feed contiguous raw samples (n_axes, n) in g; return features of the subframes now complete.
+
+    Three axes (x, y, z) or one (a one-axis sensor, as the BITalino's): motion is judged on the
+    axes there are, so a single axis sees only the movement along it.
 
     Motion is judged on 50 ms subframes: their means, high-passed at the subframe rate to drop
     gravity and posture, carry the 0.3-10 Hz movement; the variance inside each subframe carries
@@ -79,7 +82,8 @@ def process(
     needed only where twitches are looked for in the acceleration (``find_twitches``: sites
     without EMG).
     """
-    raw = np.concatenate((state.pending, np.asarray(x_g, dtype=np.float64)), axis=1)
+    x_g = np.asarray(x_g, dtype=np.float64)
+    raw = np.concatenate((state.pending, x_g), axis=1) if state.pending.size else x_g
     n_sub = raw.shape[1] // design.sub_n
     none = AccCandidates(np.zeros(0, np.int64), np.zeros(0))
     if n_sub == 0:
@@ -89,7 +93,7 @@ def process(
     x, state.pending = raw[:, :used], raw[:, used:]
     first = state.next_sample
     state.next_sample += used
-    blocks = x.reshape(3, n_sub, design.sub_n)
+    blocks = x.reshape(x.shape[0], n_sub, design.sub_n)
     means = blocks.mean(axis=2)
     # Variance as E[x^2] - E[x]^2: two passes instead of three; in float64 gravity (1 g) leaves
     # ~1e-16 g^2 of rounding beside a MEMS noise variance of ~1e-6 g^2.

@@ -128,7 +128,7 @@ class SiteDetector:
     Use::
 
         det = SiteDetector("left_calf", emg_fs=2000.0, acc_fs=None)
-        det.feed(Kind.EMG, 0, emg_uv)  # (n,) or (1, n) µV, any chunk size; ACC (3, n) g
+        det.feed(Kind.EMG, 0, emg_uv)  # (n,) or (1, n) µV, any chunk size; ACC (3, n) or (1, n) g
         new = det.poll()  # Detections decided so far
         rest = det.finish()  # end of the recording
     """
@@ -166,7 +166,8 @@ class SiteDetector:
     # --- input -------------------------------------------------------------------------------
 
     def feed(self, kind: Kind, start: int, data: np.ndarray) -> None:
-        """Samples ``[start, start + n)`` of one stream: EMG (n,) or (1, n) µV, ACC (3, n) g."""
+        """Samples ``[start, start + n)`` of one stream: EMG (n,) or (1, n) µV; ACC (3, n) g, or
+        (1, n) from a one-axis accelerometer (always the same number of axes per site)."""
         kind = Kind(kind)
         data = np.asarray(data)
         if kind is Kind.EMG:
@@ -188,9 +189,9 @@ class SiteDetector:
                 raise DetectorInputError(
                     self.site, kind, "this site was set up without acceleration"
                 )
-            if data.ndim != 2 or data.shape[0] != 3:
+            if data.ndim != 2 or data.shape[0] not in (1, 3):
                 raise DetectorInputError(
-                    self.site, kind, f"expected (3, n) samples, got {data.shape}"
+                    self.site, kind, f"expected (3, n) or (1, n) samples, got {data.shape}"
                 )
             gap_from = self._acc.check(start, data.shape[1])
             if gap_from is not None:
