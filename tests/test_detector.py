@@ -322,3 +322,44 @@ def test_the_busy_scenario_excerpt_has_something_to_exclude():
     assert _WHOLE.twitch_t_s.size > 10
     (cramp,) = _WHOLE.cramps  # the early one, decided once later twitches showed its units
     assert cramp.start_s == pytest.approx(8.0, abs=0.5) and cramp.end_s > 40.0
+
+
+# --- issue 13: drift is not motion ------------------------------------------------------------
+
+
+def _drift(seconds: float, seed: int, fs: float = FS) -> np.ndarray:
+    """Electrode/skin drift: a few slow components, 150-400 µV at 0.05-0.3 Hz (no movement)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * fs)) / fs
+    out = np.zeros(t.size)
+    for _ in range(3):
+        amp, hz = rng.uniform(150.0, 400.0), rng.uniform(0.05, 0.3)
+        out += amp * np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi))
+    return out
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_drift_with_a_still_accelerometer_keeps_rest_and_finds_twitches(seed):
+    seconds = 180.0
+    times = np.arange(4.0, seconds - 3.0, 2.9)
+    x = add_at(noise(seconds, seed=seed) + _drift(seconds, seed), times, potential(120.0))
+    acc = np.random.default_rng(seed).normal(0.0, 0.001, (3, int(seconds * FA)))
+    acc[2] += 1.0
+    for acc_g in (acc, None):  # with a still accelerometer, and on an EMG-only site
+        found = detect(x, acc_g)
+        assert found.rest_s >= 0.95 * seconds
+        assert excluded_s(found, Reason.MOTION) == 0.0
+        assert found.twitch_t_s.size >= 0.95 * times.size
+        assert np.all(np.min(np.abs(found.twitch_t_s[:, None] - times[None, :]), axis=1) < 0.005)
+
+
+def test_emg_jolts_without_an_accelerometer_are_motion_and_say_so():
+    x = add_at(noise(60.0, seed=23), [10.0, 50.0], potential(150.0))
+    t = np.arange(x.size) / FS
+    knock = (t > 25.0) & (t < 31.0)  # a cable swinging: 3 Hz, 150 µV, in-band quiet
+    x[knock] += 150.0 * np.sign(np.sin(2 * np.pi * 3.0 * t[knock]))
+    found = detect(x)
+    motion = [i for i in found.excluded if i.reason is Reason.MOTION]
+    assert motion and all("no accelerometer" in i.evidence for i in motion)
+    assert sum(i.end_s - i.start_s for i in motion) >= 5.0
+    assert np.allclose(found.twitch_t_s, [10.0, 50.0], atol=0.004)

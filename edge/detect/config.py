@@ -96,7 +96,10 @@ class DetectorConfig:
     max_episode_s: float = 600.0
 
     # --- EMG-only motion and electrode artifacts -------------------------------------------------
-    #: Change of the raw EMG's 50 ms mean: motion artifact lives below 20 Hz (De Luca 2010).
+    #: Motion artifact lives below 20 Hz (De Luca 2010): a jolt is a change of course of the raw
+    #: EMG's 50 ms mean (its second difference) by this much. Drift (0.05-0.3 Hz) is smooth:
+    #: 400 µV at 0.3 Hz changes course by < 4 µV per 50 ms.
+    #: Only where the band is quiet: in muscle activity the EMG alone cannot tell.
     emg_motion_step_uv: float = 12.0
     #: A step this large in 50 ms is an electrode pop, lead-off or saturation, not muscle.
     emg_artifact_step_uv: float = 400.0
