@@ -74,24 +74,22 @@ class DetectorConfig:
     #: are the contraction's, not twitches (1 s lost 3 % of post-contraction twitches in the
     #: active_hour scenario, 0.5 s keeps them and still removes the derecruitment tail).
     derecruitment_s: float = 0.5
-    #: Cramp (Minetto 2009, A13): few units, 6-25 pps, 23.6 +- 16.2 s. Shorter sustained
-    #: activity, or activity dense enough to be an interference pattern, is voluntary.
+    #: Cramp (Minetto 2009, A13): a few large units, 6-25 pps, 23.6 +- 16.2 s, firing
+    #: irregularly (ISI CV 0.45). Shorter sustained activity is voluntary.
     cramp_min_s: float = 5.0
     #: Kurtosis of a few discharging units is high; an interference pattern is near-Gaussian (3).
-    sparse_kurtosis: float = 6.0
-    #: A cramp's discharges come from units already seen fasciculating at rest at this site
-    #: (cramp-fasciculation: the same hyperexcitable units); this fraction must match them. Few
-    #: regular units of a gentle voluntary contraction (needle emgdb: kurtosis 6-8) look alike
-    #: otherwise; an interference pattern matches known units by chance up to ~0.4.
+    sparse_kurtosis: float = 3.3
+    #: Its units, sorted by shape and size, fire at 6-25 pps (a little slack for sorting errors)
+    #: with a robust SD of log intervals of at least this (gamma trains: ~CV; a cramp's 0.45,
+    #: voluntary firing's 0.1-0.2, raised by discharges that overlap and are missed).
+    cramp_unit_pps: tuple[float, float] = (5.0, 30.0)
+    cramp_irregularity: float = 0.4
+    #: Or its discharges are those of units seen fasciculating at rest at this site
+    #: (cramp-fasciculation: the same hyperexcitable units), this share of them.
     cramp_template_share: float = 0.5
     template_match_r: float = 0.85
     template_amp_ratio: tuple[float, float] = (0.6, 1.6)
     template_library: int = 64
-    #: A possible cramp seen before this many twitches at rest is held (excluded from rest at
-    #: once) until they are, or for units_wait_s at most: a cramp early in a recording is still
-    #: recognised by the units that twitch after it.
-    units_known: int = 8
-    units_wait_s: float = 120.0
     #: Activity longer than this is reported in pieces so memory and latency stay bounded.
     max_episode_s: float = 600.0
 
