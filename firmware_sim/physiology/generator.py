@@ -35,6 +35,7 @@ from .plan import (
     Part,
     RenderContext,
     draw_candidates,
+    draw_cramp_units,
     draw_units,
     plan_episodes,
     plan_twitches,
@@ -120,7 +121,9 @@ class SiteGenerator:
         seed = operator.index(seed)
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
-        self._ctx = RenderContext(model, seed, draw_units(model, seed))
+        self._ctx = RenderContext(
+            model, seed, draw_units(model, seed), draw_cramp_units(model, seed)
+        )
         self._raw_rate_per_s = raw_twitch_rate_per_s(model)
         self._episodes: _Lru[int, tuple[Episode, ...]] = _Lru(4 * _REACH_SEGMENTS + 8)
         self._candidates: _Lru[int, Candidates] = _Lru(8)
