@@ -409,6 +409,39 @@ _V2: tuple[Scenario, ...] = (
         ),
     ),
     Scenario(
+        "drift_walking",
+        "The same drift during real walking: bouts of 10-40 s with steps (1-3 g heel strikes "
+        "on the accelerometer, step artefacts and push-off bursts in the EMG) are 'motion'; the "
+        "drift between them is not, and twitches there count.",
+        600.0,
+        140,  # 36 % of the time walking, in the first 330 s and over all 600 s
+        (_site("left_calf", "rest", drift_uv=275.0, walking_per_hour=60.0),),
+    ),
+    Scenario(
+        "low_snr_3_5x",
+        "Potentials only 3-5x the noise: 10 µV RMS noise, units of ~40 µV peak-to-peak. "
+        "Found where separable, with no new false twitches (target F1 >= 0.6).",
+        600.0,
+        136,
+        (
+            _site(
+                "left_calf",
+                "rest",
+                noise_uv_rms=10.0,
+                twitch_amp_uv_median=40.0,
+                twitch_amp_log_sigma=0.12,
+            ),
+        ),
+    ),
+    Scenario(
+        "pink_noise_12bit",
+        "A cheap front end: 1/f (pink) noise instead of white, same 3 µV in the EMG band, "
+        "and a 12-bit ADC over +-6.55 mV (3.2 µV steps).",
+        600.0,
+        137,
+        (_site("left_calf", "rest", noise_colour=1.0, adc_bits=12),),
+    ),
+    Scenario(
         "acc_visible_200hz",
         "Accelerometer-only sensor at 200 Hz with visible twitches of 5-40 mg lasting "
         "40-150 ms over ~1 mg noise (a single unit's 1-3 mg stays below the floor).",

@@ -145,3 +145,83 @@ def test_drift_rest_has_no_motion() -> None:
     acc = gen.acc(0, n_acc(60))
     assert np.abs(acc - acc.mean(axis=1, keepdims=True)).max() < 0.02  # noise and twitches only
     assert np.ptp(gen.emg(0, n_emg(60))) > 200.0
+
+
+def test_walking_has_steps_on_both_signals_and_is_motion() -> None:
+    gen = SiteGenerator(model(walking_per_hour=60.0), 140)
+    bouts = [e for e in gen.events(0, 600) if e.kind is TruthKind.MOTION]
+    assert len(bouts) >= 3
+    assert all(b.start_s > a.end_s for a, b in itertools.pairwise(bouts))  # one walk at a time
+    bout = bouts[0]
+    fs = 416.0
+    acc = gen.acc(round((bout.start_s + 2) * fs), round((bout.end_s - 2) * fs))
+    from scipy.signal import butter, find_peaks, sosfiltfilt
+
+    dynamic = np.linalg.norm(acc - acc.mean(axis=1, keepdims=True), axis=0)
+    assert 0.8 < dynamic.max() < 4.0  # heel strikes of 1-3 g on a swing of tenths of a g
+    # This leg's strikes ring at 12-25 Hz once per stride (0.8-1 Hz); the other leg's are weaker.
+    ringing = np.abs(sosfiltfilt(butter(4, 10.0, "highpass", fs=fs, output="sos"), acc, axis=1))
+    ringing = ringing.max(axis=0)
+    peaks, _ = find_peaks(ringing, height=0.6 * ringing.max(), distance=round(0.7 * fs))
+    assert 0.6 < peaks.size / (bout.end_s - bout.start_s - 4) < 1.2
+    # Twitches stay clear of the bouts.
+    twitches = [e for e in gen.events(0, 600) if e.kind is TruthKind.TWITCH]
+    assert not any(b.start_s - 0.2 < t.peak_s < b.end_s + 0.2 for t in twitches for b in bouts)
+    emg = gen.emg(round(bout.start_s * 2000), round(bout.end_s * 2000))
+    assert np.abs(emg).max() > 100.0  # step artefacts and push-off bursts
+    # Chunk invariance across a bout.
+    a, b = round(bout.start_s * 2000) - 5000, round(bout.end_s * 2000) + 5000
+    fresh = SiteGenerator(model(walking_per_hour=60.0), 140)
+    pieces = [fresh.emg(i, min(i + 7777, b)) for i in range(a, b, 7777)]
+    assert np.array_equal(
+        np.concatenate(pieces), SiteGenerator(model(walking_per_hour=60.0), 140).emg(a, b)
+    )
+
+
+def test_pink_noise_keeps_the_band_rms_and_falls_as_1_over_f() -> None:
+    from scipy.signal import butter, sosfiltfilt, welch
+
+    gen = SiteGenerator(model(**{**SILENT, "noise_uv_rms": 3.0}, noise_colour=1.0), 5)
+    x = gen.emg(0, n_emg(120))
+    sos = butter(4, (20, 450), btype="bandpass", fs=2000, output="sos")
+    assert float(np.sqrt(np.mean(sosfiltfilt(sos, x) ** 2))) == pytest.approx(3.0, rel=0.1)
+    f, p = welch(x, fs=2000, nperseg=8192)
+    low, high = p[(f >= 20) & (f < 40)].mean(), p[(f >= 200) & (f < 400)].mean()
+    assert 6.0 < low / high < 15.0  # a decade apart: 10x for 1/f
+    # Block edges (every 10 s) are seamless: no step bigger than anywhere else.
+    edge = np.abs(np.diff(gen.emg(n_emg(10) - 100, n_emg(10) + 100))).max()
+    assert edge < 6 * np.abs(np.diff(x)).std()
+    parts = [gen.emg(i, min(i + 9999, n_emg(30))) for i in range(0, n_emg(30), 9999)]
+    assert np.array_equal(np.concatenate(parts), x[: n_emg(30)])
+
+
+def test_12_bit_adc_quantises_and_saturates() -> None:
+    gen = SiteGenerator(model(adc_bits=12, pop_per_hour=600.0), 5)
+    x = gen.emg(0, n_emg(60))
+    step = 2 * 6553.6 / 4096
+    assert np.allclose(x / step, np.round(x / step))
+    assert np.abs(x).max() <= 6553.6
+    plain = SiteGenerator(model(pop_per_hour=600.0), 5).emg(0, n_emg(60))
+    assert np.abs(x - np.clip(plain, -6553.6, 6553.6)).max() <= step / 2 + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [
+        ("low_snr_3_5x", "noise_uv_rms", 10.0),
+        ("pink_noise_12bit", "adc_bits", 12),
+        ("drift_walking", "drift_uv", 275.0),
+    ],
+)
+def test_v2_scenarios_hold_what_they_test(name: str, field: str, value: float) -> None:
+    s = SCENARIOS[name]
+    site = s.sites[0].site
+    assert getattr(s.model(site), field) == value
+    truth = [e for e in s.truth() if e.start_s < QUICK_S]
+    assert sum(e.kind is TruthKind.TWITCH for e in truth) >= 40
+    if name == "drift_walking":
+        walking = sum(e.end_s - e.start_s for e in truth if e.kind is TruthKind.MOTION)
+        assert 0.25 < walking / QUICK_S < 0.45
+    if name == "low_snr_3_5x":
+        ratio = np.array([e.amplitude_uv for e in truth if e.kind is TruthKind.TWITCH]) / 10.0
+        assert 3.0 <= np.median(ratio) <= 5.0 and np.mean((ratio >= 3) & (ratio <= 5.5)) > 0.9

@@ -160,6 +160,7 @@ class Episode:
     duration_s: float
     amplitude_uv: float
     unit_ids: tuple[int, ...]  # cramp: discharging units, primary first; else ()
+    walking: bool = False  # a motion episode with steps (see :mod:`.walking`)
 
     @property
     def end_s(self) -> float:

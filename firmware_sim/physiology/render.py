@@ -27,6 +27,7 @@ from .plan import (
     log_uniform,
     rng_for,
 )
+from .walking import walking_acc, walking_emg
 from .waveforms import (
     gamma_train_s,
     grid,
@@ -75,6 +76,8 @@ def render_emg(item: Item, ctx: RenderContext) -> tuple[int, np.ndarray] | None:
     """The item's EMG: first absolute sample and samples (n,) in µV, or None if it has none."""
     if isinstance(item, Twitch):
         return item.emg_n0, item.emg_uv
+    if item.walking:
+        return walking_emg(item, ctx)
     return _EMG[item.kind](item, ctx)
 
 
@@ -84,6 +87,8 @@ def render_acc(item: Item, ctx: RenderContext) -> tuple[int, np.ndarray] | None:
         unit = ctx.units[item.unit_id]
         n0, w = sample_twitch(item.acc_onset_s, unit.contraction_s, ctx.model.acc_fs_hz)
         return n0, np.outer(unit.acc_axis, w * item.acc_p2p_g)
+    if item.walking:
+        return walking_acc(item, ctx)
     acc = _ACC[item.kind]
     return None if acc is None else acc(item, ctx)
 
