@@ -434,3 +434,33 @@ def test_a_long_voluntary_contraction_of_many_units_is_not_a_cramp():
     found = detect(x)
     assert found.cramps == []
     assert excluded_s(found, Reason.VOLUNTARY) >= 11.0
+
+
+# --- issue 13: accelerometer-only sites ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fa", [100.0, 200.0, 416.0])
+def test_visible_twitches_on_an_accelerometer_only_site_and_none_during_limb_motion(fa):
+    """Visible twitches of 5-40 mg lasting 40-150 ms over ~1 mg MEMS noise are found at any
+    rate >= 100 Hz; those during limb movement are not counted."""
+    rng = np.random.default_rng(int(fa))
+    seconds = 200.0
+    n = int(seconds * fa)
+    t = np.arange(n) / fa
+    acc = rng.normal(0.0, 0.001, (3, n))
+    acc[2] += 1.0
+    onsets = np.sort(rng.choice(np.arange(3.0, seconds - 3.0, 1.7), 60, replace=False))
+    for onset in onsets:
+        peak_g, rise_s = np.exp(rng.uniform(np.log(0.005), np.log(0.04))), rng.uniform(0.015, 0.05)
+        x = np.clip(t - onset, 0, None)
+        axis = rng.normal(size=3)
+        acc += np.outer(axis / np.linalg.norm(axis), peak_g * (x / rise_s) * np.exp(1 - x / rise_s))
+    moving = (t > 100.0) & (t < 120.0)  # the arm swings: 0.2 g at 1.2 Hz
+    acc[0, moving] += 0.2 * np.sin(2 * np.pi * 1.2 * t[moving])
+    found = detect(acc_g=acc, fa=fa)
+    still = onsets[(onsets < 99.0) | (onsets > 121.0)]
+    hit = np.min(np.abs(found.twitch_t_s[:, None] - still[None, :]), axis=0) < 0.2
+    assert hit.mean() >= 0.9
+    assert not np.any((found.twitch_t_s > 100.0) & (found.twitch_t_s < 120.0))
+    assert found.twitch_t_s.size <= still.size + 1
+    assert excluded_s(found, Reason.MOTION) >= 20.0

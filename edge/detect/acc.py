@@ -50,6 +50,7 @@ class AccState:
     zi: np.ndarray | None = None  # full-rate band-pass (twitches)
     motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
     floor: FloorState = field(default_factory=FloorState)
+    twitch_floor: FloorState = field(default_factory=FloorState)  # of the band-passed |a|
     tail_mag: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -104,7 +105,9 @@ def process(
         first_sample=first,
         sub_n=design.sub_n,
         fs=design.fs,
-        moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * floor),
+        # A noisy sensor raises the bar, but never above a few times acc_motion_g: the floor
+        # creeps up during sustained movement and must not come to take it for rest.
+        moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * np.minimum(floor, cfg.acc_motion_g)),
     )
     if not find_twitches:
         return subframes, none
@@ -112,7 +115,13 @@ def process(
         state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
     dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
     mag = np.sqrt(np.sum(dyn * dyn, axis=0))
-    thr = np.repeat(np.maximum(cfg.acc_candidate_k * floor, cfg.acc_twitch_min_g), design.sub_n)
+    # The twitch threshold stands on the noise in the twitch band, not on the full-band noise
+    # that motion is judged on (at 200-416 Hz most of a MEMS noise lies above 20 Hz).
+    level = np.median(mag.reshape(n_sub, design.sub_n), axis=1)
+    twitch_floor = track_floor(state.twitch_floor, level, _SMOOTH_SUBFRAMES, 1.02)
+    thr = np.repeat(
+        np.maximum(cfg.acc_candidate_k * twitch_floor, cfg.acc_twitch_min_g), design.sub_n
+    )
     return subframes, _candidates(design, state, mag, thr, first)
 
 
