@@ -69,7 +69,8 @@ def partition(claims: list[Claim], lo: float, hi: float) -> tuple[list[Piece], n
     """
     if hi <= lo:
         return [], np.zeros((0, 2))
-    if not claims:
+    claims = [c for c in claims if c.start_s < hi and c.end_s > lo]
+    if not claims:  # the usual case between activity, polled every few ms when live
         return [], np.array([[lo, hi]])
     # Ties between claims of one rank go by time, not by the order they were decided in (which
     # depends on how the input was chunked).
