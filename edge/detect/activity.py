@@ -188,7 +188,7 @@ class EmgActivity:
         else:
             episodes.append(self._classify(run, discharges))
 
-    def _may_be_cramp(self, run: Run) -> bool:
+    def _may_be_cramp(self, run: Run, kurtosis: float) -> bool:
         """Long and sparse enough to be a cramp: a few units firing, not an interference pattern."""
         cfg = self._design.config
         span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
@@ -196,7 +196,7 @@ class EmgActivity:
         return (
             run.duration_s >= cfg.cramp_min_s - EPS_S
             and bool(busy.any())
-            and float(np.median(self._sub_kurt[busy])) > cfg.sparse_kurtosis
+            and float(np.median(self._sub_kurt[busy])) > kurtosis
         )
 
     def _classify(self, run: Run, discharges: Candidates) -> Episode:
@@ -204,15 +204,21 @@ class EmgActivity:
         at 6-25 pps), or when they are the units seen twitching at rest here; otherwise it is
         voluntary activity."""
         cfg = self._design.config
-        if self._may_be_cramp(run) and discharges.n:
+        if not discharges.n or not self._may_be_cramp(run, cfg.sparse_kurtosis):
+            return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)
+        units = sort_units(discharges, self._design.fs, round(cfg.cramp_unit_pps[0] * 5.0))
+        if fires_like_a_cramp(units, discharges.n, cfg.cramp_unit_pps, cfg.cramp_irregularity):
+            return Episode(
+                run.start_s, run.end_s, EventKind.CRAMP, float(np.median(discharges.p2p_uv))
+            )
+        # Units seen twitching at rest here: only with enough of them known and an episode that
+        # is clearly a few units (small known templates match a faint contraction by chance).
+        if self._library.shape[0] >= cfg.units_known and self._may_be_cramp(
+            run, cfg.known_units_kurtosis
+        ):
             known = self._known_units(discharges)
-            units = sort_units(discharges, self._design.fs, round(cfg.cramp_unit_pps[0] * 5.0))
-            if known.mean() >= cfg.cramp_template_share or fires_like_a_cramp(
-                units, discharges.n, cfg.cramp_unit_pps, cfg.cramp_irregularity
-            ):
-                amp = float(
-                    np.median(discharges.p2p_uv[known] if known.any() else discharges.p2p_uv)
-                )
+            if known.mean() >= cfg.cramp_template_share:
+                amp = float(np.median(discharges.p2p_uv[known]))
                 return Episode(run.start_s, run.end_s, EventKind.CRAMP, amp)
         return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)
 

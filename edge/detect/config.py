@@ -85,8 +85,12 @@ class DetectorConfig:
     cramp_unit_pps: tuple[float, float] = (5.0, 30.0)
     cramp_irregularity: float = 0.4
     #: Or its discharges are those of units seen fasciculating at rest at this site
-    #: (cramp-fasciculation: the same hyperexcitable units), this share of them.
+    #: (cramp-fasciculation: the same hyperexcitable units), this share of them, once this many
+    #: are known, in an episode this sparse (a faint real contraction of small potentials
+    #: matches small templates by chance at kurtosis ~3.6).
     cramp_template_share: float = 0.5
+    units_known: int = 8
+    known_units_kurtosis: float = 6.0
     template_match_r: float = 0.85
     template_amp_ratio: tuple[float, float] = (0.6, 1.6)
     template_library: int = 64
