@@ -14,14 +14,20 @@ from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import AccDesign
 from .floor import FloorState, track_floor
-from .peaks import peaks_over
+from .peaks import peaks_over, window_max
 from .runs import SubframeGrid
 
 #: Subframes in the median that smooths the motion floor (1 s).
 _SMOOTH_SUBFRAMES = 20
-#: One visible twitch per 400 ms: a mechanical twitch and the band-pass's undershoot after it
-#: last 0.2-0.7 s (visible fasciculations on ultrasound, detector.md §2); the larger hump wins.
-_ACC_REFRACTORY_S = 0.4
+#: One visible twitch per 250 ms: the humps of one mechanical twitch (contraction, relaxation:
+#: 40-150 ms, with the band-pass's small undershoot) stay within it, the larger hump wins; the
+#: twitches of a burst (myokymia, eyelid) come 0.25-0.5 s apart and are each counted.
+_ACC_REFRACTORY_S = 0.25
+#: The 0.3 Hz high-pass answers a twitch (a pulse of area A) with an undershoot of ~A x 2 pi x
+#: 0.3 Hz over the next ~0.5 s: up to a quarter of its peak (hence 0.3). A peak under this fraction of a
+#: larger one in this time before it is that undershoot.
+_UNDERSHOOT_FRACTION = 0.3
+_UNDERSHOOT_S = 0.7
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,7 +62,7 @@ class AccState:
 
 
 def start_state(design: AccDesign, origin: int) -> AccState:
-    half = _refractory_n(design)
+    half = _context_n(design)
     return AccState(
         next_sample=origin,
         pending=np.zeros((3, 0)),
@@ -67,6 +73,11 @@ def start_state(design: AccDesign, origin: int) -> AccState:
 
 def _refractory_n(design: AccDesign) -> int:
     return max(1, round(_ACC_REFRACTORY_S * design.fs))
+
+
+def _context_n(design: AccDesign) -> int:
+    """Samples each side of a peak that its tests read."""
+    return max(_refractory_n(design), round(_UNDERSHOOT_S * design.fs) + 2)
 
 
 def process(
@@ -128,10 +139,14 @@ def process(
 def _candidates(
     design: AccDesign, state: AccState, mag: np.ndarray, thr: np.ndarray, first: int
 ) -> AccCandidates:
-    h = _refractory_n(design)
+    h = _context_n(design)
     ext = np.concatenate((state.tail_mag, mag))
     ext_thr = np.concatenate((state.tail_thr, thr))
     ext_start = first - state.tail_mag.size
     state.tail_mag, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
-    idx = peaks_over(ext, ext_thr, h, h)
+    idx = peaks_over(ext, ext_thr, _refractory_n(design), h)
+    if idx.size:
+        half = round(_UNDERSHOOT_S * design.fs) // 2  # the window just before each peak
+        before = window_max(ext, idx - half - 1, half)
+        idx = idx[ext[idx] >= _UNDERSHOOT_FRACTION * before]
     return AccCandidates((idx + ext_start).astype(np.int64), ext[idx])

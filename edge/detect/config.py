@@ -125,6 +125,9 @@ class DetectorConfig:
     #: twitch 1-3 mg, Cescon 2004) for at least acc_motion_min_s.
     acc_motion_g: float = 0.012
     acc_motion_min_s: float = 0.4
+    #: On accelerometer-only sites the twitches are in the same signal: a burst of 3-4 visible
+    #: twitches spans up to ~1 s, so movement must last longer to be told from it.
+    acc_only_motion_min_s: float = 1.2
     #: Motion is excluded on every channel with this margin: tapered onsets reach the
     #: accelerometer threshold late.
     motion_pad_s: float = 0.5

@@ -314,7 +314,7 @@ class SiteDetector:
             if reason is Reason.ARTIFACT:
                 pad = cfg.exclusion_pad_s
                 self._exclude(run.start_s - pad, run.end_s + pad, reason, _EVIDENCE_ARTIFACT)
-            elif run.duration_s >= cfg.acc_motion_min_s - EPS_S:
+            elif run.duration_s >= self._motion_min_s(source) - EPS_S:
                 pad = cfg.motion_pad_s
                 if source is Kind.ACC:
                     evidence, explains = _EVIDENCE_ACC_MOTION, True
@@ -323,6 +323,14 @@ class SiteDetector:
                 else:
                     evidence, explains = _EVIDENCE_EMG_MOTION, False
                 self._exclude(run.start_s - pad, run.end_s + pad, reason, evidence, explains)
+
+    def _motion_min_s(self, source: Kind) -> float:
+        """Shortest movement excluded. Where the accelerometer also carries the twitches, a
+        burst of a few visible twitches (each 40-150 ms) is not limb movement."""
+        cfg = self.config
+        if source is Kind.ACC and self._emg is None:
+            return max(cfg.acc_motion_min_s, cfg.acc_only_motion_min_s)
+        return cfg.acc_motion_min_s
 
     # --- acceleration ----------------------------------------------------------------------------
 
