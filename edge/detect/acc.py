@@ -35,6 +35,7 @@ class AccSubframes(SubframeGrid):
     """Motion of consecutive subframes."""
 
     moving: np.ndarray  # (n,) bool: dynamic acceleration above the motion threshold
+    rms_g: np.ndarray  # (n,) dynamic acceleration
 
     @property
     def n(self) -> int:
@@ -119,6 +120,7 @@ def process(
         # A noisy sensor raises the bar, but never above a few times acc_motion_g: the floor
         # creeps up during sustained movement and must not come to take it for rest.
         moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * np.minimum(floor, cfg.acc_motion_g)),
+        rms_g=rms,
     )
     if not find_twitches:
         return subframes, none

@@ -128,6 +128,9 @@ class DetectorConfig:
     #: On accelerometer-only sites the twitches are in the same signal: a burst of 3-4 visible
     #: twitches spans up to ~1 s, so movement must last longer to be told from it.
     acc_only_motion_min_s: float = 1.2
+    #: A cramp tilts the foot a few degrees and shakes it with its unfused tetanus: movement that
+    #: stays under this (dynamic acceleration) during a cramp is the cramp's, not limb motion.
+    cramp_tilt_g: float = 0.08
     #: Motion is excluded on every channel with this margin: tapered onsets reach the
     #: accelerometer threshold late.
     motion_pad_s: float = 0.5

@@ -171,6 +171,8 @@ class SiteDetector:
         self._emg_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._emg_artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self._acc_moving_t = np.zeros(0)  # moving subframes not yet in a decided run
+        self._acc_moving_g = np.zeros(0)
         # Decided inputs waiting for every stream to be final past them.
         self._claims: list[Claim] = []  # excluded from rest (cramps' time too), overlapping
         self._cand_t = np.zeros(0)
@@ -317,12 +319,22 @@ class SiteDetector:
             elif run.duration_s >= self._motion_min_s(source) - EPS_S:
                 pad = cfg.motion_pad_s
                 if source is Kind.ACC:
-                    evidence, explains = _EVIDENCE_ACC_MOTION, True
+                    evidence, explains = _EVIDENCE_ACC_MOTION, self._slight(run)
                 elif self._acc is None:
                     evidence, explains = _EVIDENCE_EMG_MOTION + _NO_ACC, False
                 else:
                     evidence, explains = _EVIDENCE_EMG_MOTION, False
                 self._exclude(run.start_s - pad, run.end_s + pad, reason, evidence, explains)
+
+    def _slight(self, run: Run) -> bool:
+        """The movement stays as small as a cramp's own tilt or tremor (a cramp explains it,
+        where one is going on); forget what earlier runs needed."""
+        t, g = self._acc_moving_t, self._acc_moving_g
+        inside = (t >= run.start_s - EPS_S) & (t < run.end_s)
+        peak = float(g[inside].max()) if inside.any() else 0.0
+        keep = t >= run.end_s
+        self._acc_moving_t, self._acc_moving_g = t[keep], g[keep]
+        return peak < self.config.cramp_tilt_g
 
     def _motion_min_s(self, source: Kind) -> float:
         """Shortest movement excluded. Where the accelerometer also carries the twitches, a
@@ -362,8 +374,12 @@ class SiteDetector:
         find_twitches = self._emg is None  # with EMG, acceleration only gates motion
         subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
         if subframes is not None:
+            starts_s = subframes.starts_s()
+            moving = subframes.moving
+            self._acc_moving_t = np.concatenate((self._acc_moving_t, starts_s[moving]))
+            self._acc_moving_g = np.concatenate((self._acc_moving_g, subframes.rms_g[moving]))
             self._take_runs(
-                self._acc_motion.push(subframes.starts_s(), subframes.sub_s, subframes.moving),
+                self._acc_motion.push(starts_s, subframes.sub_s, moving),
                 Reason.MOTION,
                 Kind.ACC,
             )
