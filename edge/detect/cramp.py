@@ -16,7 +16,7 @@ import numpy as np
 from .emg import Candidates
 
 #: Discharges of one episode compared pairwise at most (the matrix is this squared).
-_MAX_DISCHARGES = 1200
+_MAX_DISCHARGES = 800
 #: Units sorted out of one episode at most: a cramp involves a few (3-8).
 _MAX_UNITS = 8
 #: Same unit: shapes correlate at least this much and sizes differ by at most this factor.
