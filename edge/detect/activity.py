@@ -3,9 +3,10 @@
 Sleutjes 2016: a discharge is isolated when nothing fires within 250 ms of it. Busy subframes
 closer than that form a run; a run of half a second or more is continual firing. Continual runs
 less than a second apart are one episode (a cramp's units pause up to ~0.4 s). An episode is a
-cramp when it lasts 5 s or more, is sparse (few units, high kurtosis) and its discharges match
-units seen fasciculating at rest at this site (if it comes before enough of them are known, it is
-held, excluded, until they are); otherwise it is voluntary activity. A run
+cramp when it lasts 5 s or more, is sparse (few units, kurtosis above an interference pattern's)
+and its units fire as a cramp's do, irregularly at 6-25 pps (cramp.py), or, clearly sparse, its
+discharges match units seen fasciculating at rest at this site; otherwise it is voluntary
+activity. Nothing waits for a site's units to be known. A run
 that an electrode artifact explains (short, or full of artifact subframes) is the artifact's.
 Candidates outside episodes leave here in time order, to be judged against the other exclusions.
 """
