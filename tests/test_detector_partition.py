@@ -78,3 +78,30 @@ def test_a_cramps_own_tilt_is_not_motion_but_emg_motion_artefacts_still_are():
     pieces, _ = partition(claims, 0.0, 40.0)
     motion = [(p.start_s, p.end_s, p.evidence) for p in pieces if p.reason is Reason.MOTION]
     assert motion == [(20.0, 21.0, "emg"), (30.0, 33.0, "acc")]
+
+
+def test_an_active_hour_has_one_reason_per_second_and_no_cramp():
+    """The issue's case: an hour of ~120 contractions and ~200 movements (accelerometer and EMG
+    both active) once reported 1,609 s voluntary and 1,610 s motion, overlapping."""
+    from edge.detect import SiteDetector
+    from firmware_sim.scenarios import SCENARIOS
+    from twitchwatch.contract import Kind
+
+    scenario = SCENARIOS["active_hour"]
+    (spec,) = scenario.sites
+    gen = scenario.generator(spec.site)
+    fs, fa = scenario.emg_fs_hz, scenario.acc_fs_hz
+    seconds = 3600.0
+    det = SiteDetector(spec.site, emg_fs=fs, acc_fs=fa)
+    found = det.poll()
+    for t in np.arange(0.0, seconds, 60.0):
+        det.feed(Kind.EMG, round(t * fs), gen.emg(round(t * fs), round((t + 60.0) * fs)))
+        det.feed(Kind.ACC, round(t * fa), gen.acc(round(t * fa), round((t + 60.0) * fa)))
+        found.extend(det.poll())
+    found.extend(det.finish())
+    spans = sorted((i.start_s, i.end_s) for i in found.excluded)
+    assert all(b <= c + 1e-9 for (_, b), (c, _) in itertools.pairwise(spans))
+    excluded = sum(b - a for a, b in spans)
+    assert excluded + found.rest_s == pytest.approx(seconds, abs=1e-6)
+    assert {i.reason for i in found.excluded} >= {Reason.VOLUNTARY, Reason.MOTION}
+    assert found.cramps == []
