@@ -210,7 +210,7 @@ def test_12_bit_adc_quantises_and_saturates() -> None:
     [
         ("low_snr_3_5x", "noise_uv_rms", 10.0),
         ("pink_noise_12bit", "adc_bits", 12),
-        ("drift_walking", "drift_uv", 275.0),
+        ("drift_walking", "drift_uv", 250.0),
     ],
 )
 def test_v2_scenarios_hold_what_they_test(name: str, field: str, value: float) -> None:
