@@ -352,7 +352,9 @@ def test_all_scenarios_render_quickly() -> None:
             gen.acc(0, round(s.duration_s * s.acc_fs_hz))
             total_s += s.duration_s
     elapsed_s = time.perf_counter() - t0
-    assert elapsed_s < 15.0, f"{total_s:.0f} s of signal took {elapsed_s:.1f} s"
+    # The old budget (15 s for the 9,900 s of the first scenarios: 660x real time) as a rate, so
+    # that new scenarios add signal, not a tighter limit.
+    assert total_s / elapsed_s > 600.0, f"{total_s:.0f} s of signal took {elapsed_s:.1f} s"
 
 
 @pytest.mark.parametrize(
