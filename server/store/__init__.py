@@ -22,6 +22,7 @@ from server.errors import SchemaVersionError, StoreDataError, StoreError, StoreU
 from server.model import AlertRecord, History
 from server.store.backend import Backend, backend_for, one_line, redact
 from server.store.reads import ReadTx, TodayRow
+from server.store.refusals import RefusalsResult, RefusedWindow
 from server.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from server.store.tx import Tx
 from server.store.windows import DeviceAckState, Outcome, WindowsResult
@@ -31,6 +32,8 @@ __all__ = [
     "DeviceAckState",
     "Outcome",
     "ReadTx",
+    "RefusalsResult",
+    "RefusedWindow",
     "Store",
     "StoreDataError",
     "StoreError",
@@ -173,6 +176,11 @@ class Store:
     ) -> WindowsResult:
         with self.transaction(users={w.user for w in windows}) as tx:
             return tx.add_windows(windows, received or datetime.now(UTC))
+
+    def refused_windows(self, user: str) -> dict[str, int]:
+        """``{reason: windows}`` refused for good from ``user``'s devices."""
+        with self.transaction() as tx:
+            return tx.refused_windows(user)
 
     def store_report(self, user: str, report: Report, received: datetime | None = None) -> bool:
         with self.transaction(users=[user]) as tx:

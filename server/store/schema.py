@@ -11,7 +11,7 @@ from __future__ import annotations
 
 #: Bumped whenever a table changes; a database written by a newer TwitchWatch is refused, an
 #: older one is brought up to date by the steps in :data:`MIGRATIONS`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (
@@ -37,6 +37,9 @@ TABLES: tuple[str, ...] = (
         status TEXT,
         status_utc TEXT
     )""",
+    # Every seq the server has dealt with. refused: NULL for a stored window; for a window
+    # refused for good, the reason (its start and end are then '': it may have had none), so the
+    # contiguous ack passes it and the person is told (see contract/windows.py).
     """CREATE TABLE IF NOT EXISTS windows (
         device_id TEXT NOT NULL,
         seq BIGINT NOT NULL,
@@ -44,6 +47,7 @@ TABLES: tuple[str, ...] = (
         start_utc TEXT NOT NULL,
         end_utc TEXT NOT NULL,
         received_utc TEXT NOT NULL,
+        refused TEXT,
         PRIMARY KEY (device_id, seq)
     )""",
     # Keyed by time, not seq: an edge that lost its outbox replays a window under a new seq, and
@@ -155,4 +159,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE alerts ADD COLUMN asked_utc TEXT",
         "ALTER TABLE alerts ADD COLUMN no_data_utc TEXT",
     ),
+    # 2 -> 3 (issue 15): the ack means "dealt with": windows refused for good are recorded.
+    2: ("ALTER TABLE windows ADD COLUMN refused TEXT",),
 }

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 from server.localdays import day_start, local_day
 from server.model import AlertRecord, DaySite, History
+from server.store import refusals as _refusals
 from server.store import windows as _windows
 from server.store.backend import Backend
+from server.store.refusals import RefusalsResult, RefusedWindow
 from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
 from server.store.windows import DeviceAckState, WindowsResult
 from twitchwatch.contract import (
@@ -125,6 +127,16 @@ class Tx:
         users = sorted({w.user for w in windows})
         zones = {user: ZoneInfo(self.profile_tz(user)) for user in users}
         return _windows.add_windows(self._db, windows, received, zones)
+
+    def refuse_windows(
+        self, refused: Sequence[RefusedWindow], received: datetime
+    ) -> RefusalsResult:
+        """Record windows refused for good under their seqs; acks move past them."""
+        return _refusals.refuse_windows(self._db, refused, received)
+
+    def refused_windows(self, user: str) -> dict[str, int]:
+        """``{reason: windows}`` refused for good from ``user``'s devices."""
+        return _refusals.refused_counts(self._db, user)
 
     def set_status(self, user: str, status: DeviceStatus, received: datetime) -> bool:
         """Record a device's online/offline state; False if the device belongs to another user."""

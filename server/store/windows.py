@@ -49,7 +49,9 @@ class WindowsResult:
 
 
 @dataclass(slots=True)
-class _Device:
+class DeviceRow:
+    """A device's row as read at the start of a batch, updated as the batch moves its ack."""
+
     user: str
     acked_seq: int
     max_seq: int
@@ -72,11 +74,11 @@ def add_windows(
     device that belongs to another user are REJECTED. A window counts on the day it starts, in
     its user's zone (``zones``: every user of ``windows``).
     """
-    devices = _devices(db, (w.device for w in windows))
+    devices = load_devices(db, (w.device for w in windows))
     outcomes = [Outcome.REJECTED] * len(windows)
     times: dict[int, tuple[str, str]] = {}  # accepted window -> (start, end) as stored
     for i, w in enumerate(windows):
-        if devices.setdefault(w.device, _Device(w.user, 0, 0, exists=False)).user == w.user:
+        if devices.setdefault(w.device, DeviceRow(w.user, 0, 0, exists=False)).user == w.user:
             times[i] = (ts(w.start), ts(w.end))
             outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
     new = _insert_windows(db, windows, times, ts(received))
@@ -89,14 +91,9 @@ def add_windows(
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
         new_seqs[windows[i].device].add(windows[i].seq)
-    acks = []
-    for device in sorted(new_seqs.keys() | behind):
-        ack = _advance_device(db, device, devices[device], new_seqs[device], device in behind)
-        if ack is not None:
-            acks.append(ack)
     return WindowsResult(
         outcomes=tuple(outcomes),
-        acks=tuple(acks),
+        acks=tuple(advance_devices(db, devices, new_seqs, behind)),
         changed_users=frozenset(windows[i].user for i in sites_stored),
         replayed_sites=replayed_sites,
         reused_seqs=len(reused),
@@ -120,13 +117,15 @@ def _reused_seqs(
         for k in range(0, len(seqs), SEQ_PAGE):
             chunk = seqs[k : k + SEQ_PAGE]
             marks = ", ".join(["?"] * len(chunk))
+            # A seq refused for good stays refused: the window is not stored under it later.
             stored.update(
                 db.execute(
-                    f"SELECT seq, start_utc FROM windows WHERE device_id = ? AND seq IN ({marks})",
+                    "SELECT seq, start_utc FROM windows "
+                    f"WHERE device_id = ? AND seq IN ({marks}) AND refused IS NULL",
                     [device, *chunk],
                 )
             )
-        reused += [i for i in indexes if stored.get(windows[i].seq) != times[i][0]]
+        reused += [i for i in indexes if stored.get(windows[i].seq, times[i][0]) != times[i][0]]
     return sorted(reused)
 
 
@@ -137,15 +136,21 @@ def _insert_windows(
     received: str,
 ) -> list[int]:
     """Insert the windows rows; the indexes of those that were new (first copy only)."""
+    rows: dict[tuple[str, int], tuple[object, ...]] = {}  # one per key: DO UPDATE needs it
+    for i, (start, end) in times.items():
+        w = windows[i]
+        rows.setdefault((w.device, w.seq), (w.device, w.seq, w.user, start, end, received))
     inserted = set(
         insert_rows(
             db,
             "INSERT INTO windows (device_id, seq, user_id, start_utc, end_utc, received_utc)",
-            [
-                (windows[i].device, windows[i].seq, windows[i].user, start, end, received)
-                for i, (start, end) in times.items()
-            ],
-            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
+            list(rows.values()),
+            # A seq refused for good that now comes as a valid window (an edge that resent it
+            # after setting its clock?) is stored after all: the refusal row becomes the window.
+            "ON CONFLICT (device_id, seq) DO UPDATE SET user_id = excluded.user_id, "
+            "start_utc = excluded.start_utc, end_utc = excluded.end_utc, "
+            "received_utc = excluded.received_utc, refused = NULL "
+            "WHERE windows.refused IS NOT NULL RETURNING device_id, seq",
         )
     )
     new = []
@@ -257,8 +262,24 @@ def rebuild_days(db: Backend, user: str, zone: tzinfo) -> None:
     _add_daily(db, sums)
 
 
+def advance_devices(
+    db: Backend,
+    devices: Mapping[str, DeviceRow],
+    new_seqs: Mapping[str, set[int]],
+    behind: set[str],
+) -> list[DeviceAckState]:
+    """Move each device's ack over its new seqs; the acks to publish (moved, or sent again)."""
+    acks = []
+    for device in sorted(new_seqs.keys() | behind):
+        seqs = new_seqs.get(device, set())
+        ack = _advance_device(db, device, devices[device], seqs, device in behind)
+        if ack is not None:
+            acks.append(ack)
+    return acks
+
+
 def _advance_device(
-    db: Backend, device: str, row: _Device, new_seqs: set[int], behind: bool
+    db: Backend, device: str, row: DeviceRow, new_seqs: set[int], behind: bool
 ) -> DeviceAckState | None:
     """Move acked_seq over every contiguous stored seq; the ack to publish, if any."""
     acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0))
@@ -295,9 +316,9 @@ def _advance_device(
     return None
 
 
-def _devices(db: Backend, devices: Iterable[str]) -> dict[str, _Device]:
+def load_devices(db: Backend, devices: Iterable[str]) -> dict[str, DeviceRow]:
     names = sorted(set(devices))
-    found: dict[str, _Device] = {}
+    found: dict[str, DeviceRow] = {}
     for i in range(0, len(names), SEQ_PAGE):
         chunk = names[i : i + SEQ_PAGE]
         marks = ", ".join(["?"] * len(chunk))
@@ -306,7 +327,7 @@ def _devices(db: Backend, devices: Iterable[str]) -> dict[str, _Device]:
             f"WHERE device_id IN ({marks})",
             chunk,
         ):
-            found[device] = _Device(user, acked, max_seq, exists=True)
+            found[device] = DeviceRow(user, acked, max_seq, exists=True)
     return found
 
 

@@ -1,4 +1,12 @@
-"""``<user>/<device>/windows``: one window of counts and observed seconds for every site of a device."""
+"""``<user>/<device>/windows``: one window of counts and observed seconds for every site of a device.
+
+The ack means "dealt with": the server's retained DeviceAck ``seq`` says every window of the
+device with a seq up to it is either stored or refused for good (a window that breaks the
+contract, such as one from an edge booted without a clock that starts in 1970, never becomes
+valid by being sent again). A refused window is counted by reason and shown to the person, and
+it never holds back the ack of the windows after it. :func:`window_seq` is how the server learns
+the seq of a window it refuses.
+"""
 
 from __future__ import annotations
 
@@ -129,6 +137,21 @@ class WindowMessage:
             for site, entry in raw_sites.items()
         }
         return cls(user, device, seq, start, end, sites)
+
+
+def window_seq(payload: bytes, *, user: str, device: str) -> int | None:
+    """The seq a windows payload on ``user``'s ``device`` topic names, None if it names none.
+
+    For a payload :meth:`WindowMessage.from_payload` refused: when its ids match the topic and
+    its seq is valid, the server records that seq as refused for good, so the ack can pass it.
+    """
+    try:
+        doc = decode_json(payload, TopicKind.WINDOWS)
+        check_same_id(doc, "user", user, "windows")
+        check_same_id(doc, "device", device, "windows")
+        return int_field(doc, "seq", "windows", 1, MAX_SEQ)
+    except PayloadError:
+        return None
 
 
 def _site_window(entry: object, what: str, length: float) -> SiteWindow:
