@@ -1,16 +1,23 @@
 """Issue 15, the server's side: the ack means "dealt with", through real Mosquitto and real stores.
 
-Each test here failed before its change: a window refused for good froze the device's ack.
+Each test here failed before its change: a window refused for good froze the device's ack; a
+lost server database never converged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from edge.outbox import Outbox
+from edge.publisher import EdgePublisher
 from server.report.data import load_report_data
 from server.report.figures import render_figures
 from server.report.html import render_html
@@ -19,6 +26,21 @@ from server.service import Server
 from server.store import open_store
 from support.services import MosquittoBroker
 from tests.test_server import ack_topic, client, make_window, publish_all, running, wait_acks
+from twitchwatch.contract import (
+    DeviceAck,
+    PayloadError,
+    SiteWindow,
+    TopicKind,
+    WindowMessage,
+    device_topic,
+)
+from twitchwatch.mqtt_link import MqttLink
+
+TIMEOUT_S = 20.0
+#: The edge resends a window its server has not acked after this (30 s in production).
+RESEND_S = 5.0
+#: Issue 15: a lost server database converges within a minute.
+CONVERGE_S = 60.0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -70,3 +92,107 @@ def test_a_version_2_database_is_migrated_to_record_refusals(store_url: str) -> 
         assert store.refused_windows("alice") == {}
         received = datetime.now(UTC)
         assert store.store_windows([make_window(1)], received).acks[0].acked_seq == 1
+
+
+# --- H3: a lost server database ------------------------------------------------------------------
+
+
+def held_windows(n: int, first: int) -> list[tuple[datetime, datetime, dict[str, SiteWindow]]]:
+    base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    out = []
+    for i in range(first, first + n):
+        start = base + timedelta(minutes=i)
+        out.append((start, start + timedelta(minutes=1), {"left_calf": SITE(i)}))
+    return out
+
+
+def SITE(i: int) -> SiteWindow:
+    return SiteWindow(i % 7, 0, 50.0, 4.0, 6.0, 100.0 + i, "uV")
+
+
+def delete_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def test_a_lost_server_database_resynchronises_and_loses_nothing_the_edge_held(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "tw.db"
+    outbox = Outbox(tmp_path / "outbox.db", "alice", "kitchen-pi")
+    publisher = EdgePublisher(outbox, mosquitto_broker.url, resend_after_s=RESEND_S)
+    async with publisher:
+        async with running(Server(mosquitto_broker.url, f"sqlite:///{db}")):
+            for w in held_windows(20, 0):
+                publisher.add(*w)
+            assert await publisher.wait_drained(TIMEOUT_S)
+        # The server is down; the edge keeps measuring; the database is lost, and with it
+        # (worst case) the broker's session for the server: what it had queued is gone too.
+        held = [publisher.add(*w) for w in held_windows(10, 20)]
+        delete_sqlite(db)
+        t0 = time.monotonic()
+        async with running(
+            Server(mosquitto_broker.url, f"sqlite:///{db}", client_id="server-after-the-loss")
+        ):
+            held += [publisher.add(*w) for w in held_windows(10, 30)]
+            assert await publisher.wait_drained(CONVERGE_S), publisher.format_stats()
+        converged_s = time.monotonic() - t0
+    assert converged_s < CONVERGE_S
+    assert publisher.stats.acked_seq == 40
+    with open_store(f"sqlite:///{db}") as store, store.transaction():
+        stored = store.backend.execute("SELECT seq FROM windows WHERE refused IS NULL ORDER BY seq")
+        twitches = store.backend.execute("SELECT SUM(twitches) FROM daily_site")[0][0]
+    assert [s for (s,) in stored] == [m.seq for m in held if m is not None] == list(range(21, 41))
+    assert twitches == sum(i % 7 for i in range(20, 40))
+    resyncs = [r for r in caplog.records if "holds nothing below seq 21" in r.getMessage()]
+    assert len(resyncs) == 1  # logged once
+    outbox.close()
+
+
+async def test_an_ack_that_goes_back_sends_every_held_window_again_with_first_held(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", "alice", "kitchen-pi")
+    windows_topic = device_topic("alice", "kitchen-pi", TopicKind.WINDOWS)
+    ack = device_topic("alice", "kitchen-pi", TopicKind.ACK)
+    received: list[WindowMessage] = []
+
+    async def take(link: MqttLink, n: int) -> None:
+        async with asyncio.timeout(TIMEOUT_S):
+            async for message in link.messages_across_reconnects():
+                doc = WindowMessage.from_payload(message.payload, user="alice", device="kitchen-pi")
+                received.append(doc)
+                if len(received) >= n:
+                    return
+
+    # Resends only after ten minutes: what comes back sooner comes from the ack going back.
+    publisher = EdgePublisher(outbox, mosquitto_broker.url, resend_after_s=600.0)
+    async with client(mosquitto_broker, "fake-server", [windows_topic]) as server, publisher:
+        for w in held_windows(5, 0):
+            publisher.add(*w)
+        await take(server, 5)
+        await server.publish(ack, DeviceAck("kitchen-pi", 2).to_payload(), retain=True)
+        await until(lambda: len(outbox) == 3)
+        assert [m.first_held for m in received] == [1, 1, 1, 1, 1]
+        await server.publish(ack, DeviceAck("kitchen-pi", 0).to_payload(), retain=True)
+        await take(server, 8)
+    assert [(m.seq, m.first_held) for m in received[5:]] == [(3, 3), (4, 3), (5, 3)]
+    outbox.close()
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+def test_first_held_is_additive_and_checked() -> None:
+    window = make_window(7)
+    assert b"first_held" not in window.to_payload()  # as before: older servers read it as ever
+    parsed = WindowMessage.from_payload(
+        dataclasses.replace(window, first_held=3).to_payload(), user="alice", device="calf-01"
+    )
+    assert parsed.first_held == 3
+    doc = json.loads(window.to_payload()) | {"first_held": 8}  # above its own seq: impossible
+    with pytest.raises(PayloadError, match="first_held"):
+        WindowMessage.from_payload(json.dumps(doc).encode(), user="alice", device="calf-01")

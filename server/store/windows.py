@@ -6,6 +6,7 @@ users they write already locked.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from enum import StrEnum
 from server.store.backend import Backend
 from server.store.sql import from_ts, insert_rows, touch_user, ts
 from twitchwatch.contract import DeviceStatus, WindowMessage
+
+log = logging.getLogger(__name__)
 
 #: Rows read per query while walking a device's contiguous seqs; ids per IN (…) list.
 SEQ_PAGE = 1000
@@ -91,9 +94,13 @@ def add_windows(
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
         new_seqs[windows[i].device].add(windows[i].seq)
+    floors: dict[str, int] = {}  # device -> the seq below which its edge holds nothing
+    for i in times:
+        if (held := windows[i].first_held) is not None:
+            floors[windows[i].device] = max(floors.get(windows[i].device, 0), held - 1)
     return WindowsResult(
         outcomes=tuple(outcomes),
-        acks=tuple(advance_devices(db, devices, new_seqs, behind)),
+        acks=tuple(advance_devices(db, devices, new_seqs, behind, floors)),
         changed_users=frozenset(windows[i].user for i in sites_stored),
         replayed_sites=replayed_sites,
         reused_seqs=len(reused),
@@ -267,25 +274,40 @@ def advance_devices(
     devices: Mapping[str, DeviceRow],
     new_seqs: Mapping[str, set[int]],
     behind: set[str],
+    floors: Mapping[str, int] | None = None,
 ) -> list[DeviceAckState]:
-    """Move each device's ack over its new seqs; the acks to publish (moved, or sent again)."""
+    """Move each device's ack over its new seqs; the acks to publish (moved, or sent again).
+
+    ``floors``: device -> a seq its edge holds nothing up to (``first_held - 1``); an ack below
+    it (this database was lost or restored) restarts from there, since nothing below can come.
+    """
+    floors = floors or {}
     acks = []
-    for device in sorted(new_seqs.keys() | behind):
+    for device in sorted(new_seqs.keys() | behind | floors.keys()):
         seqs = new_seqs.get(device, set())
-        ack = _advance_device(db, device, devices[device], seqs, device in behind)
+        row = devices[device]
+        if floors.get(device, 0) > row.acked_seq:
+            log.warning(
+                "device %s of %s: its edge holds nothing below seq %d, so its ack restarts from "
+                "%d (it was %d: was this database lost or restored?)",
+                device, row.user, floors[device] + 1, floors[device], row.acked_seq,
+            )  # fmt: skip
+        ack = _advance_device(db, device, row, seqs, device in behind, floors.get(device, 0))
         if ack is not None:
             acks.append(ack)
     return acks
 
 
 def _advance_device(
-    db: Backend, device: str, row: DeviceRow, new_seqs: set[int], behind: bool
+    db: Backend, device: str, row: DeviceRow, new_seqs: set[int], behind: bool, floor: int = 0
 ) -> DeviceAckState | None:
     """Move acked_seq over every contiguous stored seq; the ack to publish, if any."""
-    acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0))
-    if acked + 1 in new_seqs:
-        # Invariant: acked_seq + 1 is never stored, so only a new seq can move it; the walk
-        # reads the rows of this batch and any stored earlier beyond a gap it fills.
+    acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0), floor)
+    jumped = floor > acked
+    acked = max(acked, floor)
+    if acked + 1 in new_seqs or jumped:
+        # Invariant: acked_seq + 1 is never stored, so only a new seq (or a floor) can move it;
+        # the walk reads the rows of this batch and any stored earlier beyond a gap it fills.
         while True:
             page = db.execute(
                 "SELECT seq FROM windows WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
@@ -81,6 +81,10 @@ class WindowMessage:
     start: datetime
     end: datetime
     sites: Mapping[str, SiteWindow]
+    #: Optional (issue 15): "the edge holds nothing below this seq" when it sent the window.
+    #: A server that lost its database restarts the device's contiguous ack from there. The
+    #: edge's state when it sent, not the window's content: two copies compare equal without it.
+    first_held: int | None = field(default=None, compare=False)
 
     @property
     def duration_s(self) -> float:
@@ -101,6 +105,7 @@ class WindowMessage:
                 "end": format_utc(self.end),
                 "sites": {site: w.to_doc() for site, w in self.sites.items()},
             }
+            | ({} if self.first_held is None else {"first_held": self.first_held})
         )
 
     @classmethod
@@ -136,7 +141,10 @@ class WindowMessage:
             known_site(site, what): _site_window(entry, f"{what} {site}", length)
             for site, entry in raw_sites.items()
         }
-        return cls(user, device, seq, start, end, sites)
+        first_held = None
+        if doc.get("first_held") is not None:
+            first_held = int_field(doc, "first_held", what, 1, seq)  # this window is held
+        return cls(user, device, seq, start, end, sites, first_held)
 
 
 def window_seq(payload: bytes, *, user: str, device: str) -> int | None:
