@@ -33,13 +33,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from server.errors import SessionIdError
 from server.evaluate import AlertChanges, evaluate_user
 from server.ingest import BatchOutcome, Ingest
+from server.options import (
+    ServerOptions,
+    ServerStats,
+    session_client_id,
+)
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
@@ -64,72 +67,6 @@ from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: The client id of a server that logs in without an account (a test or demo broker).
-ANONYMOUS_CLIENT_ID = "twitchwatch-server"
-
-
-def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
-    """The server's MQTT client id: its account's username when it logs in with one.
-
-    The deployed broker replaces every client id by the username (``use_username_as_clientid``)
-    so that no other account can take over the server's session; a server asked to use another
-    id with an account is refused (SessionIdError), because that id would be a session any
-    account could take over on a broker that does not bind them.
-    """
-    if broker.username is None:
-        return client_id or ANONYMOUS_CLIENT_ID
-    if client_id is not None and client_id != broker.username:
-        raise SessionIdError(client_id, broker.username)
-    return broker.username
-
-
-@dataclass(frozen=True, slots=True)
-class ServerOptions:
-    """Tuning; the defaults suit one server for thousands of devices."""
-
-    #: Most messages stored per transaction: larger batches amortise the commit's fsync.
-    batch_max: int = 500
-    #: MQTT 5 flow control: unacknowledged messages the broker may have in flight to us, which
-    #: bounds what waits in memory (Mosquitto 2.0.11 overshoots it once acks flow:
-    #: eclipse-mosquitto/mosquitto#2301).
-    receive_maximum: int = 200
-    #: The broker keeps our session, and queues messages for us, this long while we are down.
-    session_expiry_s: int = 7 * 86400
-    #: Retained alert states and events expire from the broker after this long (health data
-    #: must not linger); a change republishes the state.
-    alert_expiry_s: int = 30 * 86400
-    #: While messages keep arriving, users are evaluated at most this often (their data is
-    #: marked in the store meanwhile); when the stream pauses, at once.
-    evaluate_every_s: float = 1.0
-    #: Users with an open alert are evaluated on the wall clock at least this often, data or
-    #: not: reminders are due by the hour at most, and a day's end passes once a day.
-    tick_s: float = 3600.0
-    #: Backoff while the database is unavailable.
-    retry_min_s: float = 0.2
-    retry_max_s: float = 30.0
-    #: How long a clean stop waits for the broker to acknowledge what we published.
-    drain_s: float = 5.0
-    #: A broker that does not answer within this long at start is an error (exit code 1).
-    connect_timeout_s: float = 10.0
-
-
-@dataclass(slots=True)
-class ServerStats:
-    """Counters since start (the store's ``rejects`` table keeps the rejections for good)."""
-
-    batches: int = 0
-    messages: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    replayed: int = 0
-    rejected: int = 0
-    evaluations: int = 0
-    ticks: int = 0  # wall-clock rounds over the users with open alerts
-    alert_states: int = 0
-    alert_events: int = 0
-    device_acks: int = 0
-    db_retries: int = 0
 
 
 class _Stopped(Exception):
@@ -172,7 +109,7 @@ class Server:
         share_group: str | None = None,
         protocol: Protocol = Protocol.MQTT5,
         rule_config: RuleConfig | None = None,
-        options: ServerOptions = ServerOptions(),  # frozen: one shared default is safe
+        options: ServerOptions = ServerOptions(),  # noqa: B008 - frozen: one shared default is safe
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.broker = (
@@ -309,7 +246,7 @@ class Server:
         messages = self._link.messages_across_reconnects()
         while True:
             batch = await self._next_batch(messages)
-            outcome = await self._db(ingest.batch, batch)
+            outcome = await self._db(self._ingest, ingest, batch)
             for message in batch:
                 self._link.ack(message)
             self._count(batch, outcome)
@@ -319,6 +256,14 @@ class Server:
                 self._publish_changes(change)
             self._dirty |= outcome.dirty_users
             await self._evaluate(force=self._link.pending_messages() == 0)
+
+    def _ingest(self, ingest: Ingest, batch: Sequence[Message]) -> BatchOutcome:
+        """Store a batch, then make sure it went to the database file still there: acking what
+        went to a deleted file would lose acknowledged data (DatabaseReplacedError: exit 1)."""
+        outcome = ingest.batch(batch)
+        assert self._store is not None
+        self._store.check_identity()
+        return outcome
 
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
         """Wait for one message, then take whatever else has arrived (up to batch_max)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ import pytest
 
 from edge.outbox import Outbox
 from edge.publisher import EdgePublisher
+from server.errors import DatabaseReplacedError
 from server.report.data import load_report_data
 from server.report.figures import render_figures
 from server.report.html import render_html
@@ -25,7 +27,15 @@ from server.rules import load_rule_config
 from server.service import Server
 from server.store import open_store
 from support.services import MosquittoBroker
-from tests.test_server import ack_topic, client, make_window, publish_all, running, wait_acks
+from tests.test_server import (
+    _start_server_process,
+    ack_topic,
+    client,
+    make_window,
+    publish_all,
+    running,
+    wait_acks,
+)
 from twitchwatch.contract import (
     DeviceAck,
     PayloadError,
@@ -196,3 +206,44 @@ def test_first_held_is_additive_and_checked() -> None:
     doc = json.loads(window.to_payload()) | {"first_held": 8}  # above its own seq: impossible
     with pytest.raises(PayloadError, match="first_held"):
         WindowMessage.from_payload(json.dumps(doc).encode(), user="alice", device="calf-01")
+
+
+# --- M1: the database file deleted or replaced under a running server ----------------------------
+
+
+async def test_a_deleted_database_file_stops_the_server_before_it_acks_again(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    db = tmp_path / "tw.db"
+    process = await asyncio.to_thread(_start_server_process, mosquitto_broker, db)
+    try:
+        async with client(mosquitto_broker, "edge", [ack_topic("calf-01")]) as edge:
+            await publish_all(
+                edge, [(w.topic, w.to_payload()) for w in map(make_window, range(1, 11))]
+            )
+            assert (await wait_acks(edge, {"calf-01": 10}))["calf-01"] == 10
+            delete_sqlite(db)
+            later = [make_window(s) for s in range(11, 21)]
+            await publish_all(edge, [(w.topic, w.to_payload()) for w in later])
+            _, err = await asyncio.to_thread(process.communicate, timeout=TIMEOUT_S)
+            # Nothing it received after the loss was acknowledged.
+            async with client(mosquitto_broker, "look", [ack_topic("calf-01")]) as look:
+                assert (await wait_acks(look, {"calf-01": 10}))["calf-01"] == 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "the file was deleted while the server ran" in lines[0], err
+
+
+def test_a_replaced_database_file_is_noticed(tmp_path: Path) -> None:
+    db = tmp_path / "tw.db"
+    with open_store(f"sqlite:///{db}") as store:
+        store.check_identity()  # the file it opened: fine
+        with open_store(f"sqlite:///{tmp_path}/other.db"):
+            pass
+        os.replace(tmp_path / "other.db", db)  # a restore from backup under a running server
+        with pytest.raises(DatabaseReplacedError, match="the file was replaced"):
+            store.check_identity()

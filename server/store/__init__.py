@@ -163,6 +163,10 @@ class Store:
     def close(self) -> None:
         self.backend.close()
 
+    def check_identity(self) -> None:
+        """DatabaseReplacedError if the SQLite file was deleted or replaced since it was opened."""
+        self.backend.check_identity()
+
     def __enter__(self) -> Self:
         return self
 
