@@ -230,18 +230,10 @@ class Ingest:
         windows = [(i, item) for i, item in enumerate(items) if isinstance(item, WindowMessage)]
         result = tx.add_windows([w for _, w in windows], now)
         tally.dirty |= result.changed_users
-        if result.reused_seqs:
-            log.warning(
-                "%d windows came under seqs already stored for other windows (an edge that lost "
-                "its outbox?): stored them by time",
-                result.reused_seqs,
-            )
-        for (i, w), outcome in zip(windows, result.outcomes, strict=True):
+        for k, ((i, _), outcome) in enumerate(zip(windows, result.outcomes, strict=True)):
             tally.outcomes[i] = outcome
             if outcome is Outcome.REJECTED:
-                tally.rejects.append(
-                    Rejected("device_owner", f"device {w.device} belongs to another user")
-                )
+                tally.rejects.append(Rejected(*result.problems[k]))
         return result
 
     def _add_other(

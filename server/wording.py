@@ -127,6 +127,7 @@ _REFUSAL_REASONS: dict[str, str] = {
     "too_old": "they started too long ago (was the sensor's clock set?)",
     "future": "they started in the future (is the sensor's clock ahead?)",
     "bad_window": "their length was impossible",
+    "overlap": "they overlapped time already counted from the same sensor and place",
 }
 
 

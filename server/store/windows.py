@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from server.store.backend import Backend
+from server.store.overlaps import overlapping
 from server.store.sql import from_ts, insert_rows, touch_user, ts
 from twitchwatch.contract import DeviceStatus, WindowMessage
 
@@ -48,7 +49,9 @@ class WindowsResult:
     acks: tuple[DeviceAckState, ...]
     changed_users: frozenset[str]  # users whose daily sums changed
     replayed_sites: int  # site windows not counted because (device, site, start) was stored
-    reused_seqs: int = 0  # windows that came under a seq stored for another window
+    #: Why each REJECTED window was: index -> (problem code, one line). ``seq_reused``: a stored
+    #: seq came with another window; ``overlap``: it overlaps a stored window (refused for good).
+    problems: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -72,9 +75,10 @@ def add_windows(
     A (device, seq) stored before is a DUPLICATE. A new seq whose (device, site, start) rows
     exist already (an edge replaying after losing its outbox) stores the seq, so the ack can
     cover it, but counts none of those sites again. A stored seq that arrives with another
-    window (an edge that lost its outbox numbering from 1 again, before it hears its ack) is
-    new data under a reused seq: its sites are stored, keyed by time as always. Windows of a
-    device that belongs to another user are REJECTED. A window counts on the day it starts, in
+    window is REJECTED (``seq_reused``): the stored one stands. A new window overlapping a
+    stored one of the same device and site is refused for good (``overlap``, see
+    :mod:`server.store.overlaps`). Windows of a device that belongs to another user are
+    REJECTED. A window counts on the day it starts, in
     its user's zone (``zones``: every user of ``windows``).
     """
     devices = load_devices(db, (w.device for w in windows))
@@ -84,13 +88,28 @@ def add_windows(
         if devices.setdefault(w.device, DeviceRow(w.user, 0, 0, exists=False)).user == w.user:
             times[i] = (ts(w.start), ts(w.end))
             outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
+    problems = {
+        i: ("device_owner", f"device {w.device} belongs to another user")
+        for i, w in enumerate(windows)
+        if i not in times
+    }
     new = _insert_windows(db, windows, times, ts(received))
     seen = [i for i in times if i not in set(new)]
     behind = {windows[i].device for i in seen}  # they resent: they have not seen their ack
-    reused = _reused_seqs(db, windows, seen, times)
-    sites_stored, replayed_sites = _insert_sites(db, windows, new + reused, times, zones)
+    for i in _reused_seqs(db, windows, seen, times):
+        outcomes[i] = Outcome.REJECTED
+        problems[i] = ("seq_reused", f"seq {windows[i].seq} of {windows[i].device} came again "
+                       "with another window: refused, the stored one stands")  # fmt: skip
+    overlap = overlapping(db, windows, new, times)
+    _mark_refused(db, windows, overlap, "overlap")
+    for i in overlap:
+        outcomes[i] = Outcome.REJECTED
+        problems[i] = ("overlap", f"window {windows[i].seq} of {windows[i].device} overlaps "
+                       "another window of the same site: refused")  # fmt: skip
+    counted = [i for i in new if i not in set(overlap)]
+    sites_stored, replayed_sites = _insert_sites(db, windows, counted, times, zones)
     new_seqs: dict[str, set[int]] = defaultdict(set)
-    for i in new + reused:
+    for i in counted:
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
         new_seqs[windows[i].device].add(windows[i].seq)
@@ -103,7 +122,19 @@ def add_windows(
         acks=tuple(advance_devices(db, devices, new_seqs, behind, floors)),
         changed_users=frozenset(windows[i].user for i in sites_stored),
         replayed_sites=replayed_sites,
-        reused_seqs=len(reused),
+        problems=problems,
+    )
+
+
+def _mark_refused(
+    db: Backend, windows: Sequence[WindowMessage], indexes: Sequence[int], reason: str
+) -> None:
+    """Windows rows just inserted, now refused for good (their sites are not stored)."""
+    if not indexes:
+        return
+    db.execute_many(
+        "UPDATE windows SET refused = ? WHERE device_id = ? AND seq = ?",
+        [(reason, windows[i].device, windows[i].seq) for i in indexes],
     )
 
 
@@ -113,26 +144,27 @@ def _reused_seqs(
     seen: Sequence[int],
     times: Mapping[int, tuple[str, str]],
 ) -> list[int]:
-    """Of windows whose (device, seq) is stored, those stored with another start."""
+    """Of windows whose (device, seq) is stored, those stored with another start or end."""
     by_device: dict[str, list[int]] = defaultdict(list)
     for i in seen:
         by_device[windows[i].device].append(i)
     reused = []
     for device, indexes in sorted(by_device.items()):
         seqs = sorted({windows[i].seq for i in indexes})
-        stored: dict[int, str] = {}
+        stored: dict[int, tuple[str, str]] = {}
         for k in range(0, len(seqs), SEQ_PAGE):
             chunk = seqs[k : k + SEQ_PAGE]
             marks = ", ".join(["?"] * len(chunk))
-            # A seq refused for good stays refused: the window is not stored under it later.
+            # Rows refused for good were made windows by the insert if this one is valid.
             stored.update(
-                db.execute(
-                    "SELECT seq, start_utc FROM windows "
+                (seq, (start, end))
+                for seq, start, end in db.execute(
+                    "SELECT seq, start_utc, end_utc FROM windows "
                     f"WHERE device_id = ? AND seq IN ({marks}) AND refused IS NULL",
                     [device, *chunk],
                 )
             )
-        reused += [i for i in indexes if stored.get(windows[i].seq, times[i][0]) != times[i][0]]
+        reused += [i for i in indexes if stored.get(windows[i].seq, times[i]) != times[i]]
     return sorted(reused)
 
 
