@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,10 +40,14 @@ from tests.test_server import (
 from twitchwatch.contract import (
     DeviceAck,
     PayloadError,
+    Report,
+    ReportKind,
     SiteWindow,
     TopicKind,
     WindowMessage,
     device_topic,
+    format_utc,
+    reports_topic,
 )
 from twitchwatch.mqtt_link import MqttLink
 
@@ -95,6 +100,7 @@ async def test_a_window_refused_for_good_does_not_hold_back_the_ack(
 def test_a_version_2_database_is_migrated_to_record_refusals(store_url: str) -> None:
     with open_store(store_url) as store, store.transaction():
         store.backend.execute("ALTER TABLE windows DROP COLUMN refused")
+        store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
         store.backend.execute("UPDATE schema_version SET version = 2")
     with open_store(store_url) as store:
         with store.transaction():
@@ -247,3 +253,57 @@ def test_a_replaced_database_file_is_noticed(tmp_path: Path) -> None:
         os.replace(tmp_path / "other.db", db)  # a restore from backup under a running server
         with pytest.raises(DatabaseReplacedError, match="the file was replaced"):
             store.check_identity()
+
+
+# --- reports: a correction replaces; JSON with a key twice is refused -----------------------------
+
+
+def test_a_report_with_the_id_of_a_stored_one_replaces_it(store_url: str) -> None:
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    first = Report(t, ReportKind.CAFFEINE, value=2.0, id="r-1")
+    with open_store(store_url) as store:
+        assert store.store_report("alice", first) is True
+        assert store.store_report("alice", first) is False  # the same again: nothing changes
+        # Corrected: the same time, kind and site (dropped as a duplicate before), then a new time.
+        assert store.store_report("alice", replace(first, value=3.0)) is True
+        assert store.store_report("alice", replace(first, value=3.0, t=t - timedelta(hours=2)))
+        assert store.store_report("bob", first) is True  # ids are the sender's, per person
+        assert store.store_report("alice", Report(t, ReportKind.SLEEP, value=7.0)) is True
+        with store.reading() as tx:
+            reports = tx.reports_between("alice", t - timedelta(days=1), t + timedelta(hours=1))
+    assert sorted((r.kind, r.value, r.t) for r in reports) == [
+        (ReportKind.CAFFEINE, 3.0, t - timedelta(hours=2)),
+        (ReportKind.SLEEP, 7.0, t),
+    ]
+
+
+def test_report_ids_round_trip_and_bad_ones_are_refused() -> None:
+    report = Report(datetime.now(UTC).replace(microsecond=0), ReportKind.STRESS, value=4.0)
+    assert b'"id"' not in report.to_payload()
+    with_id = replace(report, id="3f2b9c1e-0d4a-4f7e-9a51-2c8e6b1d7a90")
+    assert Report.from_payload(with_id.to_payload()) == with_id
+    doc = json.loads(report.to_payload()) | {"id": "a b/c"}
+    with pytest.raises(PayloadError, match="id"):
+        Report.from_payload(json.dumps(doc).encode())
+
+
+async def test_json_with_a_key_twice_is_refused_in_one_line_and_counted(
+    mosquitto_broker: MosquittoBroker, store_url: str
+) -> None:
+    twice = b'{"v": 1, "t": "%s", "kind": "weakness", "kind": "caffeine"}' % (
+        format_utc(datetime.now(UTC) - timedelta(hours=1)).encode()
+    )
+    with pytest.raises(PayloadError) as refused:
+        Report.from_payload(twice)
+    assert refused.value.problem == "duplicate_key" and "\n" not in str(refused.value)
+    window = make_window(1)
+    async with (
+        running(Server(mosquitto_broker.url, store_url)) as server,
+        client(mosquitto_broker, "edge", [ack_topic("calf-01")]) as edge,
+    ):
+        await edge.publish(reports_topic("alice"), twice)
+        await edge.publish(window.topic, window.to_payload())
+        await wait_acks(edge, {"calf-01": 1})
+        assert server.stats.rejected == 1
+    with open_store(store_url) as store:
+        assert store.rejects() == {"duplicate_key": 1}

@@ -83,7 +83,8 @@ TABLES: tuple[str, ...] = (
         windows BIGINT NOT NULL,
         PRIMARY KEY (user_id, site, day)
     )""",
-    # site '' when the report names none: a primary key column cannot be NULL on PostgreSQL,
+    # site '' when the report names none; report_id: the sender's optional id (a correction
+    # with the same id replaces the row): a primary key column cannot be NULL on PostgreSQL,
     # and NULLs would never conflict on SQLite.
     """CREATE TABLE IF NOT EXISTS reports (
         user_id TEXT NOT NULL,
@@ -93,6 +94,7 @@ TABLES: tuple[str, ...] = (
         value DOUBLE PRECISION,
         note TEXT,
         received_utc TEXT NOT NULL,
+        report_id TEXT,
         PRIMARY KEY (user_id, t_utc, kind, site)
     )""",
     """CREATE TABLE IF NOT EXISTS alerts (
@@ -159,6 +161,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE alerts ADD COLUMN asked_utc TEXT",
         "ALTER TABLE alerts ADD COLUMN no_data_utc TEXT",
     ),
-    # 2 -> 3 (issue 15): the ack means "dealt with": windows refused for good are recorded.
-    2: ("ALTER TABLE windows ADD COLUMN refused TEXT",),
+    # 2 -> 3 (issue 15): the ack means "dealt with": windows refused for good are recorded;
+    # reports may carry the sender's id, so that a correction replaces the report it corrects.
+    2: (
+        "ALTER TABLE windows ADD COLUMN refused TEXT",
+        "ALTER TABLE reports ADD COLUMN report_id TEXT",
+    ),
 }

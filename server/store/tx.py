@@ -148,20 +148,32 @@ class Tx:
     # --- reports -------------------------------------------------------------------------------
 
     def add_report(self, user: str, report: Report, received: datetime) -> bool:
-        """Store a report once (key: user, time, kind, site); True if it was new."""
+        """Store a report once (key: user, time, kind, site); True if it was new or corrected.
+
+        A report with an ``id`` the user's stored report has is a correction: it replaces that
+        report (the same one again changes nothing).
+        """
+        row = (user, ts(report.t), report.kind.value, report.site or "", report.value,
+               report.note, ts(received), report.id)  # fmt: skip
+        conflict = "DO NOTHING"
+        if report.id is not None:
+            stored = self._db.execute(
+                "SELECT t_utc, kind, site, value, note FROM reports "
+                "WHERE user_id = ? AND report_id = ?",
+                (user, report.id),
+            )
+            if stored and tuple(stored[0]) == row[1:6]:
+                return False
+            self._db.execute(
+                "DELETE FROM reports WHERE user_id = ? AND report_id = ?", (user, report.id)
+            )
+            conflict = ("DO UPDATE SET value = excluded.value, note = excluded.note, "
+                        "received_utc = excluded.received_utc, report_id = excluded.report_id")  # fmt: skip
         rows = self._db.execute(
-            "INSERT INTO reports (user_id, t_utc, kind, site, value, note, received_utc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, t_utc, kind, site) DO NOTHING "
-            "RETURNING user_id",
-            (
-                user,
-                ts(report.t),
-                report.kind.value,
-                report.site or "",
-                report.value,
-                report.note,
-                ts(received),
-            ),
+            "INSERT INTO reports (user_id, t_utc, kind, site, value, note, received_utc, "
+            "report_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (user_id, t_utc, kind, site) {conflict} RETURNING user_id",
+            row,
         )
         if rows:
             touch_user(self._db, user, report.t)
