@@ -170,7 +170,7 @@ class Ingest:
                 parts.append(self._store([Rejected("db_refused", str(exc))], now))
         return BatchOutcome(
             outcomes=tuple(o for p in parts for o in p.outcomes),
-            acks=tuple({a.device: a for p in parts for a in p.acks}.values()),
+            acks=tuple({(a.user, a.device): a for p in parts for a in p.acks}.values()),
             dirty_users=frozenset().union(*(p.dirty_users for p in parts)),
             alert_changes=tuple(c for p in parts for c in p.alert_changes),
             rejected=sum((p.rejected for p in parts), Counter()),
@@ -196,7 +196,7 @@ class Ingest:
         ) in tally.rejects:  # after the commit: a rolled-back batch is logged when it lands
             self._log(reject)
         # The later ack of a device wins: windows were walked after the refusals.
-        acks = {a.device: a for a in (*refused_acks, *windows.acks)}
+        acks = {(a.user, a.device): a for a in (*refused_acks, *windows.acks)}
         return BatchOutcome(
             outcomes=tuple(tally.outcomes),
             acks=tuple(acks.values()),

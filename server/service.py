@@ -129,7 +129,8 @@ class Server:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
         self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
-        self._acks_seen: dict[str, int] = {}  # device -> the highest ack seen on the broker
+        #: (user, device) -> the highest ack seen on the broker (device ids are per user)
+        self._acks_seen: dict[tuple[str, str], int] = {}
         self._link: MqttLink | None = None
         self._store: Store | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -300,11 +301,11 @@ class Server:
             seen = DeviceAck.from_payload(message.payload, device=where.device).seq
         except TwitchWatchError:
             return True  # not ours to judge; the store never sees acks
-        highest = self._acks_seen.get(where.device, 0)
+        highest = self._acks_seen.get((where.user, where.device), 0)
         if seen < highest:
             self._publish_ack(where.user, where.device, highest)
         else:
-            self._acks_seen[where.device] = seen
+            self._acks_seen[(where.user, where.device)] = seen
         return True
 
     def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:

@@ -179,7 +179,6 @@ HOSTILE: list[tuple[str, bytes | str, str]] = [
     ("alice/calf-01/windows", "unknown_site", "unknown_site"),
     ("alice/calf-01/windows", "future", "future"),
     ("alice/calf-01/windows", "other_device", "id_mismatch"),
-    ("bob/calf-01/windows", "as_bob", "device_owner"),  # alice's device under another user
     ("mallory/calf-01/windows", "user_mismatch", "id_mismatch"),
     ("alice/bad device/windows", "valid", "bad_topic"),
     ("alice/reports", b'{"v": 1, "t": "2026-01-01T00:00:00", "kind": "weakness"}', "bad_time"),
@@ -204,8 +203,6 @@ def _hostile_payload(kind: str) -> bytes:
             doc["start"], doc["end"] = "2999-01-01T00:00:00Z", "2999-01-01T00:01:00Z"
         case "other_device":
             doc["device"] = "hand-02"
-        case "as_bob":
-            doc["user"] = "bob"
         case "user_mismatch":
             doc["user"] = "alice"
     return json.dumps(doc).encode()

@@ -26,9 +26,10 @@ from server.report.figures import render_figures
 from server.report.html import render_html
 from server.rules import load_rule_config
 from server.service import Server
-from server.store import open_store
+from server.store import Outcome, open_store
 from support.services import MosquittoBroker
 from tests.test_server import (
+    START,
     _start_server_process,
     ack_topic,
     client,
@@ -307,3 +308,60 @@ async def test_json_with_a_key_twice_is_refused_in_one_line_and_counted(
         assert server.stats.rejected == 1
     with open_store(store_url) as store:
         assert store.rejects() == {"duplicate_key": 1}
+
+
+# --- device ids are per user -------------------------------------------------------------------
+
+
+async def test_two_people_may_each_name_a_device_kitchen_pi(
+    mosquitto_broker: MosquittoBroker, store_url: str
+) -> None:
+    alice = [make_window(s, "kitchen-pi", "alice") for s in range(1, 4)]
+    bob = [make_window(s, "kitchen-pi", "bob") for s in range(1, 6)]
+    topics = [ack_topic("kitchen-pi", "alice"), ack_topic("kitchen-pi", "bob")]
+    async with (
+        running(Server(mosquitto_broker.url, store_url)) as server,
+        client(mosquitto_broker, "edges", topics) as edges,
+    ):
+        await publish_all(edges, [(w.topic, w.to_payload()) for w in alice + bob])
+        seen = await wait_acks_by_topic(edges, {topics[0]: 3, topics[1]: 5})
+        assert server.stats.rejected == 0
+    assert seen == {topics[0]: 3, topics[1]: 5}  # each its own seqs, its own ack
+    with open_store(store_url) as store:
+        assert {(a.user, a.device, a.acked_seq) for a in store.device_acks()} == {
+            ("alice", "kitchen-pi", 3),
+            ("bob", "kitchen-pi", 5),
+        }
+        assert {u: len(store.load_history(u, START.date(), datetime.now(UTC)).days) > 0
+                for u in ("alice", "bob")} == {"alice": True, "bob": True}  # fmt: skip
+
+
+async def wait_acks_by_topic(link: MqttLink, want: dict[str, int]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    async with asyncio.timeout(TIMEOUT_S):
+        async for message in link.messages_across_reconnects():
+            device = message.topic.split("/")[-2]
+            seen[message.topic] = DeviceAck.from_payload(message.payload, device=device).seq
+            if all(seen.get(t, 0) >= seq for t, seq in want.items()):
+                return seen
+    return seen
+
+
+def test_a_version_2_database_keys_its_devices_by_user(store_url: str) -> None:
+    with open_store(store_url) as store:
+        store.store_windows([make_window(1, "kitchen-pi", "alice")], datetime.now(UTC))
+        with store.transaction():  # as a version 2 database held it: the bare device id
+            store.backend.execute("ALTER TABLE windows DROP COLUMN refused")
+            store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
+            for table in ("devices", "windows", "window_sites"):
+                store.backend.execute(f"UPDATE {table} SET device_id = 'kitchen-pi'")
+            store.backend.execute("UPDATE schema_version SET version = 2")
+    with open_store(store_url) as store:
+        received = datetime.now(UTC)
+        result = store.store_windows(
+            [make_window(1, "kitchen-pi", "alice"), make_window(2, "kitchen-pi", "alice"),
+             make_window(1, "kitchen-pi", "bob")],
+            received,
+        )  # fmt: skip
+        assert result.outcomes == (Outcome.DUPLICATE, Outcome.STORED, Outcome.STORED)
+        assert {(a.user, a.acked_seq) for a in store.device_acks()} == {("alice", 2), ("bob", 1)}

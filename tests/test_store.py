@@ -190,7 +190,9 @@ def test_a_long_run_beyond_a_gap_is_walked_in_pages(store: Store) -> None:
     assert acks == (DeviceAckState("alice", "calf-01", 2502),)
 
 
-def test_a_device_of_another_user_is_rejected(store: Store) -> None:
+def test_device_ids_are_per_user(store: Store) -> None:
+    # Issue 15: mallory's calf-01 is her own device, not alice's: it cannot touch alice's seqs,
+    # ack or days (which account may publish as which user is the broker's ACL's job).
     store.store_windows([window(1, DAY0)], RECEIVED)
     result = store.store_windows(
         [
@@ -199,8 +201,10 @@ def test_a_device_of_another_user_is_rejected(store: Store) -> None:
         ],
         RECEIVED,
     )
-    assert result.outcomes == (Outcome.REJECTED, Outcome.STORED)
-    assert days_of(store, "mallory") == {}
+    assert result.outcomes == (Outcome.STORED, Outcome.STORED)
+    assert result.acks == (DeviceAckState("alice", "calf-01", 2),)  # mallory's waits for her 1
+    assert days_of(store)[(DAY0.date(), "left_calf")].windows == 2
+    assert days_of(store, "mallory")[(DAY0.date(), "left_calf")].windows == 1
 
 
 def test_reports_are_stored_once_and_come_back_in_time_order(store: Store) -> None:

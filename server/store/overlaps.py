@@ -36,17 +36,21 @@ def overlapping(
     for i in new:
         w = windows[i]
         start, end = times[i]
-        if any(_overlaps(start, end, taken[(w.device, site)]) for site in w.sites):
+        if any(_overlaps(start, end, taken[(_key(w), site)]) for site in w.sites):
             refused.append(i)
             continue
         for site in w.sites:
-            taken[(w.device, site)].append((start, end))
+            taken[(_key(w), site)].append((start, end))
     return refused
 
 
 def _overlaps(start: str, end: str, intervals: Sequence[tuple[str, str]]) -> bool:
     # Fixed-width UTC text: text order is time order. Same start: a replay, not an overlap.
     return any(s < end and start < e and s != start for s, e in intervals)
+
+
+def _key(w: WindowMessage) -> str:
+    return f"{w.user}/{w.device}"  # the store's device key (server.store.windows.device_key)
 
 
 def _stored_intervals(
@@ -61,8 +65,8 @@ def _stored_intervals(
         w = windows[i]
         start, end = times[i]
         for site in w.sites:
-            lo, hi = span.get((w.device, site), (start, end))
-            span[(w.device, site)] = (min(lo, start), max(hi, end))
+            lo, hi = span.get((_key(w), site), (start, end))
+            span[(_key(w), site)] = (min(lo, start), max(hi, end))
     longest = timedelta(seconds=MAX_WINDOW_S)  # a stored window starts at most this before
     ranges = [
         (device, site, ts(from_ts(lo) - longest), hi)

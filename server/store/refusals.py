@@ -22,6 +22,7 @@ from server.store.windows import (
     DeviceRow,
     Outcome,
     advance_devices,
+    device_key,
     load_devices,
 )
 
@@ -48,13 +49,14 @@ def refuse_windows(
     db: Backend, refused: Sequence[RefusedWindow], received: datetime
 ) -> RefusalsResult:
     """Record each refusal once under its (device, seq) and move the devices' acks past them."""
-    devices = load_devices(db, (r.device for r in refused))
+    devices = load_devices(db, (device_key(r.user, r.device) for r in refused))
     owned = [
-        devices.setdefault(r.device, DeviceRow(r.user, 0, 0, exists=False)).user == r.user
+        devices.setdefault(device_key(r.user, r.device), DeviceRow(r.user, 0, 0, exists=False)).user
+        == r.user
         for r in refused
     ]
     rows = [
-        (r.device, r.seq, r.user, "", "", ts(received), r.reason)
+        (device_key(r.user, r.device), r.seq, r.user, "", "", ts(received), r.reason)
         for r, ok in zip(refused, owned, strict=True)
         if ok
     ]
@@ -71,14 +73,14 @@ def refuse_windows(
     new_seqs: dict[str, set[int]] = defaultdict(set)
     behind: set[str] = set()
     for r, ok in zip(refused, owned, strict=True):
-        key = (r.device, r.seq)
+        key = (device_key(r.user, r.device), r.seq)
         if ok and key in inserted:
             inserted.discard(key)
-            new_seqs[r.device].add(r.seq)
+            new_seqs[key[0]].add(r.seq)
             outcomes.append(Outcome.REJECTED)
         else:
             if ok:
-                behind.add(r.device)  # sent again: its edge has not seen the ack
+                behind.add(key[0])  # sent again: its edge has not seen the ack
             outcomes.append(Outcome.REJECTED)
     acks = advance_devices(db, devices, new_seqs, behind)
     return RefusalsResult(tuple(outcomes), tuple(owned), tuple(acks))

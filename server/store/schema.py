@@ -27,7 +27,8 @@ TABLES: tuple[str, ...] = (
         dirty INTEGER NOT NULL DEFAULT 0,
         evaluated_utc TEXT
     )""",
-    # A device belongs to one user. acked_seq: every seq <= it is stored (what the retained
+    # A device belongs to one user; device_id is ``user/device`` (ids are per user, issue 15),
+    # in windows and window_sites too. acked_seq: every seq <= it is stored (what the retained
     # DeviceAck says); max_seq: the highest seq stored, so a gap is visible.
     """CREATE TABLE IF NOT EXISTS devices (
         device_id TEXT PRIMARY KEY,
@@ -166,5 +167,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
         "ALTER TABLE windows ADD COLUMN refused TEXT",
         "ALTER TABLE reports ADD COLUMN report_id TEXT",
+        # Device ids are per user: the store keys a device as ``user/device``.
+        "UPDATE devices SET device_id = user_id || '/' || device_id",
+        "UPDATE windows SET device_id = user_id || '/' || device_id",
+        "UPDATE window_sites SET device_id = user_id || '/' || device_id",
     ),
 }

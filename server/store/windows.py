@@ -81,11 +81,11 @@ def add_windows(
     REJECTED. A window counts on the day it starts, in
     its user's zone (``zones``: every user of ``windows``).
     """
-    devices = load_devices(db, (w.device for w in windows))
+    devices = load_devices(db, (device_key(w.user, w.device) for w in windows))
     outcomes = [Outcome.REJECTED] * len(windows)
     times: dict[int, tuple[str, str]] = {}  # accepted window -> (start, end) as stored
     for i, w in enumerate(windows):
-        if devices.setdefault(w.device, DeviceRow(w.user, 0, 0, exists=False)).user == w.user:
+        if devices.setdefault(_key(w), DeviceRow(w.user, 0, 0, exists=False)).user == w.user:
             times[i] = (ts(w.start), ts(w.end))
             outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
     problems = {
@@ -95,7 +95,7 @@ def add_windows(
     }
     new = _insert_windows(db, windows, times, ts(received))
     seen = [i for i in times if i not in set(new)]
-    behind = {windows[i].device for i in seen}  # they resent: they have not seen their ack
+    behind = {_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
     for i in _reused_seqs(db, windows, seen, times):
         outcomes[i] = Outcome.REJECTED
         problems[i] = ("seq_reused", f"seq {windows[i].seq} of {windows[i].device} came again "
@@ -112,11 +112,11 @@ def add_windows(
     for i in counted:
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
-        new_seqs[windows[i].device].add(windows[i].seq)
+        new_seqs[_key(windows[i])].add(windows[i].seq)
     floors: dict[str, int] = {}  # device -> the seq below which its edge holds nothing
     for i in times:
         if (held := windows[i].first_held) is not None:
-            floors[windows[i].device] = max(floors.get(windows[i].device, 0), held - 1)
+            floors[_key(windows[i])] = max(floors.get(_key(windows[i]), 0), held - 1)
     return WindowsResult(
         outcomes=tuple(outcomes),
         acks=tuple(advance_devices(db, devices, new_seqs, behind, floors)),
@@ -134,7 +134,7 @@ def _mark_refused(
         return
     db.execute_many(
         "UPDATE windows SET refused = ? WHERE device_id = ? AND seq = ?",
-        [(reason, windows[i].device, windows[i].seq) for i in indexes],
+        [(reason, _key(windows[i]), windows[i].seq) for i in indexes],
     )
 
 
@@ -147,7 +147,7 @@ def _reused_seqs(
     """Of windows whose (device, seq) is stored, those stored with another start or end."""
     by_device: dict[str, list[int]] = defaultdict(list)
     for i in seen:
-        by_device[windows[i].device].append(i)
+        by_device[_key(windows[i])].append(i)
     reused = []
     for device, indexes in sorted(by_device.items()):
         seqs = sorted({windows[i].seq for i in indexes})
@@ -178,7 +178,7 @@ def _insert_windows(
     rows: dict[tuple[str, int], tuple[object, ...]] = {}  # one per key: DO UPDATE needs it
     for i, (start, end) in times.items():
         w = windows[i]
-        rows.setdefault((w.device, w.seq), (w.device, w.seq, w.user, start, end, received))
+        rows.setdefault((_key(w), w.seq), (_key(w), w.seq, w.user, start, end, received))
     inserted = set(
         insert_rows(
             db,
@@ -194,7 +194,7 @@ def _insert_windows(
     )
     new = []
     for i in times:
-        key = (windows[i].device, windows[i].seq)
+        key = (_key(windows[i]), windows[i].seq)
         if key in inserted:
             inserted.discard(key)  # a second copy in this batch is a duplicate
             new.append(i)
@@ -228,10 +228,10 @@ def _insert_sites(
         start, end = times[i]
         n_sites += len(w.sites)
         for site, s in w.sites.items():
-            key = (w.device, site, start)
+            key = (_key(w), site, start)
             if key not in owner_of:
                 owner_of[key] = i
-                rows.append((w.device, site, start, end, w.seq, w.user, s.twitches, s.cramps,
+                rows.append((_key(w), site, start, end, w.seq, w.user, s.twitches, s.cramps,
                              s.rest_s, s.active_s, s.gap_s, s.amp_median, s.unit))  # fmt: skip
     stored = insert_rows(
         db,
@@ -366,7 +366,7 @@ def _advance_device(
     moved = acked != row.acked_seq
     row.acked_seq, row.max_seq, row.exists = acked, max_seq, True
     if moved or behind:
-        return DeviceAckState(row.user, device, acked)
+        return DeviceAckState(row.user, device.split("/", 1)[1], acked)
     return None
 
 
@@ -386,23 +386,34 @@ def load_devices(db: Backend, devices: Iterable[str]) -> dict[str, DeviceRow]:
 
 
 def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> bool:
-    """Record a device's online/offline state; False if the device belongs to another user."""
-    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (status.device,))
-    if rows and rows[0][0] != user:
-        return False
+    """Record a device's online/offline state (True: a device is its user's own, see
+    :func:`device_key`)."""
+    key = device_key(user, status.device)
+    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (key,))
     if rows:
         db.execute(
             "UPDATE devices SET status = ?, status_utc = ? WHERE device_id = ?",
-            (status.state.value, ts(received), status.device),
+            (status.state.value, ts(received), key),
         )
     else:
         db.execute(
             "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?)",
-            (status.device, user, status.state.value, ts(received)),
+            (key, user, status.state.value, ts(received)),
         )
     return True
 
 
 def device_acks(db: Backend) -> list[DeviceAckState]:
     rows = db.execute("SELECT user_id, device_id, acked_seq FROM devices WHERE acked_seq > 0")
-    return sorted(DeviceAckState(u, d, s) for u, d, s in rows)
+    return sorted(DeviceAckState(u, d.split("/", 1)[1], s) for u, d, s in rows)
+
+
+def device_key(user: str, device: str) -> str:
+    """A device's key in the store: ``alice/kitchen-pi``. Device ids are per user (issue 15):
+    two people may each name their computer ``kitchen-pi``; ids never hold a ``/``, and a
+    device of one user can never be another's (the broker's ACL binds its topics to its user)."""
+    return f"{user}/{device}"
+
+
+def _key(w: WindowMessage) -> str:
+    return device_key(w.user, w.device)
