@@ -44,6 +44,10 @@ class ServerOptions:
     #: Retained alert states and events expire from the broker after this long (health data
     #: must not linger); a change republishes the state.
     alert_expiry_s: int = 30 * 86400
+    #: A device's retained ack expires from the broker this long after the device's last
+    #: window (every window that moves it publishes it again): a vanished device's ack does
+    #: not stay retained for ever, and a restart republishes only the acks of recent devices.
+    ack_expiry_s: int = 30 * 86400
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0

@@ -33,7 +33,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.evaluate import AlertChanges, evaluate_user
@@ -222,9 +222,14 @@ class Server:
         self._publish_retained(SERVER_STATUS_TOPIC, ServerStatus(state).to_payload(), None)
 
     async def _republish_retained(self) -> None:
+        """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their
+        last window (a vanished device's ack is left to expire), and every alert state."""
         assert self._store is not None
-        for ack in await self._db(self._store.device_acks):
-            self._publish_ack(ack.user, ack.device, ack.acked_seq)
+        now = self.clock()
+        expiry = timedelta(seconds=self.options.ack_expiry_s)
+        for ack, last in await self._db(self._store.recent_device_acks, now - expiry):
+            left_s = max(1, int((last + expiry - now).total_seconds()))
+            self._publish_ack(ack.user, ack.device, ack.acked_seq, left_s)
         for record in await self._db(self._store.all_alerts):
             self._publish_state(record.user, record.state())
 
@@ -375,9 +380,10 @@ class Server:
 
     # --- publishing ----------------------------------------------------------------------------
 
-    def _publish_ack(self, user: str, device: str, seq: int) -> None:
+    def _publish_ack(self, user: str, device: str, seq: int, expiry_s: int | None = None) -> None:
         topic = device_topic(user, device, TopicKind.ACK)
-        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), None)
+        expiry_s = self.options.ack_expiry_s if expiry_s is None else expiry_s
+        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), expiry_s)
         self.stats.device_acks += 1
 
     def _publish_state(self, user: str, state: AlertState) -> None:

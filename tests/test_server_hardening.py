@@ -7,6 +7,7 @@ lost server database never converged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -25,7 +26,7 @@ from server.report.data import load_report_data
 from server.report.figures import render_figures
 from server.report.html import render_html
 from server.rules import load_rule_config
-from server.service import Server
+from server.service import Server, ServerOptions
 from server.store import Outcome, open_store
 from support.services import MosquittoBroker
 from tests.test_server import (
@@ -365,3 +366,37 @@ def test_a_version_2_database_keys_its_devices_by_user(store_url: str) -> None:
         )  # fmt: skip
         assert result.outcomes == (Outcome.DUPLICATE, Outcome.STORED, Outcome.STORED)
         assert {(a.user, a.acked_seq) for a in store.device_acks()} == {("alice", 2), ("bob", 1)}
+
+
+# --- retained acks of vanished devices ------------------------------------------------------------
+
+
+async def retained_acks(broker: MosquittoBroker, topic: str, wait_s: float = 1.0) -> list[int]:
+    """The retained ack a new subscriber is handed (none: [])."""
+    seen = []
+    async with client(broker, f"look-{time.monotonic_ns()}", [topic]) as look:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                async for message in look.messages_across_reconnects():
+                    seen.append(DeviceAck.from_payload(message.payload, device="calf-01").seq)
+    return seen
+
+
+async def test_the_retained_ack_of_a_vanished_device_expires_and_is_not_republished(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/tw.db"
+    options = ServerOptions(ack_expiry_s=2)  # 30 days in production
+    window = make_window(1)
+    async with running(Server(mosquitto_broker.url, url, options=options)):
+        async with client(mosquitto_broker, "edge", [ack_topic("calf-01")]) as edge:
+            await edge.publish(window.topic, window.to_payload())
+            await wait_acks(edge, {"calf-01": 1})
+        assert await retained_acks(mosquitto_broker, ack_topic("calf-01")) == [1]
+        await asyncio.sleep(2.5)
+        assert await retained_acks(mosquitto_broker, ack_topic("calf-01")) == []
+    # A restart republishes the acks of devices heard from lately only.
+    async with running(Server(mosquitto_broker.url, url, options=options)):
+        assert await retained_acks(mosquitto_broker, ack_topic("calf-01")) == []
+    async with running(Server(mosquitto_broker.url, url)):  # 30 days: this device is recent
+        assert await retained_acks(mosquitto_broker, ack_topic("calf-01")) == [1]

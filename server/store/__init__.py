@@ -234,6 +234,10 @@ class Store:
         with self.transaction() as tx:
             return tx.device_acks()
 
+    def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+        with self.transaction() as tx:
+            return tx.recent_device_acks(since)
+
     def count_reject(self, reason: str, detail: str, now: datetime | None = None) -> None:
         self.count_rejects({reason: (1, detail)}, now)
 

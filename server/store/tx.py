@@ -145,6 +145,10 @@ class Tx:
     def device_acks(self) -> list[DeviceAckState]:
         return _windows.device_acks(self._db)
 
+    def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+        """Acks of devices with a window received since ``since``, and when the latest was."""
+        return _windows.recent_device_acks(self._db, since)
+
     # --- reports -------------------------------------------------------------------------------
 
     def add_report(self, user: str, report: Report, received: datetime) -> bool:

@@ -408,6 +408,19 @@ def device_acks(db: Backend) -> list[DeviceAckState]:
     return sorted(DeviceAckState(u, d.split("/", 1)[1], s) for u, d, s in rows)
 
 
+def recent_device_acks(db: Backend, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+    """Acks of devices that sent a window since ``since``, with the time of the latest."""
+    rows = db.execute(
+        "SELECT d.user_id, d.device_id, d.acked_seq, MAX(w.received_utc) FROM devices d "
+        "JOIN windows w ON w.device_id = d.device_id WHERE d.acked_seq > 0 "
+        "GROUP BY d.user_id, d.device_id, d.acked_seq HAVING MAX(w.received_utc) >= ?",
+        (ts(since),),
+    )
+    return sorted(
+        (DeviceAckState(u, d.split("/", 1)[1], s), from_ts(last)) for u, d, s, last in rows
+    )
+
+
 def device_key(user: str, device: str) -> str:
     """A device's key in the store: ``alice/kitchen-pi``. Device ids are per user (issue 15):
     two people may each name their computer ``kitchen-pi``; ids never hold a ``/``, and a
