@@ -18,6 +18,7 @@ from server.model import AlertRecord, DaySite, History
 from server.store import refusals as _refusals
 from server.store import windows as _windows
 from server.store.backend import Backend
+from server.store.daily import rebuild_days
 from server.store.refusals import RefusalsResult, RefusedWindow
 from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
 from server.store.windows import DeviceAckState, WindowsResult
@@ -116,7 +117,7 @@ class Tx:
         )
         if old == profile.tz:
             return False
-        _windows.rebuild_days(self._db, user, ZoneInfo(profile.tz))
+        rebuild_days(self._db, user, ZoneInfo(profile.tz))
         self._db.execute("UPDATE users SET dirty = 1 WHERE user_id = ?", (user,))
         return True
 
