@@ -214,13 +214,10 @@ class Ingest:
         if not refused:
             return ()
         result = tx.refuse_windows([r for _, r in refused], now)
-        for (i, r), outcome, owned in zip(refused, result.outcomes, result.owned, strict=True):
+        for (i, r), outcome in zip(refused, result.outcomes, strict=True):
             tally.outcomes[i] = outcome
-            if not owned:
-                detail = f"device {r.device} belongs to another user"
-                tally.rejects.append(Rejected("device_owner", detail))
-            else:  # counted per message; the person's count is per seq (refused_windows)
-                tally.rejects.append(Rejected(r.reason, f"{r.detail} (seq {r.seq}, refused)"))
+            # Counted per message; the person's count is per seq (refused_windows).
+            tally.rejects.append(Rejected(r.reason, f"{r.detail} (seq {r.seq}, refused)"))
         return result.acks
 
     def _add_windows(
@@ -251,11 +248,8 @@ class Ingest:
                 tally.dirty.add(user)
                 return Outcome.STORED
             case StatusIn(user, status):
-                if tx.set_status(user, status, now):
-                    return Outcome.STORED
-                detail = f"status of {status.device}: the device belongs to another user"
-                tally.rejects.append(Rejected("device_owner", detail))
-                return Outcome.REJECTED
+                tx.set_status(user, status, now)  # a device is its user's own
+                return Outcome.STORED
             case AlertAckIn(user, ack):
                 where = f"{ack.action.value} for {ack.rule.value}/{ack.scope}"
                 try:

@@ -41,7 +41,6 @@ class RefusedWindow:
 @dataclass(frozen=True, slots=True)
 class RefusalsResult:
     outcomes: tuple[Outcome, ...]  # REJECTED each (a refusal sent again too)
-    owned: tuple[bool, ...]  # False: the device belongs to another user (nothing recorded)
     acks: tuple[DeviceAckState, ...]
 
 
@@ -50,15 +49,11 @@ def refuse_windows(
 ) -> RefusalsResult:
     """Record each refusal once under its (device, seq) and move the devices' acks past them."""
     devices = load_devices(db, (device_key(r.user, r.device) for r in refused))
-    owned = [
-        devices.setdefault(device_key(r.user, r.device), DeviceRow(r.user, 0, 0, exists=False)).user
-        == r.user
-        for r in refused
-    ]
+    for r in refused:
+        devices.setdefault(device_key(r.user, r.device), DeviceRow(r.user, 0, 0, exists=False))
     rows = [
         (device_key(r.user, r.device), r.seq, r.user, "", "", ts(received), r.reason)
-        for r, ok in zip(refused, owned, strict=True)
-        if ok
+        for r in refused
     ]
     inserted = set(
         insert_rows(
@@ -69,21 +64,17 @@ def refuse_windows(
             "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
         )
     )
-    outcomes = []
     new_seqs: dict[str, set[int]] = defaultdict(set)
     behind: set[str] = set()
-    for r, ok in zip(refused, owned, strict=True):
+    for r in refused:
         key = (device_key(r.user, r.device), r.seq)
-        if ok and key in inserted:
+        if key in inserted:
             inserted.discard(key)
             new_seqs[key[0]].add(r.seq)
-            outcomes.append(Outcome.REJECTED)
         else:
-            if ok:
-                behind.add(key[0])  # sent again: its edge has not seen the ack
-            outcomes.append(Outcome.REJECTED)
+            behind.add(key[0])  # sent again: its edge has not seen the ack
     acks = advance_devices(db, devices, new_seqs, behind)
-    return RefusalsResult(tuple(outcomes), tuple(owned), tuple(acks))
+    return RefusalsResult((Outcome.REJECTED,) * len(refused), tuple(acks))
 
 
 def refused_counts(db: Backend, user: str) -> dict[str, int]:

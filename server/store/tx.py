@@ -139,9 +139,9 @@ class Tx:
         """``{reason: windows}`` refused for good from ``user``'s devices."""
         return _refusals.refused_counts(self._db, user)
 
-    def set_status(self, user: str, status: DeviceStatus, received: datetime) -> bool:
-        """Record a device's online/offline state; False if the device belongs to another user."""
-        return _windows.set_status(self._db, user, status, received)
+    def set_status(self, user: str, status: DeviceStatus, received: datetime) -> None:
+        """Record a device's online/offline state (a device is its user's own)."""
+        _windows.set_status(self._db, user, status, received)
 
     def device_acks(self) -> list[DeviceAckState]:
         return _windows.device_acks(self._db)

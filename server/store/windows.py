@@ -78,22 +78,16 @@ def add_windows(
     cover it, but counts none of those sites again. A stored seq that arrives with another
     window is REJECTED (``seq_reused``): the stored one stands. A new window overlapping a
     stored one of the same device and site is refused for good (``overlap``, see
-    :mod:`server.store.overlaps`). Windows of a device that belongs to another user are
-    REJECTED. A window counts on the day it starts, in
-    its user's zone (``zones``: every user of ``windows``).
+    :mod:`server.store.overlaps`). A device is its user's own (:func:`device_key`). A window
+    counts on the day it starts, in its user's zone (``zones``: every user of ``windows``).
     """
     devices = load_devices(db, (device_key(w.user, w.device) for w in windows))
-    outcomes = [Outcome.REJECTED] * len(windows)
-    times: dict[int, tuple[str, str]] = {}  # accepted window -> (start, end) as stored
+    outcomes = [Outcome.DUPLICATE] * len(windows)  # until its row is inserted below
+    times: dict[int, tuple[str, str]] = {}  # window -> (start, end) as stored
     for i, w in enumerate(windows):
-        if devices.setdefault(_key(w), DeviceRow(w.user, 0, 0, exists=False)).user == w.user:
-            times[i] = (ts(w.start), ts(w.end))
-            outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
-    problems = {
-        i: ("device_owner", f"device {w.device} belongs to another user")
-        for i, w in enumerate(windows)
-        if i not in times
-    }
+        devices.setdefault(_key(w), DeviceRow(w.user, 0, 0, exists=False))
+        times[i] = (ts(w.start), ts(w.end))
+    problems: dict[int, tuple[str, str]] = {}
     new = _insert_windows(db, windows, times, ts(received))
     seen = [i for i in times if i not in set(new)]
     behind = {_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
@@ -286,8 +280,8 @@ def load_devices(db: Backend, devices: Iterable[str]) -> dict[str, DeviceRow]:
     return found
 
 
-def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> bool:
-    """Record a device's online/offline state (True: a device is its user's own, see
+def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> None:
+    """Record a device's online/offline state (a device is its user's own, see
     :func:`device_key`)."""
     key = device_key(user, status.device)
     rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (key,))
@@ -301,7 +295,6 @@ def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime)
             "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?)",
             (key, user, status.state.value, ts(received)),
         )
-    return True
 
 
 def device_acks(db: Backend) -> list[DeviceAckState]:
