@@ -10,6 +10,7 @@ skips it, see :mod:`server.store.windows`).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -32,6 +33,8 @@ def overlapping(
     if not new:
         return []
     taken = _stored_intervals(db, windows, new, times)
+    for intervals in taken.values():
+        intervals.sort()
     refused = []
     for i in new:
         w = windows[i]
@@ -40,13 +43,21 @@ def overlapping(
             refused.append(i)
             continue
         for site in w.sites:
-            taken[(_key(w), site)].append((start, end))
+            bisect.insort(taken[(_key(w), site)], (start, end))
     return refused
 
 
-def _overlaps(start: str, end: str, intervals: Sequence[tuple[str, str]]) -> bool:
-    # Fixed-width UTC text: text order is time order. Same start: a replay, not an overlap.
-    return any(s < end and start < e and s != start for s, e in intervals)
+def _overlaps(start: str, end: str, intervals: list[tuple[str, str]]) -> bool:
+    """Does [start, end) overlap one of ``intervals`` (sorted, not overlapping each other)?
+
+    Only the interval starting last before ``end`` can: the ones before it end before it
+    starts. Fixed-width UTC text: text order is time order. Same start: a replay.
+    """
+    k = bisect.bisect_left(intervals, (end, "")) - 1
+    if k < 0:
+        return False
+    s, e = intervals[k]
+    return s != start and e > start
 
 
 def _key(w: WindowMessage) -> str:
@@ -68,15 +79,17 @@ def _stored_intervals(
             lo, hi = span.get((_key(w), site), (start, end))
             span[(_key(w), site)] = (min(lo, start), max(hi, end))
     longest = timedelta(seconds=MAX_WINDOW_S)  # a stored window starts at most this before
+    # start > lo - longest keeps the scan on the key; end > lo returns only candidates.
     ranges = [
-        (device, site, ts(from_ts(lo) - longest), hi)
+        (device, site, ts(from_ts(lo) - longest), hi, lo)
         for (device, site), (lo, hi) in sorted(span.items())
     ]
     found: defaultdict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for k in range(0, len(ranges), RANGES_PER_QUERY):
         chunk = ranges[k : k + RANGES_PER_QUERY]
         where = " OR ".join(
-            ["(device_id = ? AND site = ? AND start_utc > ? AND start_utc < ?)"] * len(chunk)
+            ["(device_id = ? AND site = ? AND start_utc > ? AND start_utc < ? AND end_utc > ?)"]
+            * len(chunk)
         )
         for device, site, start, end in db.execute(
             f"SELECT device_id, site, start_utc, end_utc FROM window_sites WHERE {where}",

@@ -89,7 +89,8 @@ def add_windows(
         times[i] = (ts(w.start), ts(w.end))
     problems: dict[int, tuple[str, str]] = {}
     new = _insert_windows(db, windows, times, ts(received))
-    seen = [i for i in times if i not in set(new)]
+    inserted = set(new)
+    seen = [i for i in times if i not in inserted]
     behind = {_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
     for i in _reused_seqs(db, windows, seen, times):
         outcomes[i] = Outcome.REJECTED
@@ -101,7 +102,8 @@ def add_windows(
         outcomes[i] = Outcome.REJECTED
         problems[i] = ("overlap", f"window {windows[i].seq} of {windows[i].device} overlaps "
                        "another window of the same site: refused")  # fmt: skip
-    counted = [i for i in new if i not in set(overlap)]
+    refused = set(overlap)
+    counted = [i for i in new if i not in refused]
     sites_stored, replayed_sites = insert_sites(db, windows, counted, times, zones)
     new_seqs: dict[str, set[int]] = defaultdict(set)
     for i in counted:
