@@ -28,39 +28,31 @@ retried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from server.evaluate import AlertChanges, evaluate_user
+from server.errors import SessionIdError
+from server.evaluate import evaluate_user
 from server.ingest import BatchOutcome, Ingest
-from server.options import (
-    ServerOptions,
-    ServerStats,
-    session_client_id,
-)
+from server.publishing import RetainedPublishing, StopRequested
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
-    AlertEvent,
-    AlertState,
     DeviceAck,
     DeviceState,
     ServerStatus,
     TopicKind,
     TwitchWatchError,
-    alert_events_topic,
-    alert_topic,
     check_id,
     device_filter,
-    device_topic,
     parse_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
@@ -69,11 +61,81 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Stopped(Exception):
-    """Stop was requested while waiting for the database."""
+#: The client id of a server that logs in without an account (a test or demo broker).
+ANONYMOUS_CLIENT_ID = "twitchwatch-server"
 
 
-class Server:
+def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
+    """The server's MQTT client id: its account's username when it logs in with one.
+
+    The deployed broker replaces every client id by the username (``use_username_as_clientid``)
+    so that no other account can take over the server's session; a server asked to use another
+    id with an account is refused (SessionIdError), because that id would be a session any
+    account could take over on a broker that does not bind them.
+    """
+    if broker.username is None:
+        return client_id or ANONYMOUS_CLIENT_ID
+    if client_id is not None and client_id != broker.username:
+        raise SessionIdError(client_id, broker.username)
+    return broker.username
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Tuning; the defaults suit one server for thousands of devices."""
+
+    #: Most messages stored per transaction: larger batches amortise the commit's fsync.
+    batch_max: int = 500
+    #: MQTT 5 flow control: unacknowledged messages the broker may have in flight to us, which
+    #: bounds what waits in memory (Mosquitto 2.0.11 overshoots it once acks flow:
+    #: eclipse-mosquitto/mosquitto#2301).
+    receive_maximum: int = 200
+    #: The broker keeps our session, and queues messages for us, this long while we are down.
+    session_expiry_s: int = 7 * 86400
+    #: Retained alert states and events expire from the broker after this long (health data
+    #: must not linger); a change republishes the state.
+    alert_expiry_s: int = 30 * 86400
+    #: A device's retained ack expires from the broker this long after the device's last
+    #: window (every window that moves it publishes it again): a vanished device's ack does
+    #: not stay retained for ever, and a restart republishes only the acks of recent devices.
+    ack_expiry_s: int = 30 * 86400
+    #: While messages keep arriving, users are evaluated at most this often (their data is
+    #: marked in the store meanwhile); when the stream pauses, at once.
+    evaluate_every_s: float = 1.0
+    #: Users with an open alert are evaluated on the wall clock at least this often, data or
+    #: not: reminders are due by the hour at most, and a day's end passes once a day.
+    tick_s: float = 3600.0
+    #: Backoff while the database is unavailable.
+    retry_min_s: float = 0.2
+    retry_max_s: float = 30.0
+    #: How long a clean stop waits for the broker to acknowledge what we published.
+    drain_s: float = 5.0
+    #: A broker that does not answer within this long at start is an error (exit code 1).
+    connect_timeout_s: float = 10.0
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Counters since start (the store's ``rejects`` table keeps the rejections for good)."""
+
+    batches: int = 0
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    evaluations: int = 0
+    ticks: int = 0  # wall-clock rounds over the users with open alerts
+    alert_states: int = 0
+    alert_events: int = 0
+    device_acks: int = 0
+    db_retries: int = 0
+
+
+_Stopped = StopRequested  # stop was requested while waiting for the database
+
+
+class Server(RetainedPublishing):
     """Consumes TwitchWatch messages from a broker into a store and publishes alerts.
 
     Parameters
@@ -109,7 +171,7 @@ class Server:
         share_group: str | None = None,
         protocol: Protocol = Protocol.MQTT5,
         rule_config: RuleConfig | None = None,
-        options: ServerOptions = ServerOptions(),  # noqa: B008 - frozen: one shared default is safe
+        options: ServerOptions = ServerOptions(),  # frozen: one shared default is safe
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.broker = (
@@ -377,81 +439,3 @@ class Server:
                     raise _Stopped from exc
                 except TimeoutError:
                     delay = min(delay * 2, self.options.retry_max_s)
-
-    # --- publishing ----------------------------------------------------------------------------
-
-    def _publish_ack(self, user: str, device: str, seq: int, expiry_s: int | None = None) -> None:
-        topic = device_topic(user, device, TopicKind.ACK)
-        expiry_s = self.options.ack_expiry_s if expiry_s is None else expiry_s
-        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), expiry_s)
-        self.stats.device_acks += 1
-
-    def _publish_state(self, user: str, state: AlertState) -> None:
-        topic = alert_topic(user, state.rule, state.scope)
-        self._publish_retained(topic, state.to_payload(), self.options.alert_expiry_s)
-        self.stats.alert_states += 1
-
-    def _publish_retained(self, topic: str, payload: bytes, expiry_s: int | None) -> None:
-        """Publish retained state, latest wins.
-
-        One publish per topic awaits its PUBACK at a time, and only the newest payload that
-        came meanwhile follows it: a device's ack moves with every batch, and under load
-        publishing each one would only queue stale ones.
-        """
-        if topic in self._newer:
-            self._newer[topic] = (payload, expiry_s)
-            return
-        assert self._link is not None
-        self._newer[topic] = None
-        future = self._link.publish_nowait(topic, payload, retain=True, expiry_s=expiry_s)
-
-        def done(f: asyncio.Future[None]) -> None:
-            self._inflight.discard(f)
-            if not f.cancelled() and (exc := f.exception()) is not None:
-                log.warning("publish to %s failed: %s", topic, exc)
-            newer = self._newer.pop(topic, None)
-            if newer is not None and self._link is not None:
-                self._publish_retained(topic, *newer)
-
-        self._inflight.add(future)
-        future.add_done_callback(done)
-
-    def _publish_changes(self, change: AlertChanges) -> None:
-        for state in change.states:
-            self._publish_state(change.user, state)
-        self._publish_events(change.user, change.events)
-
-    def _publish_events(self, user: str, events: Sequence[AlertEvent]) -> None:
-        """Publish transitions; once the broker has them all, mark them published in the store."""
-        if not events:
-            return
-        assert self._link is not None
-        topic = alert_events_topic(user)
-        futures = [
-            self._link.publish_nowait(topic, e.to_payload(), expiry_s=self.options.alert_expiry_s)
-            for e in events
-        ]
-        self.stats.alert_events += len(events)
-        self._spawn(self._mark_published(user, events, futures))
-
-    async def _mark_published(
-        self, user: str, events: Sequence[AlertEvent], futures: Sequence[asyncio.Future[None]]
-    ) -> None:
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            log.warning(
-                "alert events for %s not acknowledged (%s); republished at the next start",
-                user,
-                failed[0],
-            )
-            return
-        assert self._store is not None
-        # Stopped first: republished at the next start, and subscribers dedupe by version.
-        with contextlib.suppress(_Stopped):
-            await self._db(self._store.mark_published, user, events)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
