@@ -49,11 +49,13 @@ class _DuplicateKeyError(ValueError):
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An object naming a key twice is refused: readers disagree on which copy wins, so a
     payload could say one thing to one reader and another to the next."""
-    doc: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in doc:
-            raise _DuplicateKeyError(f"the key {key[:40]!r} appears twice")
-        doc[key] = value
+    doc = dict(pairs)
+    if len(doc) != len(pairs):  # the common case costs one length check
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(f"the key {key[:40]!r} appears twice")
+            seen.add(key)
     return doc
 
 
