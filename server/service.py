@@ -12,11 +12,19 @@ twice:
    state and each new transition. Users stay marked in the store until evaluated, and
    transitions until the broker acknowledged them, so both resume after a restart.
 
+Evaluation is time-sliced: a round evaluates users for at most ``evaluate_slice_s``, reporters
+first (server/evaluation_queue.py), then goes back to the intake, so a thousand users sending
+windows never hold up the acks for seconds; while no message waits, slices follow each other.
+
 Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
 an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
-stopped sending says so even when no data arrives. The server's own retained status
+stopped sending says so even when no data arrives. A user whose data was stored within the last
+tick period waits for a later tick (server/tick_deferral.py): their backlog may still be
+arriving, and its days must be evaluated one by one before the clock moves them to now. The server's own retained status
 (``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
-tells Home Assistant whether the alerts it shows are still being evaluated.
+tells Home Assistant whether the alerts it shows are still being evaluated; the Will waits
+``will_delay_s`` (MQTT 5 Will Delay Interval, as the edge's), so a reconnect or a restart by
+systemd within it never shows the alerts as unavailable.
 
 The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
 never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
@@ -37,12 +45,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
-from server.evaluate import evaluate_user
+from server.evaluate import AlertChanges, evaluate_user
+from server.evaluation_queue import EvaluationQueue
 from server.ingest import BatchOutcome, Ingest
 from server.publishing import RetainedPublishing, StopRequested
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
+from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
@@ -80,6 +90,12 @@ def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
     return broker.username
 
 
+def _reporters(batch: Sequence[Message]) -> set[str]:
+    """The users who sent a report in ``batch``: evaluated before the others."""
+    suffix = f"/{TopicKind.REPORTS.value}"
+    return {m.topic.split("/")[2] for m in batch if m.topic.endswith(suffix)}
+
+
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
     """Tuning; the defaults suit one server for thousands of devices."""
@@ -102,9 +118,16 @@ class ServerOptions:
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0
+    #: A round of evaluations stops after this long and the intake goes on (the rest wait in
+    #: order): acks never wait for a thousand users' evaluations.
+    evaluate_slice_s: float = 0.2
     #: Users with an open alert are evaluated on the wall clock at least this often, data or
     #: not: reminders are due by the hour at most, and a day's end passes once a day.
     tick_s: float = 3600.0
+    #: The broker publishes our Last Will (status offline) only if we are not back within this
+    #: long (MQTT 5 Will Delay Interval; 3.1.1 sends it at once): a short network drop or a
+    #: restart does not flap Home Assistant's availability.
+    will_delay_s: int = 30
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -126,6 +149,7 @@ class ServerStats:
     rejected: int = 0
     evaluations: int = 0
     ticks: int = 0  # wall-clock rounds over the users with open alerts
+    deferred: int = 0  # users a tick left for later: their data was still arriving
     alert_states: int = 0
     alert_events: int = 0
     device_acks: int = 0
@@ -186,7 +210,8 @@ class Server(RetainedPublishing):
         self.clock = clock
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
-        self._dirty: set[str] = set()
+        self._dirty = EvaluationQueue()
+        self._deferral = TickDeferral(timedelta(seconds=options.tick_s))
         self._last_evaluation = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
@@ -202,6 +227,11 @@ class Server(RetainedPublishing):
     def pending_evaluations(self) -> int:
         """Users whose stored data awaits rule evaluation in this process."""
         return len(self._dirty)
+
+    @property
+    def link(self) -> MqttLink | None:
+        """The broker connection while serving (None before and after)."""
+        return self._link
 
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -237,7 +267,11 @@ class Server(RetainedPublishing):
             session_expiry_s=self.options.session_expiry_s,
             manual_ack=True,
             receive_maximum=self.options.receive_maximum,
-            will=Will(SERVER_STATUS_TOPIC, ServerStatus(DeviceState.OFFLINE).to_payload()),
+            will=Will(
+                SERVER_STATUS_TOPIC,
+                ServerStatus(DeviceState.OFFLINE).to_payload(),
+                delay_s=self.options.will_delay_s,
+            ),
         )
         link.on_connected = self._on_connected
         link.start()
@@ -268,8 +302,9 @@ class Server(RetainedPublishing):
         await self._republish_retained()  # idempotent: subscribers keep the highest version
         for user, event in await self._db(self._store.unpublished_events):
             self._publish_events(user, [event])
-        self._dirty |= set(await self._db(self._store.dirty_users))
-        await self._evaluate(force=True)
+        self._dirty.add(await self._db(self._store.dirty_users))
+        while self._dirty:
+            await self._evaluate(force=True)
         await self._tick()  # the server may have been down for days: catch up on the clock
 
     def _on_connected(self, session_present: bool) -> None:
@@ -314,6 +349,11 @@ class Server(RetainedPublishing):
         messages = self._link.messages_across_reconnects()
         while True:
             batch = await self._next_batch(messages)
+            if not batch:  # nothing to store, users to evaluate: a slice, then look again
+                if self._stop.is_set():
+                    raise _Stopped
+                await self._evaluate(force=True)
+                continue
             outcome = await self._db(self._ingest, ingest, batch)
             for message in batch:
                 self._link.ack(message)
@@ -322,7 +362,8 @@ class Server(RetainedPublishing):
                 self._publish_ack(ack.user, ack.device, ack.acked_seq)
             for change in outcome.alert_changes:
                 self._publish_changes(change)
-            self._dirty |= outcome.dirty_users
+            self._dirty.add(outcome.dirty_users, _reporters(batch))
+            self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
 
     def _ingest(self, ingest: Ingest, batch: Sequence[Message]) -> BatchOutcome:
@@ -334,9 +375,16 @@ class Server(RetainedPublishing):
         return outcome
 
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
-        """Wait for one message, then take whatever else has arrived (up to batch_max)."""
+        """Wait for one message, then take whatever else has arrived (up to batch_max).
+
+        Empty while users wait for evaluation and no message is there to store (the acks that
+        other servers publish, which only _watch_ack reads, do not count): evaluating them must
+        not wait for the next message.
+        """
         assert self._link is not None
         while True:
+            if self._dirty and not self._link.pending_messages():
+                return []
             first = asyncio.ensure_future(anext(messages))
             stop = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -386,19 +434,23 @@ class Server(RetainedPublishing):
         log.debug("batch of %d: %s", len(batch), dict(outcome.rejected) or "no rejects")
 
     async def _evaluate(self, force: bool) -> None:
-        """Evaluate dirty users: when the stream pauses, or every ``evaluate_every_s`` under load."""
+        """A slice of evaluations (``evaluate_slice_s``): when the stream pauses, or every
+        ``evaluate_every_s`` under load; the users left wait for the next slice, in order."""
         now = time.monotonic()
         if not self._dirty or (
             not force and now - self._last_evaluation < self.options.evaluate_every_s
         ):
             return
-        self._last_evaluation = now
         assert self._store is not None
-        for user in sorted(self._dirty):
+        deadline = now + self.options.evaluate_slice_s
+        for user in self._dirty.in_order():
             change = await self._db(evaluate_user, self._store, user, self.rule_config)
-            self._dirty.discard(user)
+            self._dirty.done(user)
             self.stats.evaluations += 1
             self._publish_changes(change)
+            if time.monotonic() >= deadline:
+                break
+        self._last_evaluation = time.monotonic()
 
     async def _tick_forever(self) -> None:
         while True:
@@ -409,10 +461,13 @@ class Server(RetainedPublishing):
                 return
 
     async def _tick(self) -> None:
-        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user)."""
+        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user),
+        except those whose data is still arriving (see TickDeferral)."""
         assert self._store is not None
-        users = await self._db(self._store.users_with_open_alerts)
+        open_alerts = await self._db(self._store.users_with_open_alerts)
+        users, deferred = self._deferral.due(open_alerts, self.clock())
         self.stats.ticks += 1
+        self.stats.deferred += len(deferred)
         for user in users:
             change = await self._db(
                 evaluate_user, self._store, user, self.rule_config, self.clock()
