@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
-from server.evaluate import AlertChanges, evaluate_user
+from server.evaluate import evaluate_user
 from server.evaluation_queue import EvaluationQueue
 from server.ingest import BatchOutcome, Ingest
 from server.publishing import RetainedPublishing, StopRequested
