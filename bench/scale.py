@@ -214,9 +214,10 @@ async def unheard_acks(url: str, behind: dict[str, int], db_url: str) -> str:
     database's acked seq, and the ack the broker holds retained (one line per kind of case)."""
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
-            "SELECT device_id, acked_seq FROM devices WHERE device_id = ANY(%s)", (list(behind),)
+            "SELECT device_id, acked_seq FROM devices WHERE device_id = ANY(%s)",
+            ([f"{user_of(d)}/{d}" for d in behind],),  # the store keys devices as user/device
         ).fetchall()
-    stored = dict(rows)
+    stored = {key.split("/", 1)[1]: seq for key, seq in rows}
     retained: dict[str, int] = {}
     topics = [(device_topic(user_of(d), d, TopicKind.ACK), 0) for d in behind]
     link = MqttLink(BrokerUrl.parse(url), client_id="scale-ack-check", subscriptions=topics)

@@ -15,6 +15,11 @@ name = "Polar Sense B5A2B12E" # a Polar Verity Sense (or "Polar H10 ...") on the
 site = "right_calf"
 driver = "polar_pmd"          # "polar" is accepted too
 
+[[sensor]]
+name = "BITalino-0A-3F"       # a PLUX BITalino (r)evolution BLE: EMG on A1, accelerometer on A5
+site = "right_thumb"
+driver = "bitalino"
+
 [mqtt]                        # optional: publish per-site windows to a TwitchWatch server
 broker = "mqtt://127.0.0.1:1883"  # mqtts://host:8883?ca=/path/ca.pem for TLS
 user = "alice"                # the <user> and <device> topic levels
@@ -67,7 +72,17 @@ DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 #: Where [mqtt] may say the password: inline (least safe), a file, or a variable's name.
 _PASSWORD_KEYS = ("password", "password_file", "password_env")
 _MQTT_KEYS = frozenset(
-    {"broker", "user", "device", "username", "protocol", "window_s", "outbox", "tz", *_PASSWORD_KEYS}
+    {
+        "broker",
+        "user",
+        "device",
+        "username",
+        "protocol",
+        "window_s",
+        "outbox",
+        "tz",
+        *_PASSWORD_KEYS,
+    }
 )
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})

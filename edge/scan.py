@@ -56,6 +56,25 @@ async def scan(backend: Backend, timeout_s: float) -> list[FoundSensor]:
     return sorted((s for s in sensors if s is not None), key=lambda s: s.address)
 
 
+#: The site a pasted block starts with: valid, so the block loads, and meant to be changed.
+PLACEHOLDER_SITE = "left_calf"
+
+
+def config_block(sensors: Sequence[FoundSensor]) -> list[str]:
+    """A ``[[sensor]]`` entry per found sensor, ready to paste into the edge config."""
+    lines = ["# paste into your edge config, then set each site to where the sensor is worn:"]
+    for s in sensors:
+        key = f'name = "{s.name}"' if s.name else f'address = "{s.address}"'
+        lines += [
+            "[[sensor]]",
+            key,
+            f'site = "{PLACEHOLDER_SITE}"  # where it is worn: left_calf, right_thumb, ...',
+            f'driver = "{s.driver}"',
+            "",
+        ]
+    return lines[:-1]
+
+
 def format_found(sensors: Sequence[FoundSensor]) -> list[str]:
     """The lines ``edge scan`` prints: a table, or one line saying nothing was found."""
     if not sensors:
@@ -68,4 +87,4 @@ def format_found(sensors: Sequence[FoundSensor]) -> list[str]:
     for s in sensors:
         battery = "?" if s.battery_pct is None else f"{s.battery_pct}%"
         lines.append(f"{s.address:<20}{s.name:<22}{s.driver:<{width}}{s.rssi:>6}{battery:>9}")
-    return lines
+    return [*lines, "", *config_block(sensors)]

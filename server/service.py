@@ -36,19 +36,19 @@ retried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
-from server.evaluate import AlertChanges, evaluate_user
+from server.evaluate import evaluate_user
 from server.evaluation_queue import EvaluationQueue
 from server.ingest import BatchOutcome, Ingest
+from server.publishing import RetainedPublishing, StopRequested
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
@@ -56,24 +56,20 @@ from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
-    AlertEvent,
-    AlertState,
     DeviceAck,
     DeviceState,
     ServerStatus,
     TopicKind,
     TwitchWatchError,
-    alert_events_topic,
-    alert_topic,
     check_id,
     device_filter,
-    device_topic,
     parse_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
 
 #: The client id of a server that logs in without an account (a test or demo broker).
 ANONYMOUS_CLIENT_ID = "twitchwatch-server"
@@ -115,6 +111,10 @@ class ServerOptions:
     #: Retained alert states and events expire from the broker after this long (health data
     #: must not linger); a change republishes the state.
     alert_expiry_s: int = 30 * 86400
+    #: A device's retained ack expires from the broker this long after the device's last
+    #: window (every window that moves it publishes it again): a vanished device's ack does
+    #: not stay retained for ever, and a restart republishes only the acks of recent devices.
+    ack_expiry_s: int = 30 * 86400
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0
@@ -156,11 +156,10 @@ class ServerStats:
     db_retries: int = 0
 
 
-class _Stopped(Exception):
-    """Stop was requested while waiting for the database."""
+_Stopped = StopRequested  # stop was requested while waiting for the database
 
 
-class Server:
+class Server(RetainedPublishing):
     """Consumes TwitchWatch messages from a broker into a store and publishes alerts.
 
     Parameters
@@ -217,7 +216,8 @@ class Server:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
         self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
-        self._acks_seen: dict[str, int] = {}  # device -> the highest ack seen on the broker
+        #: (user, device) -> the highest ack seen on the broker (device ids are per user)
+        self._acks_seen: dict[tuple[str, str], int] = {}
         self._link: MqttLink | None = None
         self._store: Store | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -319,9 +319,14 @@ class Server:
         self._publish_retained(SERVER_STATUS_TOPIC, ServerStatus(state).to_payload(), None)
 
     async def _republish_retained(self) -> None:
+        """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their
+        last window (a vanished device's ack is left to expire), and every alert state."""
         assert self._store is not None
-        for ack in await self._db(self._store.device_acks):
-            self._publish_ack(ack.user, ack.device, ack.acked_seq)
+        now = self.clock()
+        expiry = timedelta(seconds=self.options.ack_expiry_s)
+        for ack, last in await self._db(self._store.recent_device_acks, now - expiry):
+            left_s = max(1, int((last + expiry - now).total_seconds()))
+            self._publish_ack(ack.user, ack.device, ack.acked_seq, left_s)
         for record in await self._db(self._store.all_alerts):
             self._publish_state(record.user, record.state())
 
@@ -349,7 +354,7 @@ class Server:
                     raise _Stopped
                 await self._evaluate(force=True)
                 continue
-            outcome = await self._db(ingest.batch, batch)
+            outcome = await self._db(self._ingest, ingest, batch)
             for message in batch:
                 self._link.ack(message)
             self._count(batch, outcome)
@@ -360,6 +365,14 @@ class Server:
             self._dirty.add(outcome.dirty_users, _reporters(batch))
             self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
+
+    def _ingest(self, ingest: Ingest, batch: Sequence[Message]) -> BatchOutcome:
+        """Store a batch, then make sure it went to the database file still there: acking what
+        went to a deleted file would lose acknowledged data (DatabaseReplacedError: exit 1)."""
+        outcome = ingest.batch(batch)
+        assert self._store is not None
+        self._store.check_identity()
+        return outcome
 
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
         """Wait for one message, then take whatever else has arrived (up to batch_max).
@@ -403,11 +416,11 @@ class Server:
             seen = DeviceAck.from_payload(message.payload, device=where.device).seq
         except TwitchWatchError:
             return True  # not ours to judge; the store never sees acks
-        highest = self._acks_seen.get(where.device, 0)
+        highest = self._acks_seen.get((where.user, where.device), 0)
         if seen < highest:
             self._publish_ack(where.user, where.device, highest)
         else:
-            self._acks_seen[where.device] = seen
+            self._acks_seen[(where.user, where.device)] = seen
         return True
 
     def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:
@@ -481,80 +494,3 @@ class Server:
                     raise _Stopped from exc
                 except TimeoutError:
                     delay = min(delay * 2, self.options.retry_max_s)
-
-    # --- publishing ----------------------------------------------------------------------------
-
-    def _publish_ack(self, user: str, device: str, seq: int) -> None:
-        topic = device_topic(user, device, TopicKind.ACK)
-        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), None)
-        self.stats.device_acks += 1
-
-    def _publish_state(self, user: str, state: AlertState) -> None:
-        topic = alert_topic(user, state.rule, state.scope)
-        self._publish_retained(topic, state.to_payload(), self.options.alert_expiry_s)
-        self.stats.alert_states += 1
-
-    def _publish_retained(self, topic: str, payload: bytes, expiry_s: int | None) -> None:
-        """Publish retained state, latest wins.
-
-        One publish per topic awaits its PUBACK at a time, and only the newest payload that
-        came meanwhile follows it: a device's ack moves with every batch, and under load
-        publishing each one would only queue stale ones.
-        """
-        if topic in self._newer:
-            self._newer[topic] = (payload, expiry_s)
-            return
-        assert self._link is not None
-        self._newer[topic] = None
-        future = self._link.publish_nowait(topic, payload, retain=True, expiry_s=expiry_s)
-
-        def done(f: asyncio.Future[None]) -> None:
-            self._inflight.discard(f)
-            if not f.cancelled() and (exc := f.exception()) is not None:
-                log.warning("publish to %s failed: %s", topic, exc)
-            newer = self._newer.pop(topic, None)
-            if newer is not None and self._link is not None:
-                self._publish_retained(topic, *newer)
-
-        self._inflight.add(future)
-        future.add_done_callback(done)
-
-    def _publish_changes(self, change: AlertChanges) -> None:
-        for state in change.states:
-            self._publish_state(change.user, state)
-        self._publish_events(change.user, change.events)
-
-    def _publish_events(self, user: str, events: Sequence[AlertEvent]) -> None:
-        """Publish transitions; once the broker has them all, mark them published in the store."""
-        if not events:
-            return
-        assert self._link is not None
-        topic = alert_events_topic(user)
-        futures = [
-            self._link.publish_nowait(topic, e.to_payload(), expiry_s=self.options.alert_expiry_s)
-            for e in events
-        ]
-        self.stats.alert_events += len(events)
-        self._spawn(self._mark_published(user, events, futures))
-
-    async def _mark_published(
-        self, user: str, events: Sequence[AlertEvent], futures: Sequence[asyncio.Future[None]]
-    ) -> None:
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            log.warning(
-                "alert events for %s not acknowledged (%s); republished at the next start",
-                user,
-                failed[0],
-            )
-            return
-        assert self._store is not None
-        # Stopped first: republished at the next start, and subscribers dedupe by version.
-        with contextlib.suppress(_Stopped):
-            await self._db(self._store.mark_published, user, events)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

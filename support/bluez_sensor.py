@@ -148,9 +148,10 @@ class _Advertisement(ServiceInterface):
     driver reads it. Manufacturer data is left out (BlueZoo cannot carry it, see support.bluez).
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, service_uuid: str = proto.SERVICE_UUID) -> None:
         super().__init__("org.bluez.LEAdvertisement1")
         self._name = name
+        self._service_uuid = service_uuid
         self.marker = 0
 
     @dbus_property(access=PropertyAccess.READ)
@@ -163,11 +164,11 @@ class _Advertisement(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def ServiceUUIDs(self) -> "as":
-        return [proto.SERVICE_UUID]
+        return [self._service_uuid]
 
     @dbus_property(access=PropertyAccess.READ)
     def ServiceData(self) -> "a{sv}":
-        return {proto.SERVICE_UUID: Variant("ay", bytes([self.marker]))}
+        return {self._service_uuid: Variant("ay", bytes([self.marker]))}
 
     @dbus_property(access=PropertyAccess.READ)
     def Discoverable(self) -> "b":

@@ -18,15 +18,20 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig, SensorSession
+from edge.drivers.bitalino import protocol as bitalino_proto
 from edge.drivers.diy import protocol as proto
+from firmware_sim.bitalino import FS_HZ as BITALINO_FS_HZ
+from firmware_sim.bitalino.firmware import BitalinoFirmware
 from firmware_sim.diy import ACC_FS_HZ, EMG_FS_HZ
 from firmware_sim.diy.firmware import DiyFirmware
 from firmware_sim.physiology import SiteModel
 from support.bluez import PERIPHERAL_ADDRESS, PrivateBluez, dbus_daemon_path, private_bluez
+from support.bluez_bitalino import BluezBitalino
 from support.bluez_sensor import BluezDiySensor
 from support.services import services_required
 from tests.ble_fixtures import CollectingSink, check_stream_against_firmware
@@ -187,3 +192,115 @@ class _SensorView:
     @property
     def name(self) -> str:
         return "TW-0001"
+
+
+# --- BITalino: the same stack, the board's byte stream in notifications of <= 20 bytes ----------
+
+BITALINO_NAME = "BITalino-7A-11"
+
+
+@pytest.fixture
+async def bitalino(bluez: PrivateBluez) -> AsyncIterator[BluezBitalino]:
+    model = SiteModel(emg_fs_hz=BITALINO_FS_HZ, acc_fs_hz=BITALINO_FS_HZ)
+    board = BluezBitalino(BitalinoFirmware("right_forearm", model, seed=16), BITALINO_NAME)
+    await board.start(bluez)
+    yield board
+    await board.close()
+
+
+async def test_edge_scan_lists_a_bitalino_with_a_config_block(
+    bluez: PrivateBluez, bitalino: BluezBitalino
+) -> None:
+    scan = await asyncio.create_subprocess_exec(
+        *TWITCHWATCH,
+        "edge",
+        "scan",
+        "--timeout",
+        "2",
+        env=bluez.env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(scan.communicate(), 30)
+    assert scan.returncode == 0, err.decode()
+    text = out.decode()
+    [row] = [line for line in text.splitlines() if PERIPHERAL_ADDRESS in line]
+    assert BITALINO_NAME in row and " bitalino " in row
+    assert f'name = "{BITALINO_NAME}"\nsite = ' in text and 'driver = "bitalino"' in text
+
+
+async def test_edge_run_streams_a_bitalino_loses_the_link_and_reconnects(
+    bluez: PrivateBluez, bitalino: BluezBitalino, tmp_path: Path
+) -> None:
+    config = tmp_path / "edge.toml"
+    config.write_text(
+        f'[[sensor]]\nname = "{BITALINO_NAME}"\nsite = "right_forearm"\ndriver = "bitalino"\n'
+    )
+    run = await asyncio.create_subprocess_exec(
+        *TWITCHWATCH,
+        "edge",
+        "run",
+        "--config",
+        str(config),
+        "--seconds",
+        "60",
+        "--view",
+        "log",
+        env=bluez.env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await _wait_for(lambda: bitalino.log.notifications > 200, 15, "the first frames")
+        await bluez.cut_link()
+        await _wait_for(lambda: bitalino.log.connections == 2, 15, "the reconnect")
+        before = bitalino.log.notifications
+        await _wait_for(lambda: bitalino.log.notifications > before + 200, 10, "frames")
+        run.send_signal(signal.SIGTERM)
+        out = (await asyncio.wait_for(run.communicate(), 30))[0].decode()
+    finally:
+        if run.returncode is None:
+            run.kill()
+            await run.wait()
+    assert run.returncode == 0, out
+    who = f"{BITALINO_NAME} (right_forearm)"
+    assert f"{who}: connected (bitalino)" in out
+    assert f"{who}: link lost; reconnecting" in out
+    assert f"{who}: reconnected (bitalino)" in out
+    assert "final: 1 of 1 sensors streamed" in out
+    # Each connection set 1 kHz and started A1 + A5; the run's end stopped acquisition.
+    rate, start = bytes([bitalino_proto.Rate.HZ_1000]), bytes([bitalino_proto.start_live((1, 5))])
+    assert bitalino.log.commands == [rate, start, rate, start, bytes([bitalino_proto.STOP])]
+    assert bitalino.log.largest_notification <= bitalino_proto.MAX_NOTIFICATION_BYTES
+
+
+@pytest.mark.filterwarnings("ignore:Using default MTU value:UserWarning")
+async def test_bitalino_samples_arrive_bit_exact_through_bluez(
+    bluez: PrivateBluez, bitalino: BluezBitalino, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bluez.address)
+    sink = CollectingSink()
+    session = SensorSession(
+        SensorConfig(BITALINO_NAME, "right_forearm", "bitalino"),
+        sink,
+        Backend(),
+        policy=ReconnectPolicy(first_s=0.2, cap_s=0.4),
+        scan_timeout_s=5.0,
+    )
+    task = asyncio.create_task(session.run())
+    try:
+        await _wait_for(lambda: sink.received(BITALINO_NAME, Kind.EMG) > 3000, 20, "3 s of EMG")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert session.health.frames_rejected == 0 and session.timelines[0].stats.frames_lost == 0
+    for kind, convert, row in (
+        (Kind.EMG, bitalino_proto.emg_uv, 0),
+        (Kind.ACC, bitalino_proto.acc_g, 1),
+    ):
+        blocks = sorted(sink.blocks[BITALINO_NAME, kind], key=lambda b: b.start)
+        assert sink.gaps.get((BITALINO_NAME, kind), []) == []
+        got = np.concatenate([b.data[0] for b in blocks])
+        first = int(bitalino.firmware.log.delivered()[0])
+        expected = bitalino.firmware.adc(first, first + len(got))[row]
+        np.testing.assert_array_equal(got, convert(expected))

@@ -29,7 +29,7 @@ DIY_ADVERT = ("TW-0001", [diy_proto.SERVICE_UUID], {})
 
 
 def test_names_are_canonical_and_aliases_resolve_to_them() -> None:
-    assert driver_names() == ["diy", "polar_pmd"]
+    assert driver_names() == ["bitalino", "diy", "polar_pmd"]
     assert driver_info("polar") is driver_info("polar_pmd") is POLAR_PMD
     assert SensorConfig("Polar Sense 1", "left_calf", "polar").driver == "polar_pmd"
     assert SensorConfig("TW-0001", "left_calf").driver == DEFAULT_DRIVER == DIY.name
@@ -51,8 +51,8 @@ def test_drivers_say_what_they_stream() -> None:
 def test_an_unknown_name_lists_the_canonical_names() -> None:
     with pytest.raises(UnknownDriverError) as error:
         driver_info("myo")
-    assert str(error.value) == "unknown driver 'myo' (known: diy, polar_pmd)"
-    assert error.value.name == "myo" and error.value.known == ("diy", "polar_pmd")
+    assert str(error.value) == "unknown driver 'myo' (known: bitalino, diy, polar_pmd)"
+    assert error.value.name == "myo" and error.value.known == ("bitalino", "diy", "polar_pmd")
 
 
 def test_a_config_may_use_the_alias_and_gets_the_canonical_name(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_misspelt_alias_gets_the_canonical_name_suggested(tmp_path: Path) -> N
     path.write_text('[[sensor]]\nname = "a"\nsite = "chest"\ndriver = "polarr"\n')
     with pytest.raises(
         ConfigError,
-        match=r"unknown driver 'polarr': did you mean 'polar_pmd'\? \(known: diy, polar_pmd\)",
+        match=r"unknown driver 'polarr': did you mean 'polar_pmd'\? \(known: bitalino, diy, polar_pmd\)",
     ):
         load_config(path)
 

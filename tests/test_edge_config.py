@@ -32,7 +32,7 @@ MQTT = '[mqtt]\nuser = "alice"\ndevice = "pi"\n'
         ('[ble]\nsim_hci = "7390"\n' + SENSOR, "[ble] sim_hci must be \"HOST:PORT\", got '7390'"),
         ('[sensor]\nname = "TW-0001"\nsite = "left_calf"\n', "write [[sensor]] (two brackets"),
         (SENSOR + 'driver = "diyy"\n', "unknown driver 'diyy': did you mean 'diy'?"),
-        (SENSOR + 'driver = "myo"\n', "unknown driver 'myo' (known: diy"),
+        (SENSOR + 'driver = "myo"\n', "unknown driver 'myo' (known: bitalino, diy"),
         (SENSOR + MQTT + "window_s = 7\n", "[mqtt] window_s = 7: window of 7 s"),
         (SENSOR + MQTT + 'password = "s3cret"\n', "[mqtt] has a password but no username"),
         (SENSOR + MQTT + 'passwort = "s3cret"\n', "did you mean 'password'?"),
@@ -75,6 +75,7 @@ def test_the_docstring_example_is_a_valid_config(tmp_path: Path) -> None:
     assert [(s.site, s.driver) for s in config.sensors] == [
         ("left_calf", "diy"),
         ("right_calf", "polar_pmd"),
+        ("right_thumb", "bitalino"),
     ]
     assert config.mqtt is not None and config.mqtt.device == "kitchen-pi"
     assert config.mqtt.tz == "Europe/Berlin"

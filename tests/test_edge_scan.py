@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
+
+from edge.config import load_config
+from edge.drivers.bitalino import protocol as bitalino_proto
 from edge.drivers.diy import protocol as diy_proto
 from edge.scan import FoundSensor, format_found, recognise
 
@@ -13,6 +17,12 @@ def test_each_advert_becomes_a_sensor_of_the_driver_that_recognises_it() -> None
     polar = recognise("E8:9F:00:03:50:1A", "Polar Sense B5A2B12E", [], {}, -70)
     assert diy == FoundSensor("F4:57:00:01:1B:83", "TW-0001", "diy", -61, 88)
     assert polar == FoundSensor("E8:9F:00:03:50:1A", "Polar Sense B5A2B12E", "polar_pmd", -70, None)
+    bitalino = recognise("20:19:07:00:7A:11", "BITalino-7A-11", [], {}, -66)
+    assert bitalino == FoundSensor("20:19:07:00:7A:11", "BITalino-7A-11", "bitalino", -66, None)
+    # The BT121 firmware's own name, and a board found by its data service alone.
+    assert recognise("A", "BiTalino BLE", [], {}, -66).driver == "bitalino"  # type: ignore[union-attr]
+    by_uuid = recognise("A", None, [bitalino_proto.SERVICE_UUID], {}, -66)
+    assert by_uuid is not None and by_uuid.driver == "bitalino"
     assert recognise("AA:BB:CC:DD:EE:FF", "Headphones", [], {0x004C: b"\x10"}, -50) is None
     assert recognise("AA:BB:CC:DD:EE:FF", None, [diy_proto.SERVICE_UUID], {}, -50) == FoundSensor(
         "AA:BB:CC:DD:EE:FF", "", "diy", -50, None
@@ -26,13 +36,35 @@ def test_the_table_has_one_aligned_row_per_sensor() -> None:
             FoundSensor("F4:57:00:01:1B:83", "TW-0001", "diy", -61, 88),
         ]
     )
-    assert lines == [
+    assert lines[:3] == [
         "address             name                  driver       rssi  battery",
         "E8:9F:00:03:50:1A   Polar Sense B5A2B12E  polar_pmd     -70        ?",
         "F4:57:00:01:1B:83   TW-0001               diy           -61      88%",
     ]
 
 
+def test_the_config_block_pastes_into_a_config_that_loads(tmp_path) -> None:
+    found = [
+        FoundSensor("20:19:07:00:7A:11", "BITalino-7A-11", "bitalino", -66, None),
+        FoundSensor("F4:57:00:01:1B:83", "", "diy", -61, 88),
+    ]
+    lines = format_found(found)
+    block = "\n".join(lines[lines.index("") + 1 :])
+    assert block.startswith("# paste into your edge config")
+    assert tomllib.loads(block)["sensor"][0] == {
+        "name": "BITalino-7A-11",
+        "site": "left_calf",
+        "driver": "bitalino",
+    }
+    path = tmp_path / "edge.toml"
+    path.write_text(block + "\n")
+    sensors = load_config(path).sensors
+    assert [(s.sensor, s.driver) for s in sensors] == [
+        ("BITalino-7A-11", "bitalino"),
+        ("F4:57:00:01:1B:83", "diy"),
+    ]
+
+
 def test_nothing_found_is_one_line_naming_the_drivers() -> None:
     (line,) = format_found([])
-    assert line.startswith("no sensors found that a driver recognises (diy, polar_pmd)")
+    assert line.startswith("no sensors found that a driver recognises (bitalino, diy, polar_pmd)")

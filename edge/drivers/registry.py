@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 #: The driver packages, in the order a scan asks them whether they recognise an advertisement.
 #: Adding a driver adds its package here: the only line outside its own folder.
-DRIVER_PACKAGES = ("edge.drivers.diy", "edge.drivers.polar_pmd")
+DRIVER_PACKAGES = ("edge.drivers.diy", "edge.drivers.polar_pmd", "edge.drivers.bitalino")
 #: The driver of a sensor whose config names none: the DIY reference sensor.
 DEFAULT_DRIVER = "diy"
 

@@ -35,9 +35,9 @@ def stream_labels(path: Path, info: StreamInfo) -> tuple[str, ...]:
         prefixes: list[tuple[str, ...]] = [("EMG",)]
     else:
         axes = tuple(c.upper() for c in info.channels)
-        if axes != ("X", "Y", "Z"):
+        if axes not in (("X", "Y", "Z"), ("X",)):  # three axes, or a one-axis sensor's X
             raise RecorderError(
-                path, f"ACC {info.site}: channels must be x, y, z, got {info.channels}"
+                path, f"ACC {info.site}: channels must be x, y, z (or x alone), got {info.channels}"
             )
         prefixes = [tuple(f"ACC {a}" for a in axes), tuple(f"ACC{a}" for a in axes)]
     shortened = short_site(info.site)

@@ -138,7 +138,8 @@ class Recording:
             Index of the chunk's first sample, counted from the start of the file at this
             stream's rate.
         data : np.ndarray
-            ``(1, n)`` float32 µV for EMG, ``(3, n)`` float32 g for ACC (rows x, y, z).
+            ``(1, n)`` float32 µV for EMG, ``(3, n)`` float32 g for ACC (rows x, y, z), ``(1, n)``
+            for a one-axis accelerometer (a file with ``ACC X`` alone).
         """
         if not (chunk_s > 0 and math.isfinite(chunk_s)):
             raise ValueError(f"chunk_s must be a positive number of seconds, got {chunk_s!r}")
@@ -221,6 +222,8 @@ def _find_streams(path: Path, reader: pyedflib.EdfReader) -> list[_Stream]:
     streams = []
     for site, kind in sorted({(site, kind) for site, kind, _ in found}):
         axes = ("",) if kind == Kind.EMG else ACC_AXES
+        if kind == Kind.ACC and {a for s, k, a in found if (s, k) == (site, kind)} == {"x"}:
+            axes = ("x",)  # a one-axis accelerometer (a BITalino's) is recorded as its X
         missing = [axis for axis in axes if (site, kind, axis) not in found]
         if missing:
             raise RecordingError(

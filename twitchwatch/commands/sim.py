@@ -15,7 +15,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="append",
         dest="sites",
         metavar="SITE[:DRIVER]",
-        help="body site, and the driver to simulate (default diy; e.g. right_calf:polar_pmd); "
+        help="body site, and the driver to simulate (default diy; e.g. right_calf:polar_pmd, "
+        "right_forearm:bitalino); "
         "repeatable",
     )
     sim.add_argument("--hci", default="127.0.0.1:7390", help="HOST:PORT to serve the radio on")

@@ -58,7 +58,9 @@ def _record_site(
     seed: list[int],
 ) -> tuple[int, int]:
     model = SiteModel(
-        emg_fs_hz=DIY_EMG_FS_HZ, acc_fs_hz=sensor.acc_fs, twitch_rate_per_min=rate_per_min
+        emg_fs_hz=sensor.emg_fs or DIY_EMG_FS_HZ,
+        acc_fs_hz=sensor.acc_fs,
+        twitch_rate_per_min=rate_per_min,
     )
     generator = SiteGenerator(model, int.from_bytes(bytes(seed), "little"))
     detector = SiteDetector(sensor.site, emg_fs=sensor.emg_fs, acc_fs=sensor.acc_fs)
@@ -71,7 +73,7 @@ def _record_site(
             lo, hi = round(t * sensor.emg_fs), round(stop * sensor.emg_fs)
             detector.feed(Kind.EMG, lo, generator.emg(lo, hi))
         lo, hi = round(t * sensor.acc_fs), round(stop * sensor.acc_fs)
-        detector.feed(Kind.ACC, lo, generator.acc(lo, hi))
+        detector.feed(Kind.ACC, lo, generator.acc(lo, hi)[: sensor.acc_axes])
         found = detector.poll()
         detected += len(found.twitch_t_s)
         builder.add(sensor.site, found)

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
+from edge.drivers.bitalino import DRIVER as BITALINO
+from edge.drivers.bitalino.driver import FS_HZ as BITALINO_FS_HZ
 from edge.drivers.diy import DRIVER as DIY
 from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from edge.drivers.polar_pmd.driver import MAX_RATE_HZ
@@ -28,18 +30,25 @@ POLAR_ACC_FS_HZ = float(MAX_RATE_HZ)
 @dataclass(frozen=True, slots=True)
 class StorySensor:
     """A worn sensor: its body site and its driver's registry name (diy: EMG + accelerometer;
-    polar_pmd: accelerometer only)."""
+    bitalino: EMG at 1 kHz + one accelerometer axis; polar_pmd: accelerometer only)."""
 
     site: str
     driver: str = DIY.name
 
     @property
     def emg_fs(self) -> float | None:
-        return DIY_EMG_FS_HZ if self.driver == DIY.name else None
+        return {DIY.name: DIY_EMG_FS_HZ, BITALINO.name: BITALINO_FS_HZ}.get(self.driver)
 
     @property
     def acc_fs(self) -> float:
-        return DIY_ACC_FS_HZ if self.driver == DIY.name else POLAR_ACC_FS_HZ
+        return {DIY.name: DIY_ACC_FS_HZ, BITALINO.name: BITALINO_FS_HZ}.get(
+            self.driver, POLAR_ACC_FS_HZ
+        )
+
+    @property
+    def acc_axes(self) -> int:
+        """How many accelerometer axes the sensor sends: the BITalino's board has one."""
+        return 1 if self.driver == BITALINO.name else 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +124,8 @@ def calf_then_hand(
     - From day 25 the right hand, still until then, twitches too: a second region (cervical
       after lumbosacral) that stays twitching for two weeks is a spread *warning*.
     - Day 40 the person reports weakness in the right hand: a weakness *warning*.
-    - The right calf, under a Polar Verity Sense (accelerometer only), stays still throughout.
+    - The right hand wears a BITalino (EMG at 1 kHz, one accelerometer axis), the left calf the
+      DIY sensor; the right calf, under a Polar Verity Sense (accelerometer only), stays still.
     - A few days the sensors were not worn: no data, never zero.
     """
     rng = np.random.default_rng(seed)
@@ -163,7 +173,7 @@ def calf_then_hand(
         device="demo-pi",
         sensors=(
             StorySensor("left_calf"),
-            StorySensor("right_hand"),
+            StorySensor("right_hand", BITALINO.name),
             StorySensor("right_calf", POLAR_PMD.name),
         ),
         days=tuple(days),
