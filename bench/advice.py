@@ -22,7 +22,10 @@ simulated with realistic spread, seeded:
 - the information limit: what a test that knew each person's true typical rate and spread
   would detect with one look at day 14, at the same per-look level. No real test can beat it.
 
-    .venv/bin/python bench/advice.py [--people 1000] [--seed 12] [--skip-table]
+    .venv/bin/python bench/advice.py [--people 1000] [--seed 12] [--skip-table] [--trade-off]
+
+``--trade-off`` prints the price of power: false alarms and power for looser per-day levels and
+without the next day's confirmation, over three seeds (what a looser rule would cost).
 """
 
 from __future__ import annotations
@@ -203,11 +206,36 @@ def worsening(config: RuleConfig, n: int, seed: int) -> list[Row]:
     return rows
 
 
+TRADE_OFF = ((0.001, True), (0.002, True), (0.003, True), (0.005, True), (0.001, False),
+             (0.002, False))  # fmt: skip
+
+
+def trade_off(config: RuleConfig, n: int, seeds: tuple[int, ...]) -> None:
+    """False alarms (steady state) and power for other levels, worst and best over ``seeds``."""
+    import dataclasses
+
+    print(f"\nThe price of power ({n} people, seeds {', '.join(map(str, seeds))}; min-max):")
+    print(f"{'level':>7} {'confirmed':>9}  {'false alarms':>14}  {'power x2':>13}  {'power x4':>13}")
+    for alpha, confirmed in TRADE_OFF:
+        w = dataclasses.replace(
+            config.worsening, alpha=alpha, for_s=config.worsening.for_s if confirmed else 0.0
+        )
+        cfg = dataclasses.replace(config, worsening=w)
+        runs = [worsening(cfg, n, seed) for seed in seeds]
+        # rows: FA first 60 d, FA steady, then per factor: within, next day, limit
+        cols = [[float(r[i].value.split("%")[0]) for r in runs] for i in (1, 2, 5)]
+        print(f"{alpha:>7g} {'yes' if confirmed else 'no':>9}  "
+              + "  ".join(f"{min(c):5.1f}-{max(c):5.1f} %" for c in cols))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1000, help="simulated people per run")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--skip-table", action="store_true", help="only the worsening figures")
+    parser.add_argument(
+        "--trade-off", action="store_true", help="also false alarms and power at other levels"
+    )
     args = parser.parse_args()
     config = load_rule_config(None)
     print(machine(f"numpy {np.__version__}"))
@@ -215,6 +243,8 @@ def main() -> None:
     print(f"\nWorsening: {args.people} simulated people per run, seed {args.seed} ...")
     rows += worsening(config, args.people, args.seed)
     print_table(rows, value_width=22)
+    if args.trade_off:
+        trade_off(config, args.people, (args.seed, args.seed + 1, args.seed + 2))
 
 
 if __name__ == "__main__":

@@ -168,7 +168,11 @@ async def measure_agent(
         await asyncio.sleep(warmup_s)
         sessions = agent.sessions
         frames0, lost0 = total(sessions, "frames_received"), total(sessions, "frames_lost")
-        samples0, cpu0, wall0 = total(sessions, "samples_received"), time.process_time(), time.monotonic()
+        samples0, cpu0, wall0 = (
+            total(sessions, "samples_received"),
+            time.process_time(),
+            time.monotonic(),
+        )
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
         return Figures(

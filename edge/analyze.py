@@ -7,6 +7,7 @@ DESIGN.md. Samples inside annotated gaps are never fed: the detector sees a gap,
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections import defaultdict
@@ -25,6 +26,21 @@ CHUNK_S = 60.0
 MIN_REST_FOR_RATE_S = 60.0
 
 
+#: Named in the document's ``detector`` record; raised when the detector's decisions change.
+DETECTOR_NAME = "twitchwatch.edge.detect"
+DETECTOR_VERSION = "2"
+
+
+def detector_record(config: DetectorConfig | None = None) -> dict[str, Any]:
+    """Provenance of the results: which detector, which version, with which settings."""
+    settings = dataclasses.asdict(config or DetectorConfig())
+    return {
+        "name": DETECTOR_NAME,
+        "version": DETECTOR_VERSION,
+        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+    }
+
+
 def analyze_file(
     path: str | os.PathLike[str], config: DetectorConfig | None = None
 ) -> dict[str, Any]:
@@ -34,7 +50,9 @@ def analyze_file(
     -------
     dict
         ``{"file", "duration_s", "sites", "events", "excluded", "summary"}`` as pinned in
-        DESIGN.md; times in seconds from the start of the file.
+        DESIGN.md, times in seconds from the start of the file; additive fields: each excluded
+        span's ``"evidence"`` and the ``"detector"`` record (name, version, settings).
+        Exclusions of a site are disjoint: excluded time plus rest is at most the recording.
 
     Raises
     ------
@@ -61,7 +79,7 @@ def analyze_file(
                 found[site].extend(detector.finish())
         except DetectorInputError as exc:  # blocks out of order: a reader bug, named with the file
             raise RecordingError(path, str(exc)) from exc
-        return _document(recording, found)
+        return _document(recording, found) | {"detector": detector_record(config)}
 
 
 def _outside_gaps(
@@ -115,10 +133,17 @@ def _document(recording: Recording, found: dict[str, Detections]) -> dict[str, A
                     "unit": INTERNAL_UNIT[Kind.EMG],
                 }
             )
-        for reason, spans in _merged(det, duration_s).items():
-            for a, b in spans:
+        for interval in det.excluded:  # disjoint: one reason per instant (the detector's partition)
+            a, b = max(interval.start_s, 0.0), min(interval.end_s, duration_s)
+            if b > a:
                 excluded.append(
-                    {"start": round(a, 4), "end": round(b, 4), "site": site, "reason": reason.value}
+                    {
+                        "start": round(a, 4),
+                        "end": round(b, 4),
+                        "site": site,
+                        "reason": interval.reason.value,
+                        "evidence": interval.evidence,
+                    }
                 )
         rest_s = min(det.rest_s, duration_s)
         count = int(det.twitch_t_s.size)
@@ -144,21 +169,6 @@ def _document(recording: Recording, found: dict[str, Detections]) -> dict[str, A
 
 def _amplitude(value: float, unit: str) -> float:
     return round(value, 1) if unit == INTERNAL_UNIT[Kind.EMG] else round(value, 5)
-
-
-def _merged(det: Detections, duration_s: float) -> dict[Reason, list[tuple[float, float]]]:
-    """Exclusions per reason, overlaps merged, clipped to the recording."""
-    by_reason: dict[Reason, list[tuple[float, float]]] = defaultdict(list)
-    for interval in sorted(det.excluded, key=lambda i: i.start_s):
-        a, b = max(interval.start_s, 0.0), min(interval.end_s, duration_s)
-        if b <= a:
-            continue
-        spans = by_reason[interval.reason]
-        if spans and a <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
-        else:
-            spans.append((a, b))
-    return dict(by_reason)
 
 
 #: Excluded-time columns of the table and their widths.

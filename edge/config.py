@@ -72,7 +72,17 @@ DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 #: Where [mqtt] may say the password: inline (least safe), a file, or a variable's name.
 _PASSWORD_KEYS = ("password", "password_file", "password_env")
 _MQTT_KEYS = frozenset(
-    {"broker", "user", "device", "username", "protocol", "window_s", "outbox", "tz", *_PASSWORD_KEYS}
+    {
+        "broker",
+        "user",
+        "device",
+        "username",
+        "protocol",
+        "window_s",
+        "outbox",
+        "tz",
+        *_PASSWORD_KEYS,
+    }
 )
 _TABLES = frozenset({"ble", "sensor", "mqtt"})
 _BLE_KEYS = frozenset({"backend", "sim_hci"})

@@ -333,6 +333,13 @@ class Outbox:
         )
 
     @property
+    def first_held(self) -> int:
+        """The lowest seq this file still holds (the next one when empty): sent with each
+        window, so a server that lost its database knows nothing below it can come."""
+        rows = self._read("read its state", "SELECT min(seq) FROM windows")
+        return int(rows[0][0]) if rows[0][0] is not None else self.next_seq
+
+    @property
     def acked_seq(self) -> int:
         """The highest seq the server has acknowledged to this file (0: none yet)."""
         rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'acked_seq'")

@@ -17,7 +17,7 @@ from edge.stream import Block, StreamInfo
 from twitchwatch.contract import Kind
 
 from .physiology import SiteGenerator
-from .scenarios import Scenario, truth_json
+from .scenarios import ACC_UNITS, Scenario, truth_json
 
 #: Samples are generated and written this many seconds at a time: memory stays flat.
 _PIECE_S = 10.0
@@ -43,16 +43,21 @@ def export_scenario(
             )
             streams.append((info, gen))
     edf_path = out_dir / f"{scenario.name}.edf"
+    # The accelerometer in the scenario's unit, over the usual +-4 g written in that unit.
+    acc_factor = ACC_UNITS[scenario.acc_unit]
     with EdfRecorder(
         edf_path, [info for info, _ in streams], _START_UTC, device=scenario.name,
-        equipment="TwitchWatch simulator",
+        equipment="TwitchWatch-sim", full_scale={Kind.ACC: float(f"{4.0 * acc_factor:.6g}")},
+        dimension={Kind.ACC: scenario.acc_unit},
     ) as recorder:  # fmt: skip
         t = 0.0
         while t < seconds:
             stop = min(t + _PIECE_S, seconds)
             for info, gen in streams:
                 a, b = round(t * info.fs), round(stop * info.fs)
-                data = gen.emg(a, b)[None, :] if info.kind is Kind.EMG else gen.acc(a, b)
+                data = (
+                    gen.emg(a, b)[None, :] if info.kind is Kind.EMG else gen.acc(a, b) * acc_factor
+                )
                 recorder.write(Block(info, a, data.astype(np.float32)))
             t = stop
     truth = truth_json(scenario)

@@ -231,20 +231,13 @@ def device_username(user: str, device: str) -> str:
 
 
 def plan_accounts(deployment: Deployment) -> list[Account]:
-    """Every account with its grants; usernames and device ids must be unique."""
+    """Every account with its grants; usernames must be unique. Device ids are per person
+    (issue 15): two people may each have a ``kitchen-pi``, each its own account and topics."""
     shared = len(deployment.servers) > 1
     accounts = [_server(name, shared) for name in deployment.servers]
-    owner: dict[str, str] = {}
     for person in deployment.people:
         accounts.append(_person_account(person, deployment.ha_prefix))
         for device in person.devices:
-            if device in owner:
-                raise BrokerAclError(
-                    "accounts",
-                    f"device {device!r} is listed for {owner[device]} and {person.user}: "
-                    "device ids must be unique (the server keys devices by id)",
-                )
-            owner[device] = person.user
             accounts.append(_device_account(person.user, device))
     if deployment.homeassistant is not None:
         shown = [p.user for p in deployment.people if p.homeassistant]

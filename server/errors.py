@@ -19,6 +19,7 @@ __all__ = [
     "BrokerAclError",
     "DatabaseMissingError",
     "DatabasePathError",
+    "DatabaseReplacedError",
     "DatabaseUrlError",
     "FormError",
     "HomeAssistantError",
@@ -59,6 +60,19 @@ class DatabasePathError(StoreError):
     """A SQLite path that cannot be a database (its folder is missing): fix the URL."""
 
     category = Category.INPUT
+
+
+class DatabaseReplacedError(StoreError):
+    """The SQLite file the server opened was deleted or replaced while it ran: whatever it wrote
+    since went to a file no one will read again, so it stops without acknowledging (exit 1);
+    restarted, it opens the file now there and the edges resynchronise it (first_held)."""
+
+    def __init__(self, database: str, what: str) -> None:
+        super().__init__(
+            database,
+            f"{what} while the server ran: stopping without acknowledging what it received "
+            "(a restart opens the file now there; the edges send what they still hold)",
+        )
 
 
 class StoreUnavailable(StoreError):

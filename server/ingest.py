@@ -4,7 +4,9 @@ Nothing a client sends can raise out of here: every message becomes an outcome. 
 breaks the contract (bad JSON, NaN, an unknown site, a payload naming another device than its
 topic…) is REJECTED, counted under its ``problem`` code in the store's ``rejects`` table and
 logged (one line at WARNING for the first few of each code, then at DEBUG), and the caller acks
-it like any other: redelivering it could never make it valid.
+it like any other: redelivering it could never make it valid. A refused window that still names
+its seq is also recorded under that seq as refused for good, so the device's ack passes it (the
+ack means "dealt with", see ``twitchwatch/contract/windows.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from server.evaluate import AlertChanges, answer_alert
-from server.store import DeviceAckState, Outcome, Store, StoreDataError, Tx, WindowsResult
+from server.store import (
+    DeviceAckState,
+    Outcome,
+    RefusedWindow,
+    Store,
+    StoreDataError,
+    Tx,
+    WindowsResult,
+)
 from twitchwatch.contract import (
     AlertAck,
     ContractError,
@@ -27,6 +37,7 @@ from twitchwatch.contract import (
     TopicKind,
     WindowMessage,
     parse_topic,
+    window_seq,
 )
 from twitchwatch.mqtt_link import Message
 
@@ -66,7 +77,7 @@ class Rejected:
     detail: str  # one line for the log and the rejects table
 
 
-Item = WindowMessage | ReportIn | StatusIn | AlertAckIn | ProfileIn | Rejected
+Item = WindowMessage | RefusedWindow | ReportIn | StatusIn | AlertAckIn | ProfileIn | Rejected
 
 
 def parse(topic: str, payload: bytes, now: datetime) -> Item:
@@ -76,7 +87,15 @@ def parse(topic: str, payload: bytes, now: datetime) -> Item:
         device = where.device or ""  # set for every device topic
         match where.kind:
             case TopicKind.WINDOWS:
-                return WindowMessage.from_payload(payload, user=where.user, device=device, now=now)
+                try:
+                    return WindowMessage.from_payload(
+                        payload, user=where.user, device=device, now=now
+                    )
+                except PayloadError as exc:
+                    seq = window_seq(payload, user=where.user, device=device)
+                    if seq is None:
+                        raise
+                    return RefusedWindow(where.user, device, seq, exc.problem, str(exc))
             case TopicKind.REPORTS:
                 return ReportIn(where.user, Report.from_payload(payload, now=now))
             case TopicKind.STATUS:
@@ -151,7 +170,7 @@ class Ingest:
                 parts.append(self._store([Rejected("db_refused", str(exc))], now))
         return BatchOutcome(
             outcomes=tuple(o for p in parts for o in p.outcomes),
-            acks=tuple({a.device: a for p in parts for a in p.acks}.values()),
+            acks=tuple({(a.user, a.device): a for p in parts for a in p.acks}.values()),
             dirty_users=frozenset().union(*(p.dirty_users for p in parts)),
             alert_changes=tuple(c for p in parts for c in p.alert_changes),
             rejected=sum((p.rejected for p in parts), Counter()),
@@ -163,6 +182,7 @@ class Ingest:
         tally.rejects += [item for item in items if isinstance(item, Rejected)]
         users = {item.user for item in items if not isinstance(item, Rejected)}
         with self.store.transaction(users=users) as tx:
+            refused_acks = self._refuse_windows(tx, items, now, tally)
             windows = self._add_windows(tx, items, now, tally)
             for i, item in enumerate(items):
                 if isinstance(item, ReportIn | StatusIn | AlertAckIn | ProfileIn):
@@ -175,14 +195,30 @@ class Ingest:
             reject
         ) in tally.rejects:  # after the commit: a rolled-back batch is logged when it lands
             self._log(reject)
+        # The later ack of a device wins: windows were walked after the refusals.
+        acks = {(a.user, a.device): a for a in (*refused_acks, *windows.acks)}
         return BatchOutcome(
             outcomes=tuple(tally.outcomes),
-            acks=windows.acks,
+            acks=tuple(acks.values()),
             dirty_users=frozenset(tally.dirty),
             alert_changes=tuple(tally.changes),
             rejected=counted,
             replayed_sites=windows.replayed_sites,
         )
+
+    def _refuse_windows(
+        self, tx: Tx, items: Sequence[Item], now: datetime, tally: _Tally
+    ) -> tuple[DeviceAckState, ...]:
+        """Windows refused for good, recorded under their seqs (the ack passes them)."""
+        refused = [(i, item) for i, item in enumerate(items) if isinstance(item, RefusedWindow)]
+        if not refused:
+            return ()
+        result = tx.refuse_windows([r for _, r in refused], now)
+        for (i, r), outcome in zip(refused, result.outcomes, strict=True):
+            tally.outcomes[i] = outcome
+            # Counted per message; the person's count is per seq (refused_windows).
+            tally.rejects.append(Rejected(r.reason, f"{r.detail} (seq {r.seq}, refused)"))
+        return result.acks
 
     def _add_windows(
         self, tx: Tx, items: Sequence[Item], now: datetime, tally: _Tally
@@ -191,18 +227,10 @@ class Ingest:
         windows = [(i, item) for i, item in enumerate(items) if isinstance(item, WindowMessage)]
         result = tx.add_windows([w for _, w in windows], now)
         tally.dirty |= result.changed_users
-        if result.reused_seqs:
-            log.warning(
-                "%d windows came under seqs already stored for other windows (an edge that lost "
-                "its outbox?): stored them by time",
-                result.reused_seqs,
-            )
-        for (i, w), outcome in zip(windows, result.outcomes, strict=True):
+        for k, ((i, _), outcome) in enumerate(zip(windows, result.outcomes, strict=True)):
             tally.outcomes[i] = outcome
             if outcome is Outcome.REJECTED:
-                tally.rejects.append(
-                    Rejected("device_owner", f"device {w.device} belongs to another user")
-                )
+                tally.rejects.append(Rejected(*result.problems[k]))
         return result
 
     def _add_other(
@@ -220,11 +248,8 @@ class Ingest:
                 tally.dirty.add(user)
                 return Outcome.STORED
             case StatusIn(user, status):
-                if tx.set_status(user, status, now):
-                    return Outcome.STORED
-                detail = f"status of {status.device}: the device belongs to another user"
-                tally.rejects.append(Rejected("device_owner", detail))
-                return Outcome.REJECTED
+                tx.set_status(user, status, now)  # a device is its user's own
+                return Outcome.STORED
             case AlertAckIn(user, ack):
                 where = f"{ack.action.value} for {ack.rule.value}/{ack.scope}"
                 try:

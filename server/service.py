@@ -12,11 +12,19 @@ twice:
    state and each new transition. Users stay marked in the store until evaluated, and
    transitions until the broker acknowledged them, so both resume after a restart.
 
+Evaluation is time-sliced: a round evaluates users for at most ``evaluate_slice_s``, reporters
+first (server/evaluation_queue.py), then goes back to the intake, so a thousand users sending
+windows never hold up the acks for seconds; while no message waits, slices follow each other.
+
 Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
 an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
-stopped sending says so even when no data arrives. The server's own retained status
+stopped sending says so even when no data arrives. A user whose data was stored within the last
+tick period waits for a later tick (server/tick_deferral.py): their backlog may still be
+arriving, and its days must be evaluated one by one before the clock moves them to now. The server's own retained status
 (``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
-tells Home Assistant whether the alerts it shows are still being evaluated.
+tells Home Assistant whether the alerts it shows are still being evaluated; the Will waits
+``will_delay_s`` (MQTT 5 Will Delay Interval, as the edge's), so a reconnect or a restart by
+systemd within it never shows the alerts as unavailable.
 
 The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
 never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
@@ -28,42 +36,40 @@ retried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from server.errors import SessionIdError
-from server.evaluate import AlertChanges, evaluate_user
+from server.evaluate import evaluate_user
+from server.evaluation_queue import EvaluationQueue
 from server.ingest import BatchOutcome, Ingest
+from server.publishing import RetainedPublishing, StopRequested
 from server.rules import RuleConfig, load_rule_config
 from server.store import Outcome, Store, StoreUnavailable, open_store
 from server.store.backend import redact
+from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
-    AlertEvent,
-    AlertState,
     DeviceAck,
     DeviceState,
     ServerStatus,
     TopicKind,
     TwitchWatchError,
-    alert_events_topic,
-    alert_topic,
     check_id,
     device_filter,
-    device_topic,
     parse_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
 
 #: The client id of a server that logs in without an account (a test or demo broker).
 ANONYMOUS_CLIENT_ID = "twitchwatch-server"
@@ -84,6 +90,12 @@ def session_client_id(broker: BrokerUrl, client_id: str | None) -> str:
     return broker.username
 
 
+def _reporters(batch: Sequence[Message]) -> set[str]:
+    """The users who sent a report in ``batch``: evaluated before the others."""
+    suffix = f"/{TopicKind.REPORTS.value}"
+    return {m.topic.split("/")[2] for m in batch if m.topic.endswith(suffix)}
+
+
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
     """Tuning; the defaults suit one server for thousands of devices."""
@@ -99,12 +111,23 @@ class ServerOptions:
     #: Retained alert states and events expire from the broker after this long (health data
     #: must not linger); a change republishes the state.
     alert_expiry_s: int = 30 * 86400
+    #: A device's retained ack expires from the broker this long after the device's last
+    #: window (every window that moves it publishes it again): a vanished device's ack does
+    #: not stay retained for ever, and a restart republishes only the acks of recent devices.
+    ack_expiry_s: int = 30 * 86400
     #: While messages keep arriving, users are evaluated at most this often (their data is
     #: marked in the store meanwhile); when the stream pauses, at once.
     evaluate_every_s: float = 1.0
+    #: A round of evaluations stops after this long and the intake goes on (the rest wait in
+    #: order): acks never wait for a thousand users' evaluations.
+    evaluate_slice_s: float = 0.2
     #: Users with an open alert are evaluated on the wall clock at least this often, data or
     #: not: reminders are due by the hour at most, and a day's end passes once a day.
     tick_s: float = 3600.0
+    #: The broker publishes our Last Will (status offline) only if we are not back within this
+    #: long (MQTT 5 Will Delay Interval; 3.1.1 sends it at once): a short network drop or a
+    #: restart does not flap Home Assistant's availability.
+    will_delay_s: int = 30
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -126,17 +149,17 @@ class ServerStats:
     rejected: int = 0
     evaluations: int = 0
     ticks: int = 0  # wall-clock rounds over the users with open alerts
+    deferred: int = 0  # users a tick left for later: their data was still arriving
     alert_states: int = 0
     alert_events: int = 0
     device_acks: int = 0
     db_retries: int = 0
 
 
-class _Stopped(Exception):
-    """Stop was requested while waiting for the database."""
+_Stopped = StopRequested  # stop was requested while waiting for the database
 
 
-class Server:
+class Server(RetainedPublishing):
     """Consumes TwitchWatch messages from a broker into a store and publishes alerts.
 
     Parameters
@@ -187,12 +210,14 @@ class Server:
         self.clock = clock
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
-        self._dirty: set[str] = set()
+        self._dirty = EvaluationQueue()
+        self._deferral = TickDeferral(timedelta(seconds=options.tick_s))
         self._last_evaluation = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
         self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
-        self._acks_seen: dict[str, int] = {}  # device -> the highest ack seen on the broker
+        #: (user, device) -> the highest ack seen on the broker (device ids are per user)
+        self._acks_seen: dict[tuple[str, str], int] = {}
         self._link: MqttLink | None = None
         self._store: Store | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -202,6 +227,11 @@ class Server:
     def pending_evaluations(self) -> int:
         """Users whose stored data awaits rule evaluation in this process."""
         return len(self._dirty)
+
+    @property
+    def link(self) -> MqttLink | None:
+        """The broker connection while serving (None before and after)."""
+        return self._link
 
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -237,7 +267,11 @@ class Server:
             session_expiry_s=self.options.session_expiry_s,
             manual_ack=True,
             receive_maximum=self.options.receive_maximum,
-            will=Will(SERVER_STATUS_TOPIC, ServerStatus(DeviceState.OFFLINE).to_payload()),
+            will=Will(
+                SERVER_STATUS_TOPIC,
+                ServerStatus(DeviceState.OFFLINE).to_payload(),
+                delay_s=self.options.will_delay_s,
+            ),
         )
         link.on_connected = self._on_connected
         link.start()
@@ -268,8 +302,9 @@ class Server:
         await self._republish_retained()  # idempotent: subscribers keep the highest version
         for user, event in await self._db(self._store.unpublished_events):
             self._publish_events(user, [event])
-        self._dirty |= set(await self._db(self._store.dirty_users))
-        await self._evaluate(force=True)
+        self._dirty.add(await self._db(self._store.dirty_users))
+        while self._dirty:
+            await self._evaluate(force=True)
         await self._tick()  # the server may have been down for days: catch up on the clock
 
     def _on_connected(self, session_present: bool) -> None:
@@ -284,9 +319,14 @@ class Server:
         self._publish_retained(SERVER_STATUS_TOPIC, ServerStatus(state).to_payload(), None)
 
     async def _republish_retained(self) -> None:
+        """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their
+        last window (a vanished device's ack is left to expire), and every alert state."""
         assert self._store is not None
-        for ack in await self._db(self._store.device_acks):
-            self._publish_ack(ack.user, ack.device, ack.acked_seq)
+        now = self.clock()
+        expiry = timedelta(seconds=self.options.ack_expiry_s)
+        for ack, last in await self._db(self._store.recent_device_acks, now - expiry):
+            left_s = max(1, int((last + expiry - now).total_seconds()))
+            self._publish_ack(ack.user, ack.device, ack.acked_seq, left_s)
         for record in await self._db(self._store.all_alerts):
             self._publish_state(record.user, record.state())
 
@@ -309,7 +349,12 @@ class Server:
         messages = self._link.messages_across_reconnects()
         while True:
             batch = await self._next_batch(messages)
-            outcome = await self._db(ingest.batch, batch)
+            if not batch:  # nothing to store, users to evaluate: a slice, then look again
+                if self._stop.is_set():
+                    raise _Stopped
+                await self._evaluate(force=True)
+                continue
+            outcome = await self._db(self._ingest, ingest, batch)
             for message in batch:
                 self._link.ack(message)
             self._count(batch, outcome)
@@ -317,13 +362,29 @@ class Server:
                 self._publish_ack(ack.user, ack.device, ack.acked_seq)
             for change in outcome.alert_changes:
                 self._publish_changes(change)
-            self._dirty |= outcome.dirty_users
+            self._dirty.add(outcome.dirty_users, _reporters(batch))
+            self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
 
+    def _ingest(self, ingest: Ingest, batch: Sequence[Message]) -> BatchOutcome:
+        """Store a batch, then make sure it went to the database file still there: acking what
+        went to a deleted file would lose acknowledged data (DatabaseReplacedError: exit 1)."""
+        outcome = ingest.batch(batch)
+        assert self._store is not None
+        self._store.check_identity()
+        return outcome
+
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
-        """Wait for one message, then take whatever else has arrived (up to batch_max)."""
+        """Wait for one message, then take whatever else has arrived (up to batch_max).
+
+        Empty while users wait for evaluation and no message is there to store (the acks that
+        other servers publish, which only _watch_ack reads, do not count): evaluating them must
+        not wait for the next message.
+        """
         assert self._link is not None
         while True:
+            if self._dirty and not self._link.pending_messages():
+                return []
             first = asyncio.ensure_future(anext(messages))
             stop = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -355,11 +416,11 @@ class Server:
             seen = DeviceAck.from_payload(message.payload, device=where.device).seq
         except TwitchWatchError:
             return True  # not ours to judge; the store never sees acks
-        highest = self._acks_seen.get(where.device, 0)
+        highest = self._acks_seen.get((where.user, where.device), 0)
         if seen < highest:
             self._publish_ack(where.user, where.device, highest)
         else:
-            self._acks_seen[where.device] = seen
+            self._acks_seen[(where.user, where.device)] = seen
         return True
 
     def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:
@@ -373,19 +434,23 @@ class Server:
         log.debug("batch of %d: %s", len(batch), dict(outcome.rejected) or "no rejects")
 
     async def _evaluate(self, force: bool) -> None:
-        """Evaluate dirty users: when the stream pauses, or every ``evaluate_every_s`` under load."""
+        """A slice of evaluations (``evaluate_slice_s``): when the stream pauses, or every
+        ``evaluate_every_s`` under load; the users left wait for the next slice, in order."""
         now = time.monotonic()
         if not self._dirty or (
             not force and now - self._last_evaluation < self.options.evaluate_every_s
         ):
             return
-        self._last_evaluation = now
         assert self._store is not None
-        for user in sorted(self._dirty):
+        deadline = now + self.options.evaluate_slice_s
+        for user in self._dirty.in_order():
             change = await self._db(evaluate_user, self._store, user, self.rule_config)
-            self._dirty.discard(user)
+            self._dirty.done(user)
             self.stats.evaluations += 1
             self._publish_changes(change)
+            if time.monotonic() >= deadline:
+                break
+        self._last_evaluation = time.monotonic()
 
     async def _tick_forever(self) -> None:
         while True:
@@ -396,10 +461,13 @@ class Server:
                 return
 
     async def _tick(self) -> None:
-        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user)."""
+        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user),
+        except those whose data is still arriving (see TickDeferral)."""
         assert self._store is not None
-        users = await self._db(self._store.users_with_open_alerts)
+        open_alerts = await self._db(self._store.users_with_open_alerts)
+        users, deferred = self._deferral.due(open_alerts, self.clock())
         self.stats.ticks += 1
+        self.stats.deferred += len(deferred)
         for user in users:
             change = await self._db(
                 evaluate_user, self._store, user, self.rule_config, self.clock()
@@ -426,80 +494,3 @@ class Server:
                     raise _Stopped from exc
                 except TimeoutError:
                     delay = min(delay * 2, self.options.retry_max_s)
-
-    # --- publishing ----------------------------------------------------------------------------
-
-    def _publish_ack(self, user: str, device: str, seq: int) -> None:
-        topic = device_topic(user, device, TopicKind.ACK)
-        self._publish_retained(topic, DeviceAck(device, seq).to_payload(), None)
-        self.stats.device_acks += 1
-
-    def _publish_state(self, user: str, state: AlertState) -> None:
-        topic = alert_topic(user, state.rule, state.scope)
-        self._publish_retained(topic, state.to_payload(), self.options.alert_expiry_s)
-        self.stats.alert_states += 1
-
-    def _publish_retained(self, topic: str, payload: bytes, expiry_s: int | None) -> None:
-        """Publish retained state, latest wins.
-
-        One publish per topic awaits its PUBACK at a time, and only the newest payload that
-        came meanwhile follows it: a device's ack moves with every batch, and under load
-        publishing each one would only queue stale ones.
-        """
-        if topic in self._newer:
-            self._newer[topic] = (payload, expiry_s)
-            return
-        assert self._link is not None
-        self._newer[topic] = None
-        future = self._link.publish_nowait(topic, payload, retain=True, expiry_s=expiry_s)
-
-        def done(f: asyncio.Future[None]) -> None:
-            self._inflight.discard(f)
-            if not f.cancelled() and (exc := f.exception()) is not None:
-                log.warning("publish to %s failed: %s", topic, exc)
-            newer = self._newer.pop(topic, None)
-            if newer is not None and self._link is not None:
-                self._publish_retained(topic, *newer)
-
-        self._inflight.add(future)
-        future.add_done_callback(done)
-
-    def _publish_changes(self, change: AlertChanges) -> None:
-        for state in change.states:
-            self._publish_state(change.user, state)
-        self._publish_events(change.user, change.events)
-
-    def _publish_events(self, user: str, events: Sequence[AlertEvent]) -> None:
-        """Publish transitions; once the broker has them all, mark them published in the store."""
-        if not events:
-            return
-        assert self._link is not None
-        topic = alert_events_topic(user)
-        futures = [
-            self._link.publish_nowait(topic, e.to_payload(), expiry_s=self.options.alert_expiry_s)
-            for e in events
-        ]
-        self.stats.alert_events += len(events)
-        self._spawn(self._mark_published(user, events, futures))
-
-    async def _mark_published(
-        self, user: str, events: Sequence[AlertEvent], futures: Sequence[asyncio.Future[None]]
-    ) -> None:
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            log.warning(
-                "alert events for %s not acknowledged (%s); republished at the next start",
-                user,
-                failed[0],
-            )
-            return
-        assert self._store is not None
-        # Stopped first: republished at the next start, and subscribers dedupe by version.
-        with contextlib.suppress(_Stopped):
-            await self._db(self._store.mark_published, user, events)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -120,3 +120,18 @@ def times_as_many(ratio: float) -> str:
     if ratio < 4.5:
         return "about four times as many"
     return f"about {ratio:.0f} times as many"
+
+
+#: Why a sensor's windows were refused for good, for the codes a real sensor can cause.
+_REFUSAL_REASONS: dict[str, str] = {
+    "too_old": "they started too long ago (was the sensor's clock set?)",
+    "future": "they started in the future (is the sensor's clock ahead?)",
+    "bad_window": "their length was impossible",
+    "overlap": "they overlapped time already counted from the same sensor and place",
+}
+
+
+def refused_windows(n: int, reason: str) -> str:
+    """``"3 windows refused: they started too long ago (…)"``; unknown codes as they are."""
+    noun = "window" if n == 1 else "windows"
+    return f"{n} {noun} refused: {_REFUSAL_REASONS.get(reason, reason)}"

@@ -4,6 +4,7 @@ line with exit code 2; the real emgdb needle EMG is excluded, not counted."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -32,9 +33,10 @@ EMG_TOLERANCE_S = 0.025  # a detected EMG twitch matches a true one within this
 ACC_TOLERANCE_S = 0.2
 CHANNELS = {Kind.EMG: ("emg",), Kind.ACC: ("x", "y", "z")}
 
-DOC_KEYS = {"file", "duration_s", "sites", "events", "excluded", "summary"}
+# Pinned by DESIGN.md, plus the additive "detector" record (issue 13: provenance).
+DOC_KEYS = {"file", "duration_s", "sites", "events", "excluded", "summary", "detector"}
 EVENT_KEYS = {"t", "site", "kind", "duration_s", "amplitude", "unit"}
-EXCLUDED_KEYS = {"start", "end", "site", "reason"}
+EXCLUDED_KEYS = {"start", "end", "site", "reason", "evidence"}
 SUMMARY_KEYS = {"twitches", "rest_s", "twitches_per_min", "cramps"}
 EVENT_KINDS = {"twitch", "cramp"}
 REASONS = {"voluntary", "motion", "artifact", "gap"}
@@ -103,6 +105,10 @@ def check_document(doc: dict[str, Any], path: Path) -> None:
         assert set(span) == EXCLUDED_KEYS, span
         assert span["reason"] in REASONS and span["site"] in sites
         assert 0 <= span["start"] < span["end"] <= duration
+        assert isinstance(span["evidence"], str) and span["evidence"]
+    detector = doc["detector"]
+    assert set(detector) == {"name", "version", "settings"} and detector["settings"]
+    json.dumps(detector)  # plain JSON values only
 
     for site in sites:
         summary = doc["summary"][site]
@@ -112,6 +118,11 @@ def check_document(doc: dict[str, Any], path: Path) -> None:
         assert type(summary["twitches"]) is int and summary["twitches"] == len(twitches)
         assert type(summary["cramps"]) is int and summary["cramps"] == len(cramps)
         assert 0 <= summary["rest_s"] <= duration
+        # A partition: one reason per instant, so excluded time plus rest fits the recording.
+        spans = sorted((x["start"], x["end"]) for x in doc["excluded"] if x["site"] == site)
+        assert all(b <= c + 1e-4 for (_, b), (c, _) in itertools.pairwise(spans)), spans
+        excluded_s = sum(b - a for a, b in spans)
+        assert excluded_s + summary["rest_s"] <= duration + 0.01
         if summary["rest_s"] < 60:
             assert summary["twitches_per_min"] is None
         else:

@@ -227,10 +227,6 @@ def test_acl_grants_each_account_its_own_topics_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("accounts", "problem"),
     [
-        (
-            '[people.a]\ndevices = ["pi"]\n[people.b]\ndevices = ["pi"]\n',
-            "device 'pi' is listed for a and b",
-        ),
         ('server = "alice"\n[people.alice]\n', "username 'alice' is both"),
         (
             '[people.a-b]\ndevices = ["c"]\n[people.a]\ndevices = ["b-c"]\n',
@@ -250,6 +246,15 @@ def test_bad_accounts_files_are_refused_with_the_reason(
     with pytest.raises(BrokerAclError) as caught:
         plan_accounts(load_deployment(path))
     assert problem in str(caught.value)
+
+
+def test_two_people_may_each_have_a_device_of_the_same_name(tmp_path: Path) -> None:
+    # Issue 15: device ids are per person; each device has its own account and topics.
+    path = tmp_path / "accounts.toml"
+    path.write_text('[people.alice]\ndevices = ["pi"]\n[people.bob]\ndevices = ["pi"]\n')
+    accounts = {a.username: a for a in plan_accounts(load_deployment(path))}
+    assert {"dev-alice-pi", "dev-bob-pi"} <= accounts.keys()
+    assert all("/bob/" not in g.topic for g in accounts["dev-alice-pi"].grants)
 
 
 def test_rerun_keeps_passwords_rotates_on_request_and_drops_removed_accounts(

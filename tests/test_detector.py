@@ -322,3 +322,145 @@ def test_the_busy_scenario_excerpt_has_something_to_exclude():
     assert _WHOLE.twitch_t_s.size > 10
     (cramp,) = _WHOLE.cramps  # the early one, decided once later twitches showed its units
     assert cramp.start_s == pytest.approx(8.0, abs=0.5) and cramp.end_s > 40.0
+
+
+# --- issue 13: drift is not motion ------------------------------------------------------------
+
+
+def _drift(seconds: float, seed: int, fs: float = FS) -> np.ndarray:
+    """Electrode/skin drift: a few slow components, 150-400 µV at 0.05-0.3 Hz (no movement)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * fs)) / fs
+    out = np.zeros(t.size)
+    for _ in range(3):
+        amp, hz = rng.uniform(150.0, 400.0), rng.uniform(0.05, 0.3)
+        out += amp * np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi))
+    return out
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_drift_with_a_still_accelerometer_keeps_rest_and_finds_twitches(seed):
+    seconds = 180.0
+    times = np.arange(4.0, seconds - 3.0, 2.9)
+    x = add_at(noise(seconds, seed=seed) + _drift(seconds, seed), times, potential(120.0))
+    acc = np.random.default_rng(seed).normal(0.0, 0.001, (3, int(seconds * FA)))
+    acc[2] += 1.0
+    for acc_g in (acc, None):  # with a still accelerometer, and on an EMG-only site
+        found = detect(x, acc_g)
+        assert found.rest_s >= 0.95 * seconds
+        assert excluded_s(found, Reason.MOTION) == 0.0
+        assert found.twitch_t_s.size >= 0.95 * times.size
+        assert np.all(np.min(np.abs(found.twitch_t_s[:, None] - times[None, :]), axis=1) < 0.005)
+
+
+def test_emg_jolts_without_an_accelerometer_are_motion_and_say_so():
+    x = add_at(noise(60.0, seed=23), [10.0, 50.0], potential(150.0))
+    t = np.arange(x.size) / FS
+    knock = (t > 25.0) & (t < 31.0)  # a cable swinging: 3 Hz, 150 µV, in-band quiet
+    x[knock] += 150.0 * np.sign(np.sin(2 * np.pi * 3.0 * t[knock]))
+    found = detect(x)
+    motion = [i for i in found.excluded if i.reason is Reason.MOTION]
+    assert motion and all("no accelerometer" in i.evidence for i in motion)
+    assert sum(i.end_s - i.start_s for i in motion) >= 5.0
+    assert np.allclose(found.twitch_t_s, [10.0, 50.0], atol=0.004)
+
+
+# --- issue 13: a cramp on its own -----------------------------------------------------------------
+
+
+def _unit_shape(rng: np.random.Generator) -> np.ndarray:
+    """A bi/triphasic potential of 1 µV peak-to-peak: Hermite-Gaussian mix, 0.8-2 ms sigma."""
+    sigma = rng.uniform(0.0008, 0.002)
+    t = np.arange(-6 * sigma, 6 * sigma, 1 / FS) / sigma
+    g = np.exp(-0.5 * t * t)
+    w = (rng.uniform(-1, 1) - rng.uniform(-1, 1) * t + 0.5 * rng.uniform(-1, 1) * (t * t - 1)) * g
+    return w / np.ptp(w)
+
+
+def _cramp(x, rng, start_s: float, seconds: float, n_units: int) -> None:
+    """Minetto 2009: units at 14.5 +- 5.1 pps (6-25), ISI CV 0.45, joining over the first 30 %."""
+    for u in range(n_units):
+        shape = _unit_shape(rng) * rng.uniform(150.0, 600.0)
+        rate = float(np.clip(rng.normal(14.5, 5.1), 6.0, 25.0))
+        on = start_s + (0.0 if u == 0 else rng.uniform(0.0, 0.3 * seconds))
+        off = start_s + seconds - (0.0 if u == 0 else rng.uniform(0.0, 0.3 * seconds))
+        times = on + np.cumsum(rng.gamma(1 / 0.45**2, 0.45**2 / rate, int(seconds * 30) + 10))
+        for t in times[times < off]:
+            add_at(x, [t], shape * np.exp(rng.normal(0.0, 0.1)))
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_cramp_of_units_never_seen_before_is_one_cramp_with_a_tilt_that_is_not_motion(seed):
+    rng = np.random.default_rng(seed)
+    seconds, start, length = 90.0, 20.0, float(rng.uniform(10.0, 40.0))
+    x = noise(seconds, seed=seed)
+    _cramp(x, rng, start, length, int(rng.integers(3, 9)))
+    after = start + length + 5.0
+    true = np.array([5.0, 12.0, after, after + 3.0])
+    add_at(x, true, potential(150.0))
+    acc = np.random.default_rng(seed).normal(0.0, 0.001, (3, int(seconds * FA)))
+    t = np.arange(acc.shape[1]) / FA
+    tilt = np.radians(6.0) * np.clip((t - start - 1.0) / 2.0, 0.0, 1.0) * (t < start + length)
+    acc[1] += np.sin(tilt)  # the foot tilts a little while the calf cramps, then back
+    acc[2] += np.cos(tilt)
+    acc[0] += 0.004 * np.sin(2 * np.pi * 9.0 * t) * (t > start) * (t < start + length)  # tremor
+    found = detect(x, acc)
+    (cramp,) = found.cramps
+    assert cramp.start_s == pytest.approx(start, abs=0.5)
+    assert cramp.end_s == pytest.approx(start + length, abs=1.5)
+    assert not np.any((found.twitch_t_s > start - 0.5) & (found.twitch_t_s < start + length + 0.5))
+    assert np.all(np.min(np.abs(found.twitch_t_s[:, None] - true[None, :]), axis=0) < 0.005)
+    assert found.twitch_t_s.size <= true.size + 1  # white noise alone gives one now and then
+    inside = [i for i in found.excluded if i.start_s < start + length - 1 and i.end_s > start + 3]
+    assert inside == []  # neither voluntary nor motion: the cramp's time is the cramp's
+
+
+def test_a_long_voluntary_contraction_of_many_units_is_not_a_cramp():
+    rng = np.random.default_rng(41)
+    x = noise(60.0, seed=41)
+    n = int(12.0 * FS)
+    drive = np.clip(np.minimum(np.arange(n) / FS / 2.0, (n - np.arange(n)) / FS / 2.0), 0, 1)
+    emg = np.zeros(n)
+    for threshold in np.sort(rng.uniform(0.0, 0.8, 24)):  # recruited in size order, rate coded
+        shape = _unit_shape(rng) * 40.0 * np.exp(2.9 * threshold)
+        above = np.clip((drive - threshold) / (1.0 - threshold), 0.0, None)
+        phase = np.cumsum(np.where(above > 0, 8.0 + 17.0 * above, 0.0)) / FS
+        k = 1 / 0.15**2
+        targets = rng.random() + np.cumsum(rng.gamma(k, 1 / k, int(phase[-1]) + 20))
+        at = np.searchsorted(phase, targets[targets < phase[-1]])
+        for a in at[(at > shape.size) & (at < n - shape.size)]:
+            emg[a : a + shape.size] += shape
+    x[int(20 * FS) : int(20 * FS) + n] += emg
+    found = detect(x)
+    assert found.cramps == []
+    assert excluded_s(found, Reason.VOLUNTARY) >= 11.0
+
+
+# --- issue 13: accelerometer-only sites ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fa", [100.0, 200.0, 416.0])
+def test_visible_twitches_on_an_accelerometer_only_site_and_none_during_limb_motion(fa):
+    """Visible twitches of 5-40 mg lasting 40-150 ms over ~1 mg MEMS noise are found at any
+    rate >= 100 Hz; those during limb movement are not counted."""
+    rng = np.random.default_rng(int(fa))
+    seconds = 200.0
+    n = int(seconds * fa)
+    t = np.arange(n) / fa
+    acc = rng.normal(0.0, 0.001, (3, n))
+    acc[2] += 1.0
+    onsets = np.sort(rng.choice(np.arange(3.0, seconds - 3.0, 1.7), 60, replace=False))
+    for onset in onsets:
+        peak_g, rise_s = np.exp(rng.uniform(np.log(0.005), np.log(0.04))), rng.uniform(0.015, 0.05)
+        x = np.clip(t - onset, 0, None)
+        axis = rng.normal(size=3)
+        acc += np.outer(axis / np.linalg.norm(axis), peak_g * (x / rise_s) * np.exp(1 - x / rise_s))
+    moving = (t > 100.0) & (t < 120.0)  # the arm swings: 0.2 g at 1.2 Hz
+    acc[0, moving] += 0.2 * np.sin(2 * np.pi * 1.2 * t[moving])
+    found = detect(acc_g=acc, fa=fa)
+    still = onsets[(onsets < 99.0) | (onsets > 121.0)]
+    hit = np.min(np.abs(found.twitch_t_s[:, None] - still[None, :]), axis=0) < 0.2
+    assert hit.mean() >= 0.9
+    assert not np.any((found.twitch_t_s > 100.0) & (found.twitch_t_s < 120.0))
+    assert found.twitch_t_s.size <= still.size + 1
+    assert excluded_s(found, Reason.MOTION) >= 20.0

@@ -136,9 +136,13 @@ def test_edge_run_exits_130_after_its_clean_stop_on_ctrl_c(tmp_path: Path) -> No
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        time.sleep(3.0)  # started, looking for its sensor
+        # Its first log line says it is looking for the sensor: past its imports, signals handled.
+        assert agent.stderr is not None
+        first = agent.stderr.readline()
+        assert "TW-0001" in first, first
         agent.send_signal(signal.SIGINT)
-        _, err = agent.communicate(timeout=30)
+        _, rest = agent.communicate(timeout=30)
+        err = first + rest
     finally:
         if agent.poll() is None:
             agent.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -342,17 +341,13 @@ def test_every_scenario_renders_its_first_10_s(name: str) -> None:
         assert acc.shape == (3, round(10 * s.acc_fs_hz)) and np.isfinite(acc).all()
 
 
-def test_all_scenarios_render_quickly() -> None:
-    t0 = time.perf_counter()
-    total_s = 0.0
+@pytest.mark.slow  # about 15 s: every scenario's whole length (its speed is bench/accuracy.py's)
+def test_every_scenario_renders_its_whole_length() -> None:
     for s in SCENARIOS.values():
         for spec in s.sites:
             gen = s.generator(spec.site)
-            gen.emg(0, round(s.duration_s * s.emg_fs_hz))
-            gen.acc(0, round(s.duration_s * s.acc_fs_hz))
-            total_s += s.duration_s
-    elapsed_s = time.perf_counter() - t0
-    assert elapsed_s < 15.0, f"{total_s:.0f} s of signal took {elapsed_s:.1f} s"
+            assert np.isfinite(gen.emg(0, round(s.duration_s * s.emg_fs_hz))).all()
+            assert np.isfinite(gen.acc(0, round(s.duration_s * s.acc_fs_hz))).all()
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,9 @@ def test_a_long_run_beyond_a_gap_is_walked_in_pages(store: Store) -> None:
     assert acks == (DeviceAckState("alice", "calf-01", 2502),)
 
 
-def test_a_device_of_another_user_is_rejected(store: Store) -> None:
+def test_device_ids_are_per_user(store: Store) -> None:
+    # Issue 15: mallory's calf-01 is her own device, not alice's: it cannot touch alice's seqs,
+    # ack or days (which account may publish as which user is the broker's ACL's job).
     store.store_windows([window(1, DAY0)], RECEIVED)
     result = store.store_windows(
         [
@@ -199,8 +201,10 @@ def test_a_device_of_another_user_is_rejected(store: Store) -> None:
         ],
         RECEIVED,
     )
-    assert result.outcomes == (Outcome.REJECTED, Outcome.STORED)
-    assert days_of(store, "mallory") == {}
+    assert result.outcomes == (Outcome.STORED, Outcome.STORED)
+    assert result.acks == (DeviceAckState("alice", "calf-01", 2),)  # mallory's waits for her 1
+    assert days_of(store)[(DAY0.date(), "left_calf")].windows == 2
+    assert days_of(store, "mallory")[(DAY0.date(), "left_calf")].windows == 1
 
 
 def test_reports_are_stored_once_and_come_back_in_time_order(store: Store) -> None:
@@ -378,14 +382,41 @@ def test_two_evaluators_of_one_user_record_each_transition_once(store_url: str) 
         assert store.dirty_users() == []
 
 
-def test_a_seq_reused_for_another_window_is_still_stored(store: Store) -> None:
-    # An edge that lost its outbox numbers from 1 again until it hears its ack.
+def test_a_seq_resent_with_another_window_is_refused_not_stored_again(store: Store) -> None:
+    # Issue 15 (M7): a resent seq with different content is refused; the stored one stands.
     store.store_windows([window(1, DAY0), window(2, DAY0 + timedelta(minutes=1))], RECEIVED)
     later = DAY0 + timedelta(hours=5)
     result = store.store_windows(
         [window(1, later), window(2, DAY0 + timedelta(minutes=1))], RECEIVED
     )
-    assert result.outcomes == (Outcome.STORED, Outcome.DUPLICATE)
-    assert result.reused_seqs == 1
+    assert result.outcomes == (Outcome.REJECTED, Outcome.DUPLICATE)
+    assert result.problems[0][0] == "seq_reused"
     assert result.acks == (DeviceAckState("alice", "calf-01", 2),)  # so the edge fast-forwards
+    assert days_of(store)[(DAY0.date(), "left_calf")].windows == 2
+
+
+def test_overlapping_windows_of_one_site_are_refused_and_the_ack_passes_them(
+    store: Store,
+) -> None:
+    # Issue 15 (M7): five one-hour windows a second apart would count one hour five times.
+    hour = [window(seq, DAY0 + timedelta(seconds=seq - 1), length_s=3600.0) for seq in range(1, 6)]
+    result = store.store_windows(hour, RECEIVED)
+    assert result.outcomes == (Outcome.STORED,) + (Outcome.REJECTED,) * 4
+    assert {p for p, _ in result.problems.values()} == {"overlap"}
+    assert result.acks == (DeviceAckState("alice", "calf-01", 5),)
+    # Against stored windows too, in a later batch; back to back is no overlap; another
+    # device or another site of the same device may measure the same hour.
+    after = DAY0 + timedelta(hours=1)
+    result = store.store_windows(
+        [
+            window(6, DAY0 + timedelta(minutes=30)),
+            window(7, after),
+            window(8, DAY0 + timedelta(minutes=30), {"right_calf": site_window()}),
+            window(1, DAY0 + timedelta(minutes=30), device="hand-02"),
+        ],
+        RECEIVED,
+    )
+    assert result.outcomes == (Outcome.REJECTED, Outcome.STORED, Outcome.STORED, Outcome.STORED)
+    # The hour, seq 7 and hand-02's window count at the left calf (8 at the right).
     assert days_of(store)[(DAY0.date(), "left_calf")].windows == 3
+    assert store.refused_windows("alice") == {"overlap": 5}

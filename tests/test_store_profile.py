@@ -150,6 +150,8 @@ def test_a_version_1_database_is_migrated_and_keeps_its_alerts(store_url: str) -
             "'firing', '2026-11-21T10:00:00.000000Z', NULL, "
             "'2026-11-21T10:00:00.000000Z', 0, 2, 'Twitching at the left calf.', '{}', '[]')"
         )
+        store.backend.execute("ALTER TABLE windows DROP COLUMN refused")  # version 3's
+        store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
         store.backend.execute("UPDATE schema_version SET version = 1")
     with open_store(store_url) as store:
         with store.transaction():

@@ -1,8 +1,9 @@
 """The twitch detector: streaming, vectorized, honest about what it did not see.
 
 ``SiteDetector`` takes one body site's EMG and/or accelerometer samples in chunks of any size and
-returns twitches, cramps, excluded intervals (voluntary, motion, artifact, gap) and the rest time
-in which twitches could be counted. The steps (``emg``, ``acc``, ``activity``) are pure array
+returns twitches, cramps, excluded intervals (voluntary, motion, artifact, gap: one reason per
+instant, with its evidence) and the rest time in which twitches could be counted. The steps
+(``emg``, ``acc``, ``activity``, ``cramp``, ``partition``) are pure array
 functions over carried state; ``DetectorConfig`` holds every setting with its reason.
 """
 

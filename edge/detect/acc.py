@@ -14,14 +14,20 @@ from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import AccDesign
 from .floor import FloorState, track_floor
-from .peaks import peaks_over
+from .peaks import peaks_over, window_max
 from .runs import SubframeGrid
 
 #: Subframes in the median that smooths the motion floor (1 s).
 _SMOOTH_SUBFRAMES = 20
-#: One visible twitch per 400 ms: a mechanical twitch and the band-pass's undershoot after it
-#: last 0.2-0.7 s (visible fasciculations on ultrasound, detector.md §2); the larger hump wins.
-_ACC_REFRACTORY_S = 0.4
+#: One visible twitch per 250 ms: the humps of one mechanical twitch (contraction, relaxation:
+#: 40-150 ms, with the band-pass's small undershoot) stay within it, the larger hump wins; the
+#: twitches of a burst (myokymia, eyelid) come 0.25-0.5 s apart and are each counted.
+_ACC_REFRACTORY_S = 0.25
+#: The 0.3 Hz high-pass answers a twitch (a pulse of area A) with an undershoot of ~A x 2 pi x
+#: 0.3 Hz over the next ~0.5 s: up to a quarter of its peak (hence 0.3). A peak under this fraction of a
+#: larger one in this time before it is that undershoot.
+_UNDERSHOOT_FRACTION = 0.3
+_UNDERSHOOT_S = 0.7
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -29,6 +35,7 @@ class AccSubframes(SubframeGrid):
     """Motion of consecutive subframes."""
 
     moving: np.ndarray  # (n,) bool: dynamic acceleration above the motion threshold
+    rms_g: np.ndarray  # (n,) dynamic acceleration
 
     @property
     def n(self) -> int:
@@ -50,12 +57,13 @@ class AccState:
     zi: np.ndarray | None = None  # full-rate band-pass (twitches)
     motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
     floor: FloorState = field(default_factory=FloorState)
+    twitch_floor: FloorState = field(default_factory=FloorState)  # of the band-passed |a|
     tail_mag: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def start_state(design: AccDesign, origin: int) -> AccState:
-    half = _refractory_n(design)
+    half = _context_n(design)
     return AccState(
         next_sample=origin,
         pending=np.zeros((3, 0)),
@@ -66,6 +74,11 @@ def start_state(design: AccDesign, origin: int) -> AccState:
 
 def _refractory_n(design: AccDesign) -> int:
     return max(1, round(_ACC_REFRACTORY_S * design.fs))
+
+
+def _context_n(design: AccDesign) -> int:
+    """Samples each side of a peak that its tests read."""
+    return max(_refractory_n(design), round(_UNDERSHOOT_S * design.fs) + 2)
 
 
 def process(
@@ -108,7 +121,10 @@ def process(
         first_sample=first,
         sub_n=design.sub_n,
         fs=design.fs,
-        moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * floor),
+        # A noisy sensor raises the bar, but never above a few times acc_motion_g: the floor
+        # creeps up during sustained movement and must not come to take it for rest.
+        moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * np.minimum(floor, cfg.acc_motion_g)),
+        rms_g=rms,
     )
     if not find_twitches:
         return subframes, none
@@ -116,17 +132,27 @@ def process(
         state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
     dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
     mag = np.sqrt(np.sum(dyn * dyn, axis=0))
-    thr = np.repeat(np.maximum(cfg.acc_candidate_k * floor, cfg.acc_twitch_min_g), design.sub_n)
+    # The twitch threshold stands on the noise in the twitch band, not on the full-band noise
+    # that motion is judged on (at 200-416 Hz most of a MEMS noise lies above 20 Hz).
+    level = np.median(mag.reshape(n_sub, design.sub_n), axis=1)
+    twitch_floor = track_floor(state.twitch_floor, level, _SMOOTH_SUBFRAMES, 1.02)
+    thr = np.repeat(
+        np.maximum(cfg.acc_candidate_k * twitch_floor, cfg.acc_twitch_min_g), design.sub_n
+    )
     return subframes, _candidates(design, state, mag, thr, first)
 
 
 def _candidates(
     design: AccDesign, state: AccState, mag: np.ndarray, thr: np.ndarray, first: int
 ) -> AccCandidates:
-    h = _refractory_n(design)
+    h = _context_n(design)
     ext = np.concatenate((state.tail_mag, mag))
     ext_thr = np.concatenate((state.tail_thr, thr))
     ext_start = first - state.tail_mag.size
     state.tail_mag, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
-    idx = peaks_over(ext, ext_thr, h, h)
+    idx = peaks_over(ext, ext_thr, _refractory_n(design), h)
+    if idx.size:
+        half = round(_UNDERSHOOT_S * design.fs) // 2  # the window just before each peak
+        before = window_max(ext, idx - half - 1, half)
+        idx = idx[ext[idx] >= _UNDERSHOOT_FRACTION * before]
     return AccCandidates((idx + ext_start).astype(np.int64), ext[idx])

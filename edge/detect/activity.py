@@ -3,9 +3,10 @@
 Sleutjes 2016: a discharge is isolated when nothing fires within 250 ms of it. Busy subframes
 closer than that form a run; a run of half a second or more is continual firing. Continual runs
 less than a second apart are one episode (a cramp's units pause up to ~0.4 s). An episode is a
-cramp when it lasts 5 s or more, is sparse (few units, high kurtosis) and its discharges match
-units seen fasciculating at rest at this site (if it comes before enough of them are known, it is
-held, excluded, until they are); otherwise it is voluntary activity. A run
+cramp when it lasts 5 s or more, is sparse (few units, kurtosis above an interference pattern's)
+and its units fire as a cramp's do, irregularly at 6-25 pps (cramp.py), or, clearly sparse, its
+discharges match units seen fasciculating at rest at this site; otherwise it is voluntary
+activity. Nothing waits for a site's units to be known. A run
 that an electrode artifact explains (short, or full of artifact subframes) is the artifact's.
 Candidates outside episodes leave here in time order, to be judged against the other exclusions.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from twitchwatch.contract import EventKind, Reason
 
+from .cramp import fires_like_a_cramp, sort_units
 from .design import EmgDesign
 from .emg import Candidates, Subframes
 from .runs import EPS_S, Run, RunTracker
@@ -52,8 +54,6 @@ class EmgActivity:
         self._library_p2p = np.zeros(0)
         self.final_until_s = -math.inf
         self._fed_until_s = -math.inf  # subframes before this went to the run tracker
-        # Possible cramps seen before the site's fasciculating units are known: held, excluded.
-        self._held: list[tuple[Run, Candidates]] = []
 
     def push(
         self, subframes: Subframes | None, candidates: Candidates, complete_until_s: float
@@ -69,7 +69,6 @@ class EmgActivity:
         if subframes is not None and subframes.n:
             self._retain(subframes.starts_s(), subframes)
         self._feed_runs(complete_until_s, episodes, cleared)
-        self._decide_held(episodes, force=False)
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
@@ -85,7 +84,6 @@ class EmgActivity:
         if self._pending is not None:
             self._finalize(self._pending, episodes, cleared)
             self._pending = None
-        self._decide_held(episodes, force=end)
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
         self._trim()
@@ -167,8 +165,7 @@ class EmgActivity:
     def _decided_until(self) -> float:
         """Everything before this time is decided: no open or pending run can cover it."""
         until = self._runs.seen_until_s
-        held = self._held[0][0].start_s if self._held else None
-        for s in (self._runs.open_start_s, self._pending and self._pending.start_s, held):
+        for s in (self._runs.open_start_s, self._pending and self._pending.start_s):
             if s is not None:
                 until = min(until, s)
         return until
@@ -189,12 +186,10 @@ class EmgActivity:
         self._candidates = self._candidates.take(~inside)
         if reason is not None:
             episodes.append(Episode(run.start_s, run.end_s, reason, 0.0))
-        elif self._may_be_cramp(run) and self._library.shape[0] < self._design.config.units_known:
-            self._held.append((run, discharges))  # decided once the site's units are known
         else:
             episodes.append(self._classify(run, discharges))
 
-    def _may_be_cramp(self, run: Run) -> bool:
+    def _may_be_cramp(self, run: Run, kurtosis: float) -> bool:
         """Long and sparse enough to be a cramp: a few units firing, not an interference pattern."""
         cfg = self._design.config
         span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
@@ -202,25 +197,28 @@ class EmgActivity:
         return (
             run.duration_s >= cfg.cramp_min_s - EPS_S
             and bool(busy.any())
-            and float(np.median(self._sub_kurt[busy])) > cfg.sparse_kurtosis
+            and float(np.median(self._sub_kurt[busy])) > kurtosis
         )
 
-    def _decide_held(self, episodes: list[Episode], force: bool) -> None:
-        """Classify held episodes once enough units are known, or after units_wait_s."""
-        cfg = self._design.config
-        while self._held:
-            run, discharges = self._held[0]
-            known = self._library.shape[0] >= cfg.units_known
-            waited = self._fed_until_s - run.end_s >= cfg.units_wait_s - EPS_S
-            if not (force or known or waited):
-                return
-            episodes.append(self._classify(run, discharges))
-            self._held.pop(0)
-
     def _classify(self, run: Run, discharges: Candidates) -> Episode:
-        if self._may_be_cramp(run) and discharges.n:
+        """A long, sparse episode is a cramp when its units fire as a cramp's do (irregularly,
+        at 6-25 pps), or when they are the units seen twitching at rest here; otherwise it is
+        voluntary activity."""
+        cfg = self._design.config
+        if not discharges.n or not self._may_be_cramp(run, cfg.sparse_kurtosis):
+            return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)
+        units = sort_units(discharges, self._design.fs, round(cfg.cramp_unit_pps[0] * 5.0))
+        if fires_like_a_cramp(units, discharges.n, cfg.cramp_unit_pps, cfg.cramp_irregularity):
+            return Episode(
+                run.start_s, run.end_s, EventKind.CRAMP, float(np.median(discharges.p2p_uv))
+            )
+        # Units seen twitching at rest here: only with enough of them known and an episode that
+        # is clearly a few units (small known templates match a faint contraction by chance).
+        if self._library.shape[0] >= cfg.units_known and self._may_be_cramp(
+            run, cfg.known_units_kurtosis
+        ):
             known = self._known_units(discharges)
-            if known.mean() >= self._design.config.cramp_template_share:
+            if known.mean() >= cfg.cramp_template_share:
                 amp = float(np.median(discharges.p2p_uv[known]))
                 return Episode(run.start_s, run.end_s, EventKind.CRAMP, amp)
         return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)

@@ -74,29 +74,34 @@ class DetectorConfig:
     #: are the contraction's, not twitches (1 s lost 3 % of post-contraction twitches in the
     #: active_hour scenario, 0.5 s keeps them and still removes the derecruitment tail).
     derecruitment_s: float = 0.5
-    #: Cramp (Minetto 2009, A13): few units, 6-25 pps, 23.6 +- 16.2 s. Shorter sustained
-    #: activity, or activity dense enough to be an interference pattern, is voluntary.
+    #: Cramp (Minetto 2009, A13): a few large units, 6-25 pps, 23.6 +- 16.2 s, firing
+    #: irregularly (ISI CV 0.45). Shorter sustained activity is voluntary.
     cramp_min_s: float = 5.0
     #: Kurtosis of a few discharging units is high; an interference pattern is near-Gaussian (3).
-    sparse_kurtosis: float = 6.0
-    #: A cramp's discharges come from units already seen fasciculating at rest at this site
-    #: (cramp-fasciculation: the same hyperexcitable units); this fraction must match them. Few
-    #: regular units of a gentle voluntary contraction (needle emgdb: kurtosis 6-8) look alike
-    #: otherwise; an interference pattern matches known units by chance up to ~0.4.
+    sparse_kurtosis: float = 3.3
+    #: Its units, sorted by shape and size, fire at 6-25 pps (a little slack for sorting errors)
+    #: with a robust SD of log intervals of at least this (gamma trains: ~CV; a cramp's 0.45,
+    #: voluntary firing's 0.1-0.2, raised by discharges that overlap and are missed).
+    cramp_unit_pps: tuple[float, float] = (5.0, 30.0)
+    cramp_irregularity: float = 0.4
+    #: Or its discharges are those of units seen fasciculating at rest at this site
+    #: (cramp-fasciculation: the same hyperexcitable units), this share of them, once this many
+    #: are known, in an episode this sparse (a faint real contraction of small potentials
+    #: matches small templates by chance at kurtosis ~3.6).
     cramp_template_share: float = 0.5
+    units_known: int = 8
+    known_units_kurtosis: float = 6.0
     template_match_r: float = 0.85
     template_amp_ratio: tuple[float, float] = (0.6, 1.6)
     template_library: int = 64
-    #: A possible cramp seen before this many twitches at rest is held (excluded from rest at
-    #: once) until they are, or for units_wait_s at most: a cramp early in a recording is still
-    #: recognised by the units that twitch after it.
-    units_known: int = 8
-    units_wait_s: float = 120.0
     #: Activity longer than this is reported in pieces so memory and latency stay bounded.
     max_episode_s: float = 600.0
 
     # --- EMG-only motion and electrode artifacts -------------------------------------------------
-    #: Change of the raw EMG's 50 ms mean: motion artifact lives below 20 Hz (De Luca 2010).
+    #: Motion artifact lives below 20 Hz (De Luca 2010): a jolt is a change of course of the raw
+    #: EMG's 50 ms mean (its second difference) by this much. Drift (0.05-0.3 Hz) is smooth:
+    #: 400 µV at 0.3 Hz changes course by < 4 µV per 50 ms.
+    #: Only where the band is quiet: in muscle activity the EMG alone cannot tell.
     emg_motion_step_uv: float = 12.0
     #: A step this large in 50 ms is an electrode pop, lead-off or saturation, not muscle.
     emg_artifact_step_uv: float = 400.0
@@ -112,19 +117,28 @@ class DetectorConfig:
     artifact_share: float = 0.2
 
     # --- accelerometer ---------------------------------------------------------------------------
-    #: Gravity and posture are below 0.3 Hz; movement and twitches are 0.3-20 Hz (detector.md §2).
-    acc_band_hz: tuple[float, float] = (0.3, 20.0)
+    #: Gravity and posture are below 0.3 Hz; movement is 0.3-20 Hz (detector.md §2), a visible
+    #: twitch of 40-150 ms reaches ~25 Hz: a band to 20 Hz would shave the shortest ones' peak.
+    acc_band_hz: tuple[float, float] = (0.3, 30.0)
     acc_filter_order: int = 2
     #: Limb motion: above this RMS of dynamic acceleration (tremor is 2-10 mg, a single unit's
     #: twitch 1-3 mg, Cescon 2004) for at least acc_motion_min_s.
     acc_motion_g: float = 0.012
     acc_motion_min_s: float = 0.4
+    #: On accelerometer-only sites the twitches are in the same signal: a burst of 3-4 visible
+    #: twitches spans up to ~1 s, so movement must last longer to be told from it.
+    acc_only_motion_min_s: float = 1.2
+    #: A cramp tilts the foot a few degrees and shakes it with its unfused tetanus: movement that
+    #: stays under this (dynamic acceleration) during a cramp is the cramp's, not limb motion.
+    cramp_tilt_g: float = 0.08
     #: Motion is excluded on every channel with this margin: tapered onsets reach the
     #: accelerometer threshold late.
     motion_pad_s: float = 0.5
-    #: Accelerometer-only sites: a twitch is a short transient this many floors above the noise.
-    acc_candidate_k: float = 6.0
-    acc_twitch_min_g: float = 0.004
+    #: Accelerometer-only sites: a twitch is a short transient this many times the median |a| of
+    #: the twitch band (~1.5 sigma of the noise per axis), and at least acc_twitch_min_g: visible
+    #: twitches are a few to tens of mg; a single unit's 1-3 mg (Cescon 2004) is not claimed.
+    acc_candidate_k: float = 4.5
+    acc_twitch_min_g: float = 0.003
 
     # --- bookkeeping -----------------------------------------------------------------------------
     #: Samples are gathered to this much before they are processed: below ~0.5 s the fixed cost

@@ -81,7 +81,7 @@ class EmgState:
     bp_zi: np.ndarray | None = None
     mains: MainsState = field(default_factory=MainsState)
     floor: FloorState = field(default_factory=FloorState)  # of the cleaned signal
-    last_mean: float | None = None  # raw mean of the previous subframe
+    last_means: np.ndarray | None = None  # raw means of the previous three subframes
     tail_y: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cleaned samples kept
     tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -189,9 +189,20 @@ def _subframes(
         floor_sub > cfg.noise_max_uv
     )
     means = raw.reshape(-1, design.sub_n).mean(axis=1)
-    previous = means[0] if state.last_mean is None else state.last_mean
-    step = np.abs(np.diff(np.concatenate(([previous], means))))
-    state.last_mean = float(means[-1])
+    if state.last_means is None:
+        state.last_means = np.full(3, means[0])
+    ext = np.concatenate((state.last_means, means))
+    state.last_means = ext[-3:].copy()
+    step = np.abs(np.diff(ext[2:]))
+    # Motion jolts the electrodes: the raw mean changes course abruptly (a step, a knock, a cable
+    # swinging at 1-20 Hz). Skin and electrode drift (0.05-0.3 Hz, hundreds of µV) changes it
+    # smoothly: its change barely changes from one 50 ms to the next (0.3 Hz, 400 µV: < 4 µV),
+    # and the band-pass removes it, so drift is never motion. Muscle activity moves the mean
+    # too (big units' potentials, needle emgdb): where the band is busy the EMG alone cannot
+    # tell a jolt from a contraction, and only the accelerometer may call it motion.
+    # Means over 100 ms (5 cycles of 50 Hz, 6 of 60 Hz) leave mains out.
+    pairs = 0.5 * (ext[1:] + ext[:-1])
+    jolt = np.abs(pairs[2:] - 2.0 * pairs[1:-1] + pairs[:-2])
     leadoff = (
         np.repeat(line_amp.max(axis=1) > cfg.leadoff_line_uv, per)
         if line_amp.shape[1]
@@ -203,7 +214,7 @@ def _subframes(
         fs=design.fs,
         kurtosis=kurt,
         busy=busy,
-        motion=step > cfg.emg_motion_step_uv,
+        motion=(jolt > cfg.emg_motion_step_uv) & ~busy,
         artifact=(step > cfg.emg_artifact_step_uv) | leadoff | flat,
     )
     return subframes, floor

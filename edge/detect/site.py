@@ -19,7 +19,21 @@ from . import acc, emg
 from .activity import EmgActivity, Episode
 from .config import DetectorConfig
 from .design import AccDesign, EmgDesign
+from .partition import Claim, partition
 from .runs import EPS_S, Run, RunTracker
+
+# What showed an exclusion, in a user's words (the "evidence" of analyze's excluded entries).
+_EVIDENCE_GAP = "no samples arrived (then the filters settle for a moment)"
+_EVIDENCE_START = "the filters settle after the start"
+_EVIDENCE_END = "the end of the recording: the last samples cannot be judged"
+_EVIDENCE_ARTIFACT = "EMG electrode artefact: a jump, saturation, a flat or an open input"
+_EVIDENCE_ACC_MOTION = "the accelerometer shows the limb moving"
+_EVIDENCE_EMG_MOTION = "EMG motion artefact: abrupt low-frequency jolts of the electrodes"
+_NO_ACC = "; this site has no accelerometer to confirm the movement"
+_EVIDENCE_EPISODE = {
+    Reason.VOLUNTARY: "EMG: continual firing of motor units, as in a voluntary contraction",
+    Reason.ARTIFACT: "EMG activity explained by an electrode artefact",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +43,8 @@ class Interval:
     start_s: float
     end_s: float
     reason: Reason
+    #: What showed it, in a user's words (e.g. that no accelerometer could confirm movement).
+    evidence: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +80,7 @@ class Detections:
         self.twitch_duration_s = np.concatenate((self.twitch_duration_s, other.twitch_duration_s))
         self.unit = other.unit
         self.cramps += other.cramps
-        self.excluded += other.excluded
+        _append_excluded(self.excluded, other.excluded)
         self.rest_spans = np.concatenate((self.rest_spans, other.rest_spans))
         self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
 
@@ -155,8 +171,10 @@ class SiteDetector:
         self._emg_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._emg_artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self._acc_moving_t = np.zeros(0)  # moving subframes not yet in a decided run
+        self._acc_moving_g = np.zeros(0)
         # Decided inputs waiting for every stream to be final past them.
-        self._spans: list[tuple[float, float]] = []  # excluded from rest (cramps' time too)
+        self._claims: list[Claim] = []  # excluded from rest (cramps' time too), overlapping
         self._cand_t = np.zeros(0)
         self._cand_amp = np.zeros(0)
         self._cand_dur = np.zeros(0)
@@ -213,12 +231,12 @@ class SiteDetector:
         if self._emg is not None and self._emg_state is not None:
             self._close_emg(end=True)
             end_s = max(end_s, self._emg.end_s)
-            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP)
+            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP, _EVIDENCE_END)
         if self._acc is not None and self._acc_state is not None:
             self._close_acc()
             end_s = max(end_s, self._acc.end_s)
             if self._emg is None:
-                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP)
+                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP, _EVIDENCE_END)
         self._judge(end_s, final=True)
         return self._hand_out()
 
@@ -243,7 +261,8 @@ class SiteDetector:
         else:
             gap_start_s = gap_from / self._emg.fs
         warm_s = start / self._emg.fs + self.config.warmup_s
-        self._exclude(gap_start_s, warm_s, Reason.GAP)
+        evidence = _EVIDENCE_START if gap_start_s * self._emg.fs >= start else _EVIDENCE_GAP
+        self._exclude(gap_start_s, warm_s, Reason.GAP, evidence)
         self._emg_state = emg.start_state(self._emg_design, start)
 
     def _emg_unseen_s(self) -> float:
@@ -260,17 +279,21 @@ class SiteDetector:
         self._take_emg(episodes, cleared)
         if subframes is not None:
             starts_s, sub_s = subframes.starts_s(), subframes.sub_s
-            self._take_runs(self._emg_motion.push(starts_s, sub_s, subframes.motion), Reason.MOTION)
             self._take_runs(
-                self._emg_artifact.push(starts_s, sub_s, subframes.artifact), Reason.ARTIFACT
+                self._emg_motion.push(starts_s, sub_s, subframes.motion), Reason.MOTION, Kind.EMG
+            )
+            self._take_runs(
+                self._emg_artifact.push(starts_s, sub_s, subframes.artifact),
+                Reason.ARTIFACT,
+                Kind.EMG,
             )
 
     def _close_emg(self, end: bool = False) -> None:
         assert self._activity is not None
         episodes, cleared = self._activity.flush(end)
         self._take_emg(episodes, cleared)
-        self._take_runs(self._emg_motion.flush(), Reason.MOTION)
-        self._take_runs(self._emg_artifact.flush(), Reason.ARTIFACT)
+        self._take_runs(self._emg_motion.flush(), Reason.MOTION, Kind.EMG)
+        self._take_runs(self._emg_artifact.flush(), Reason.ARTIFACT, Kind.EMG)
 
     def _take_emg(self, episodes: list[Episode], cleared: emg.Candidates) -> None:
         assert self._emg_design is not None
@@ -281,21 +304,46 @@ class SiteDetector:
                 self._new.cramps.append(Cramp(ep.start_s, ep.end_s, ep.amplitude_uv))
                 self._exclude(ep.start_s - pad, ep.end_s + tail, None)
             else:
-                self._exclude(ep.start_s - pad, ep.end_s + tail, Reason(ep.kind))
+                reason = Reason(ep.kind)
+                self._exclude(ep.start_s - pad, ep.end_s + tail, reason, _EVIDENCE_EPISODE[reason])
         fit = cleared.take(cleared.shape_ok)
         self._add_candidates(
             fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
         )
 
-    def _take_runs(self, runs: list[Run], reason: Reason) -> None:
+    def _take_runs(self, runs: list[Run], reason: Reason, source: Kind) -> None:
         cfg = self.config
         for run in runs:
             if reason is Reason.ARTIFACT:
                 pad = cfg.exclusion_pad_s
-                self._exclude(run.start_s - pad, run.end_s + pad, reason)
-            elif run.duration_s >= cfg.acc_motion_min_s - EPS_S:
+                self._exclude(run.start_s - pad, run.end_s + pad, reason, _EVIDENCE_ARTIFACT)
+            elif run.duration_s >= self._motion_min_s(source) - EPS_S:
                 pad = cfg.motion_pad_s
-                self._exclude(run.start_s - pad, run.end_s + pad, reason)
+                if source is Kind.ACC:
+                    evidence, explains = _EVIDENCE_ACC_MOTION, self._slight(run)
+                elif self._acc is None:
+                    evidence, explains = _EVIDENCE_EMG_MOTION + _NO_ACC, False
+                else:
+                    evidence, explains = _EVIDENCE_EMG_MOTION, False
+                self._exclude(run.start_s - pad, run.end_s + pad, reason, evidence, explains)
+
+    def _slight(self, run: Run) -> bool:
+        """The movement stays as small as a cramp's own tilt or tremor (a cramp explains it,
+        where one is going on); forget what earlier runs needed."""
+        t, g = self._acc_moving_t, self._acc_moving_g
+        inside = (t >= run.start_s - EPS_S) & (t < run.end_s)
+        peak = float(g[inside].max()) if inside.any() else 0.0
+        keep = t >= run.end_s
+        self._acc_moving_t, self._acc_moving_g = t[keep], g[keep]
+        return peak < self.config.cramp_tilt_g
+
+    def _motion_min_s(self, source: Kind) -> float:
+        """Shortest movement excluded. Where the accelerometer also carries the twitches, a
+        burst of a few visible twitches (each 40-150 ms) is not limb movement."""
+        cfg = self.config
+        if source is Kind.ACC and self._emg is None:
+            return max(cfg.acc_motion_min_s, cfg.acc_only_motion_min_s)
+        return cfg.acc_motion_min_s
 
     # --- acceleration ----------------------------------------------------------------------------
 
@@ -312,7 +360,8 @@ class SiteDetector:
             from_s = gap_from / self._acc.fs
             if self._acc_state is not None:
                 from_s = self._acc_unseen_s()
-            self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP)
+            evidence = _EVIDENCE_START if from_s * self._acc.fs >= start else _EVIDENCE_GAP
+            self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP, evidence)
         self._acc_state = acc.start_state(self._acc_design, start)
 
     def _acc_unseen_s(self) -> float:
@@ -326,16 +375,21 @@ class SiteDetector:
         find_twitches = self._emg is None  # with EMG, acceleration only gates motion
         subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
         if subframes is not None:
+            starts_s = subframes.starts_s()
+            moving = subframes.moving
+            self._acc_moving_t = np.concatenate((self._acc_moving_t, starts_s[moving]))
+            self._acc_moving_g = np.concatenate((self._acc_moving_g, subframes.rms_g[moving]))
             self._take_runs(
-                self._acc_motion.push(subframes.starts_s(), subframes.sub_s, subframes.moving),
+                self._acc_motion.push(starts_s, subframes.sub_s, moving),
                 Reason.MOTION,
+                Kind.ACC,
             )
         if self._emg is None and candidates.peak.size:
             t = candidates.peak / self._acc_design.fs
             self._add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
 
     def _close_acc(self) -> None:
-        self._take_runs(self._acc_motion.flush(), Reason.MOTION)
+        self._take_runs(self._acc_motion.flush(), Reason.MOTION, Kind.ACC)
 
     # --- combining ----------------------------------------------------------------------------
 
@@ -363,11 +417,12 @@ class SiteDetector:
         return [t.open_start_s for t in trackers if t.open_start_s is not None] or [math.inf]
 
     def _judge(self, until_s: float, final: bool = False) -> None:
-        """Count candidates before ``until_s`` that no exclusion covers; account rest time."""
+        """Count candidates before ``until_s`` that no exclusion covers; partition the time up to
+        it into exclusions (one reason per instant) and rest."""
         if until_s <= self._judged_until_s and not final:
             return
         until_s = max(until_s, self._judged_until_s)
-        spans = np.array(self._spans).reshape(-1, 2)
+        spans = np.array([(c.start_s, c.end_s) for c in self._claims]).reshape(-1, 2)
         take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
         t = self._cand_t[take]
         counted = ~_covered(t, spans)
@@ -379,19 +434,46 @@ class SiteDetector:
         )
         self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
         self._cand_dur = self._cand_dur[~take]
-        rest = _complement(
-            merge_spans(spans, self._judged_until_s, until_s), self._judged_until_s, until_s
+        pieces, rest = partition(self._claims, max(self._judged_until_s, 0.0), until_s)
+        _append_excluded(
+            new.excluded,
+            [
+                Interval(p.start_s, p.end_s, p.reason, p.evidence)
+                for p in pieces
+                if p.reason is not None
+            ],
         )
         new.rest_spans = np.concatenate((new.rest_spans, rest))
-        # Later candidates and rest lie after until_s: spans ending before it are done.
-        self._spans = [span for span in self._spans if span[1] > until_s]
+        # Later candidates and rest lie after until_s: claims ending before it are done.
+        self._claims = [c for c in self._claims if c.end_s > until_s]
         self._judged_until_s = new.decided_until_s = until_s
 
-    def _exclude(self, start_s: float, end_s: float, reason: Reason | None) -> None:
-        """A decided exclusion (None: a cramp's time, which is not rest either)."""
-        self._spans.append((start_s, end_s))
-        if reason is not None:
-            self._new.excluded.append(Interval(max(start_s, 0.0), end_s, reason))
+    def _exclude(
+        self,
+        start_s: float,
+        end_s: float,
+        reason: Reason | None,
+        evidence: str = "",
+        cramp_explains: bool = False,
+    ) -> None:
+        """A decided claim on ``[start_s, end_s)`` (None: a cramp's time, which is not rest)."""
+        self._claims.append(Claim(start_s, end_s, reason, evidence, cramp_explains))
+
+
+def _append_excluded(into: list[Interval], more: list[Interval]) -> None:
+    """Append, joining a piece to the last one when they touch with the same reason and evidence
+    (a poll boundary splits nothing)."""
+    for piece in more:
+        last = into[-1] if into else None
+        if (
+            last is not None
+            and last.end_s == piece.start_s
+            and last.reason is piece.reason
+            and last.evidence == piece.evidence
+        ):
+            into[-1] = Interval(last.start_s, piece.end_s, last.reason, last.evidence)
+        else:
+            into.append(piece)
 
 
 def _covered(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
@@ -430,13 +512,3 @@ def merge_spans(spans: np.ndarray, lo: float, hi: float) -> np.ndarray:
     first = a[starts_new]
     last = np.maximum.reduceat(b, np.flatnonzero(starts_new))
     return np.column_stack((first, last))
-
-
-def _complement(merged: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """(k, 2) spans of ``[lo, hi)`` that the merged (sorted, disjoint) spans leave free."""
-    if hi <= lo:
-        return np.zeros((0, 2))
-    starts = np.concatenate(([lo], merged[:, 1]))
-    ends = np.concatenate((merged[:, 0], [hi]))
-    keep = ends > starts
-    return np.column_stack((starts[keep], ends[keep]))

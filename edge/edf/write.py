@@ -112,7 +112,10 @@ class EdfRecorder:
         device: str = "",
         equipment: str = "TwitchWatch",
         full_scale: Mapping[Kind, float] | None = None,
+        dimension: Mapping[Kind, str] | None = None,
     ) -> None:
+        """``full_scale`` and ``dimension`` (the physical unit written in the header) default to
+        the internal units; a caller passing another dimension passes blocks in that unit."""
         self.path = Path(path)
         if not streams:
             raise RecorderError(self.path, "no streams to record")
@@ -125,6 +128,7 @@ class EdfRecorder:
         if not 1985 <= self.start_utc.year <= 2084:  # the EDF date field's range
             raise RecorderError(self.path, f"start {self.start_utc:%Y-%m-%d} is outside 1985-2084")
         scales = {**DEFAULT_FULL_SCALE, **(full_scale or {})}
+        self._dimension = {**INTERNAL_UNIT, **(dimension or {})}
         record_s = record_duration_s([info.fs for info in streams])
         if record_s is None:
             rates = ", ".join(f"{info.fs:g}" for info in streams)
@@ -248,7 +252,7 @@ class EdfRecorder:
             for label in stream.labels:
                 writer.channels[signal].update(
                     label=label,
-                    dimension=INTERNAL_UNIT[stream.info.kind],
+                    dimension=self._dimension[stream.info.kind],
                     sample_frequency=stream.info.fs,
                     physical_max=stream.full_scale,
                     physical_min=-stream.full_scale,

@@ -8,7 +8,10 @@ server ignores a seq it has), losses are not, so it errs towards sending again:
 - on every (re)connect, everything waiting is sent again (what paho still holds unacknowledged,
   paho itself re-sends);
 - a window the broker acknowledged but the server's ack has not covered ``resend_after_s`` later
-  is sent again, with a backoff while the server is down (:mod:`edge.publisher.resend`).
+  is sent again, with a backoff while the server is down (:mod:`edge.publisher.resend`);
+- an ack that goes back (the server lost or restored its database) sends everything waiting
+  again, once, and every window says ``first_held``: the outbox holds nothing below that seq, so
+  the server restarts the device's ack from there instead of waiting for windows long deleted.
 
 A fresh outbox sends nothing until it knows where the server stands: a retained ack arrives
 right after the subscription, before the broker acknowledges our "online" status. An ack
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -350,16 +354,23 @@ class EdgePublisher:
             log.error("%s: could not record the server's ack %d: %s", self.device, seq, exc)
             return
         self.resend.acked(seq, progressed=seq > self._acked_seq)
-        if seq < self._acked_seq:
+        went_back = seq < self._acked_seq
+        if went_back:
             log.warning(
-                "%s: the server's ack went back from seq %d to %d (its store was restored?)",
+                "%s: the server's ack went back from seq %d to %d (its database was lost or "
+                "restored?): sending the %d windows still held again, from seq %d",
                 self.device,
                 self._acked_seq,
                 seq,
+                len(self.outbox),
+                self.outbox.first_held,
             )
         self._acked_seq = seq
         self._published = {s for s in self._published if s > seq}
-        self._cursor = max(self._cursor, seq)
+        # Gone back: every window still held goes again (it carries first_held).
+        self._cursor = seq if went_back else max(self._cursor, seq)
+        if went_back:
+            self.resend.clear()
         self._update_drained()
         self._wake.set()
 
@@ -442,11 +453,12 @@ class EdgePublisher:
 
     def _send_due(self, link: MqttLink) -> None:
         room = self.max_in_flight - len(self._in_flight)
+        first_held = self.outbox.first_held
         for seq in self.resend.due(self._clock())[: max(room, 0)]:
             self.resend.forget(seq)
             message = self.outbox.message(seq)
             if message is not None:
-                self._publish(link, message)
+                self._publish(link, message, first_held)
                 room -= 1
         if room <= 0:
             return
@@ -454,9 +466,10 @@ class EdgePublisher:
             self._cursor = message.seq
             if message.seq in self._in_flight:
                 continue  # paho still holds it and re-sends it itself
-            self._publish(link, message)
+            self._publish(link, message, first_held)
 
-    def _publish(self, link: MqttLink, message: WindowMessage) -> None:
+    def _publish(self, link: MqttLink, message: WindowMessage, first_held: int) -> None:
+        message = dataclasses.replace(message, first_held=min(first_held, message.seq))
         future = link.publish_nowait(self.windows_topic, message.to_payload(), qos=1)
         seq = message.seq
         if seq in self._published:

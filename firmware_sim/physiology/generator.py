@@ -26,6 +26,7 @@ import numpy as np
 
 from .interference import Interference
 from .model import EMG_BAND_HZ, EMG_RAIL_UV, SiteModel, TruthEvent, TruthKind
+from .noise import colour_filter, coloured_block, quantise
 from .plan import (
     MAX_REACH_S,
     SEGMENT_S,
@@ -35,6 +36,7 @@ from .plan import (
     Part,
     RenderContext,
     draw_candidates,
+    draw_cramp_units,
     draw_units,
     plan_episodes,
     plan_twitches,
@@ -42,6 +44,7 @@ from .plan import (
     rng_for,
 )
 from .render import render_acc, render_emg
+from .walking import plan_walking
 
 #: Render block length. A block is drawn whole and cached; chunked reads slice it.
 BLOCK_S = 10.0
@@ -97,6 +100,8 @@ class _Stream:
     # Continuous interference of samples [start, stop), or None when there is none.
     background: Callable[[int, int], np.ndarray] | None = None
     rail: float | None = None  # lead-off drives this signal to +-rail, and no further
+    colour_taps: np.ndarray | None = None  # coloured noise replaces the white noise when set
+    adc_bits: int = 0  # quantise the finished block to this many bits (0: not at all)
 
 
 class SiteGenerator:
@@ -120,7 +125,9 @@ class SiteGenerator:
         seed = operator.index(seed)
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
-        self._ctx = RenderContext(model, seed, draw_units(model, seed))
+        self._ctx = RenderContext(
+            model, seed, draw_units(model, seed), draw_cramp_units(model, seed)
+        )
         self._raw_rate_per_s = raw_twitch_rate_per_s(model)
         self._episodes: _Lru[int, tuple[Episode, ...]] = _Lru(4 * _REACH_SEGMENTS + 8)
         self._candidates: _Lru[int, Candidates] = _Lru(8)
@@ -140,6 +147,8 @@ class SiteGenerator:
             render_emg,
             interference.emg if interference.active else None,
             EMG_RAIL_UV,
+            None if model.noise_colour == 0.0 else self._colour_taps(model),
+            model.adc_bits,
         )
         self._acc = _Stream(
             Part.ACC_NOISE,
@@ -236,8 +245,13 @@ class SiteGenerator:
         item in order, then the rail inside lead-offs."""
         n = stream.block_n
         a, b = index * n, (index + 1) * n
-        noise = rng_for(self.seed, stream.part, index).standard_normal((stream.offset.shape[0], n))
-        out = noise * stream.noise_scale + stream.offset
+        if stream.colour_taps is None:
+            noise = rng_for(self.seed, stream.part, index).standard_normal(
+                (stream.offset.shape[0], n)
+            )
+            out = noise * stream.noise_scale + stream.offset
+        else:
+            out = coloured_block(self.seed, index, n, stream.colour_taps) + stream.offset
         if stream.background is not None:
             out += stream.background(a, b)
         railed: list[tuple[int, int]] = []  # block-relative sample ranges of lead-offs
@@ -267,7 +281,12 @@ class SiteGenerator:
         if stream.rail is not None:
             for lo, hi in railed:
                 np.clip(out[:, lo:hi], -stream.rail, stream.rail, out=out[:, lo:hi])
-        return out
+        return quantise(out, stream.adc_bits) if stream.adc_bits else out
+
+    @staticmethod
+    def _colour_taps(model: SiteModel) -> np.ndarray:
+        block_n = max(1, round(BLOCK_S * model.emg_fs_hz))
+        return colour_filter(model.noise_colour, model.emg_fs_hz, block_n, model.noise_uv_rms)
 
     # --- planning ----------------------------------------------------------------------
 
@@ -289,7 +308,10 @@ class SiteGenerator:
         return _Segment(items, truth)
 
     def _plan_episodes(self, k: int) -> tuple[Episode, ...]:
-        return plan_episodes(self._ctx, k)
+        episodes = plan_episodes(self._ctx, k)
+        # Walking bouts come from their own stream and go last: no other draw or key moves.
+        walking = plan_walking(self._ctx, k, len(episodes))
+        return tuple(sorted(episodes + walking, key=lambda e: e.start_s)) if walking else episodes
 
     def _draw_candidates(self, k: int) -> Candidates:
         return draw_candidates(self._ctx, k, self._raw_rate_per_s)

@@ -29,6 +29,11 @@ LEADOFF_MAINS_HZ = 50.0
 #: sinusoids, all well below 1 Hz and the 20 Hz high-pass of the detector.
 WANDER_HZ = (0.05, 0.5)
 WANDER_COMPONENTS = 4
+#: Electrode/skin drift (issue 13: dry skin, sweat, a cable that moves): slow excursions of
+#: 150-400 µV at 0.05-0.3 Hz, far larger than the wander. Many components, so the envelope beats
+#: between small and large excursions instead of repeating one sinusoid. [M] ranges.
+DRIFT_HZ = (0.05, 0.3)
+DRIFT_COMPONENTS = 12
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -114,8 +119,22 @@ def draw_wander(seed: int) -> Wander:
     return Wander(hz, phases, rng.dirichlet(np.ones(WANDER_COMPONENTS)))
 
 
+def draw_drift(seed: int) -> Wander:
+    """The site's electrode drift, from ``(seed, DRIFT)``, scaled to unit RMS times sqrt(2).
+
+    So ``drift_uv`` is the amplitude of the sinusoid with the same RMS: excursions beat between
+    about half and one and a half times it.
+    """
+    rng = rng_for(seed, Part.DRIFT)
+    lo, hi = math.log(DRIFT_HZ[0]), math.log(DRIFT_HZ[1])
+    hz = np.exp(rng.uniform(lo, hi, DRIFT_COMPONENTS))
+    phases = rng.uniform(0.0, 2 * np.pi, DRIFT_COMPONENTS)
+    weights = rng.rayleigh(1.0, DRIFT_COMPONENTS)
+    return Wander(hz, phases, weights / math.sqrt(float(np.sum(weights**2))))
+
+
 class Interference:
-    """Powerline and wander of one site, in µV at any absolute EMG sample.
+    """Powerline, wander and electrode drift of one site, in µV at any absolute EMG sample.
 
     Parameters
     ----------
@@ -129,11 +148,13 @@ class Interference:
         self._model = model
         self._mains = draw_mains(seed)
         self._wander = draw_wander(seed)
+        self._drift = draw_drift(seed)
 
     @property
     def active(self) -> bool:
         """False when the model has neither powerline nor wander (nothing to add)."""
-        return self._model.powerline_uv > 0.0 or self._model.wander_uv > 0.0
+        m = self._model
+        return m.powerline_uv > 0.0 or m.wander_uv > 0.0 or m.drift_uv > 0.0
 
     def emg(self, start: int, stop: int) -> np.ndarray:
         """Interference at EMG samples ``[start, stop)``: (stop - start,) in µV."""
@@ -145,4 +166,6 @@ class Interference:
             out += gain * self._mains.wave(n, m.emg_fs_hz, m.powerline_hz)
         if m.wander_uv > 0.0:
             out += m.wander_uv * self._wander.wave(n, m.emg_fs_hz)
+        if m.drift_uv > 0.0:
+            out += m.drift_uv * self._drift.wave(n, m.emg_fs_hz)
         return out

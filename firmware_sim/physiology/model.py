@@ -37,6 +37,8 @@ POWERLINE_HZ = (50.0, 60.0)
 #: with the CLIPPED flag set, like the real ADC at 0 or 4095. Written out rather than imported
 #: because firmware.py imports this package; tests/test_scenarios.py pins the two together.
 EMG_RAIL_UV = 6553.6
+#: Steepest coloured noise: 1/f**2 is Brownian; beyond it the low band would swamp the signal.
+MAX_NOISE_COLOUR = 2.0
 
 
 class TruthKind(StrEnum):
@@ -101,6 +103,19 @@ class SiteModel:
     powerline_uv: float = 0.0  # amplitude of its fundamental; odd harmonics come on top
     wander_uv: float = 0.0  # peak of the EMG baseline wander (electrode drift, breathing), < 1 Hz
     leadoff_per_hour: float = 0.0  # electrode loses contact for 2-30 s: mains pickup, EMG on rail
+    # --- realism v2 (issue 13); every default leaves the signals of v1 bit for bit unchanged ---
+    drift_uv: float = 0.0  # electrode/skin drift: RMS-equivalent amplitude, 0.05-0.3 Hz, in µV
+    walking_per_hour: float = 0.0  # walking bouts: steps on the ACC, step artefacts in the EMG
+    cramp_units_min: int = 1  # units discharging in one cramp
+    cramp_units_max: int = 3
+    cramp_extra_units: int = 0  # large units that fire only in cramps, never seen twitching
+    cramp_extra_amp_uv: float = 400.0  # median peak-to-peak of those units' potentials
+    cramp_tilt_deg: float = 0.0  # largest foot tilt during a cramp (gravity turns on the ACC)
+    twitch_contraction_s_min: float = 0.03  # mechanical twitch contraction time range (A12)
+    twitch_contraction_s_max: float = 0.1
+    twitch_acc_log_sigma: float = 0.3  # log-normal spread of the units' mechanical twitches
+    noise_colour: float = 0.0  # EMG noise spectrum 1/f**colour (0 white, 1 pink), same band RMS
+    adc_bits: int = 0  # EMG quantised to this many bits over +-EMG_RAIL_UV; 0 = not quantised
 
     def __post_init__(self) -> None:
         if not self.emg_fs_hz >= MIN_EMG_FS_HZ:
@@ -120,6 +135,12 @@ class SiteModel:
             "powerline_uv",
             "wander_uv",
             "leadoff_per_hour",
+            "drift_uv",
+            "walking_per_hour",
+            "cramp_extra_amp_uv",
+            "cramp_tilt_deg",
+            "twitch_acc_log_sigma",
+            "noise_colour",
         ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
@@ -140,6 +161,22 @@ class SiteModel:
                 f"twitch_rate_per_min must be < {top:.1f} (isolated twitches need "
                 f"{ISOLATION_S * 1000:.0f} ms apart), got {self.twitch_rate_per_min}"
             )
+        if not 1 <= self.cramp_units_min <= self.cramp_units_max:
+            raise ValueError(
+                f"cramp units must satisfy 1 <= min <= max, got "
+                f"{self.cramp_units_min}..{self.cramp_units_max}"
+            )
+        if self.cramp_extra_units < 0:
+            raise ValueError(f"cramp_extra_units must be >= 0, got {self.cramp_extra_units}")
+        if not 0.0 < self.twitch_contraction_s_min <= self.twitch_contraction_s_max <= 0.5:
+            raise ValueError(
+                "twitch contraction times must satisfy 0 < min <= max <= 0.5 s, got "
+                f"{self.twitch_contraction_s_min}..{self.twitch_contraction_s_max}"
+            )
+        if self.noise_colour > MAX_NOISE_COLOUR:
+            raise ValueError(f"noise_colour must be <= {MAX_NOISE_COLOUR}, got {self.noise_colour}")
+        if self.adc_bits != 0 and not 8 <= self.adc_bits <= 24:
+            raise ValueError(f"adc_bits must be 0 (off) or 8-24, got {self.adc_bits}")
         if self.powerline_hz != 0.0 and self.powerline_hz not in POWERLINE_HZ:
             raise ValueError(f"powerline_hz must be 0, 50 or 60, got {self.powerline_hz}")
         if self.powerline_hz == 0.0 and self.powerline_uv > 0.0:

@@ -14,6 +14,7 @@ its own and always comes out the same:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from enum import IntEnum
@@ -45,8 +46,8 @@ REST_MARGIN_S = 0.25
 UNIT_AMP_JITTER = 0.1
 #: Gaussian sigma of unit potentials: drawn over +-5 sigma they last 9-20 ms.
 UNIT_WIDTH_S = (0.0009, 0.002)
-#: Mechanical twitch: contraction time and delay after the EMG peak (detector.md §2, A12).
-TWITCH_CONTRACTION_S = (0.03, 0.1)
+#: Mechanical twitch delay after the EMG peak (detector.md §2, A12); its contraction time range is
+#: the model's (``twitch_contraction_s_min`` / ``_max``, 30-100 ms by default).
 TWITCH_ACC_DELAY_S = (0.02, 0.05)
 #: Episode durations in s and amplitudes (detector.md §2: A13 cramp, voluntary, motion).
 VOLUNTARY_DURATION_S = (2.0, 20.0)
@@ -54,7 +55,11 @@ VOLUNTARY_RMS_UV = (50.0, 1000.0)
 MOTION_DURATION_S = (1.0, 10.0)
 MOTION_ARTIFACT_UV = (20.0, 300.0)
 CRAMP_DURATION_S = (10.0, 40.0)
-CRAMP_UNITS = (1, 3)
+#: Spread of the cramp-only units' sizes around ``cramp_extra_amp_uv`` (log-normal sigma).
+CRAMP_EXTRA_AMP_LOG_SIGMA = 0.3
+#: Share of cramps, when the site has cramp-only units, made of them alone; the others are made
+#: of its twitching units. Cramps of unseen units cannot lean on templates of earlier twitches.
+CRAMP_UNSEEN_SHARE = 0.5
 #: Electrode pop: peak (kept inside the DIY front end's +-6.5 mV) and decay time constant.
 POP_AMP_UV = (1500.0, 5000.0)
 POP_TAU_S = (0.03, 0.12)
@@ -77,6 +82,10 @@ class Part(IntEnum):
     # New streams go last so every existing seed keeps drawing exactly what it drew before.
     MAINS = 7  # the site's mains profile: harmonics, phases, slow amplitude modulation
     WANDER = 8  # the site's baseline wander: slow sinusoids
+    DRIFT = 9  # electrode/skin drift: slow sinusoids of 0.05-0.3 Hz
+    CRAMP_UNITS = 10  # large units that fire only in cramps
+    EMG_COLOURED = 11  # white noise that the 1/f filter colours, per block
+    WALKING = 12  # walking bouts: (WALKING, segment) plans them, after every other episode
 
 
 class Detail(IntEnum):
@@ -85,6 +94,7 @@ class Detail(IntEnum):
     SHARED = 0
     EMG = 1
     ACC = 2
+    TILT = 3  # a cramp's foot tilt
 
 
 def rng_for(seed: int, *key: int) -> np.random.Generator:
@@ -113,7 +123,13 @@ class RenderContext:
 
     model: SiteModel
     seed: int
-    units: tuple[MotorUnit, ...]
+    units: tuple[MotorUnit, ...]  # the twitching units, ids 0..n_units-1
+    cramp_units: tuple[MotorUnit, ...] = ()  # units that fire only in cramps, ids from n_units
+
+    def unit(self, unit_id: int) -> MotorUnit:
+        """Any unit of the site by id: a twitching one or a cramp-only one."""
+        n = len(self.units)
+        return self.units[unit_id] if unit_id < n else self.cramp_units[unit_id - n]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -144,6 +160,7 @@ class Episode:
     duration_s: float
     amplitude_uv: float
     unit_ids: tuple[int, ...]  # cramp: discharging units, primary first; else ()
+    walking: bool = False  # a motion episode with steps (see :mod:`.walking`)
 
     @property
     def end_s(self) -> float:
@@ -178,8 +195,28 @@ def raw_twitch_rate_per_s(model: SiteModel) -> float:
 
 def draw_units(model: SiteModel, seed: int) -> tuple[MotorUnit, ...]:
     """The site's fasciculating units, from ``(seed, UNITS)``; loops over units, not samples."""
-    rng = rng_for(seed, Part.UNITS)
-    n = model.n_units
+    return _draw_units(model, rng_for(seed, Part.UNITS), model.n_units, 0, model.twitch_amp_uv_median,
+                       model.twitch_amp_log_sigma)  # fmt: skip
+
+
+def draw_cramp_units(model: SiteModel, seed: int) -> tuple[MotorUnit, ...]:
+    """The site's cramp-only units, from ``(seed, CRAMP_UNITS)``: large, never twitching."""
+    if model.cramp_extra_units == 0:
+        return ()
+    rng = rng_for(seed, Part.CRAMP_UNITS)
+    units = _draw_units(model, rng, model.cramp_extra_units, model.n_units,
+                        model.cramp_extra_amp_uv, CRAMP_EXTRA_AMP_LOG_SIGMA)  # fmt: skip
+    return tuple(dataclasses.replace(u, share=0.0) for u in units)
+
+
+def _draw_units(
+    model: SiteModel,
+    rng: np.random.Generator,
+    n: int,
+    first_id: int,
+    amp_median_uv: float,
+    amp_log_sigma: float,
+) -> tuple[MotorUnit, ...]:
     triphasic = rng.random(n) < 0.5
     coef = np.where(triphasic[:, None], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0])
     coef = (coef + rng.uniform(-0.35, 0.35, (n, 3)) * [1.0, 1.0, 0.6]) * rng.choice([-1, 1], n)[
@@ -187,21 +224,20 @@ def draw_units(model: SiteModel, seed: int) -> tuple[MotorUnit, ...]:
     ]
     width_s = rng.uniform(*UNIT_WIDTH_S, n)
     amp_uv = np.clip(
-        model.twitch_amp_uv_median * np.exp(rng.normal(0.0, model.twitch_amp_log_sigma, n)),
-        *TWITCH_AMP_CLAMP_UV,
+        amp_median_uv * np.exp(rng.normal(0.0, amp_log_sigma, n)), *TWITCH_AMP_CLAMP_UV
     )
     share = rng.dirichlet(np.full(n, 2.0))
-    acc_g = model.twitch_acc_g * np.exp(rng.normal(0.0, 0.3, n))
+    acc_g = model.twitch_acc_g * np.exp(rng.normal(0.0, model.twitch_acc_log_sigma, n))
     axis = (
         np.column_stack((rng.normal(0.0, 0.3, (n, 2)), np.ones(n)))
         * rng.choice([-1, 1], n)[:, None]
     )
     axis /= np.linalg.norm(axis, axis=1, keepdims=True)
-    contraction_s = rng.uniform(*TWITCH_CONTRACTION_S, n)
+    contraction_s = rng.uniform(model.twitch_contraction_s_min, model.twitch_contraction_s_max, n)
     delay_s = rng.uniform(*TWITCH_ACC_DELAY_S, n)
     return tuple(
         MotorUnit(
-            unit_id=i,
+            unit_id=first_id + i,
             coef=(float(coef[i, 0]), float(coef[i, 1]), float(coef[i, 2])),
             width_s=float(width_s[i]),
             amp_uv=float(amp_uv[i]),
@@ -283,9 +319,15 @@ def _draw_episode(
     if kind is TruthKind.MOTION:
         return rng.uniform(*MOTION_DURATION_S), log_uniform(rng, MOTION_ARTIFACT_UV), ()
     if kind is TruthKind.CRAMP:
-        n = min(int(rng.integers(CRAMP_UNITS[0], CRAMP_UNITS[1] + 1)), len(ctx.units))
-        units = tuple(int(u) for u in rng.choice(len(ctx.units), size=n, replace=False))
-        return rng.uniform(*CRAMP_DURATION_S), ctx.units[units[0]].amp_uv, units
+        m = ctx.model
+        n = int(rng.integers(m.cramp_units_min, m.cramp_units_max + 1))
+        first, pool = 0, len(ctx.units)
+        # Only sites with cramp-only units draw the coin: every other seed draws as before.
+        if ctx.cramp_units and rng.random() < CRAMP_UNSEEN_SHARE:
+            first, pool = len(ctx.units), len(ctx.cramp_units)
+        picked = rng.choice(pool, size=min(n, pool), replace=False)
+        units = tuple(first + int(u) for u in picked)
+        return rng.uniform(*CRAMP_DURATION_S), ctx.unit(units[0]).amp_uv, units
     if kind is TruthKind.POP:
         tau_s = rng.uniform(*POP_TAU_S)
         return POP_EXTENT_TAUS * tau_s, log_uniform(rng, POP_AMP_UV), ()

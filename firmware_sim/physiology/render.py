@@ -27,6 +27,7 @@ from .plan import (
     log_uniform,
     rng_for,
 )
+from .walking import walking_acc, walking_emg
 from .waveforms import (
     gamma_train_s,
     grid,
@@ -56,6 +57,9 @@ MOTION_ARTIFACT_BAND_HZ = (1.0, 20.0)
 CRAMP_RATE_PPS = (14.5, 5.1)
 CRAMP_RATE_CLIP_PPS = (6.0, 25.0)
 CRAMP_ISI_CV = 0.45
+#: A cramp's foot tilt: this share of the model's ``cramp_tilt_deg``, reached over these times.
+CRAMP_TILT_SHARE = (0.4, 1.0)
+CRAMP_TILT_RAMP_S = (0.5, 3.0)
 #: Margin drawn around discharges so no potential is cut at an episode's edge.
 EMG_PAD_S = 0.02
 ACC_TAIL_S = 1.0
@@ -72,6 +76,8 @@ def render_emg(item: Item, ctx: RenderContext) -> tuple[int, np.ndarray] | None:
     """The item's EMG: first absolute sample and samples (n,) in µV, or None if it has none."""
     if isinstance(item, Twitch):
         return item.emg_n0, item.emg_uv
+    if item.walking:
+        return walking_emg(item, ctx)
     return _EMG[item.kind](item, ctx)
 
 
@@ -81,6 +87,8 @@ def render_acc(item: Item, ctx: RenderContext) -> tuple[int, np.ndarray] | None:
         unit = ctx.units[item.unit_id]
         n0, w = sample_twitch(item.acc_onset_s, unit.contraction_s, ctx.model.acc_fs_hz)
         return n0, np.outer(unit.acc_axis, w * item.acc_p2p_g)
+    if item.walking:
+        return walking_acc(item, ctx)
     acc = _ACC[item.kind]
     return None if acc is None else acc(item, ctx)
 
@@ -217,7 +225,7 @@ def _cramp_emg(ep: Episode, ctx: RenderContext) -> tuple[int, np.ndarray]:
     n0, x_s = grid(ep.start_s - EMG_PAD_S, ep.end_s + EMG_PAD_S, fs_hz)
     out = np.zeros(x_s.size)
     for unit_id, times_s, weights in _cramp_trains(ep, ctx):
-        unit = ctx.units[unit_id]
+        unit = ctx.unit(unit_id)
         kernel, centre = potential_kernel(unit.coef, unit.width_s, fs_hz)
         at = np.round(times_s * fs_hz).astype(np.int64) - n0
         out += stamp(out.size, at, weights * unit.amp_uv, kernel, centre)
@@ -230,11 +238,35 @@ def _cramp_acc(ep: Episode, ctx: RenderContext) -> tuple[int, np.ndarray]:
     n0, x_s = grid(ep.start_s, ep.end_s + ACC_TAIL_S, fs_hz)
     out = np.zeros((3, x_s.size))
     for unit_id, times_s, weights in _cramp_trains(ep, ctx):
-        unit = ctx.units[unit_id]
+        unit = ctx.unit(unit_id)
         at = np.round((times_s + unit.acc_delay_s) * fs_hz).astype(np.int64) - n0
         kernel = twitch_kernel(unit.contraction_s, fs_hz)
         out += np.outer(unit.acc_axis, stamp(x_s.size, at, weights * unit.acc_g, kernel, 0))
+    if ctx.model.cramp_tilt_deg > 0.0:
+        out += _cramp_tilt(ep, ctx, x_s)
     return n0, out
+
+
+def _cramp_tilt(ep: Episode, ctx: RenderContext, x_s: np.ndarray) -> np.ndarray:
+    """The foot turns a few degrees as the calf pulls and back as it lets go: gravity rotates.
+
+    Up to ``cramp_tilt_deg`` about a random horizontal axis, reached and left over 0.5-3 s.
+    Slow and small: no acceleration of a moving limb, only a changed orientation.
+    """
+    rng = _detail(ctx, ep, Detail.TILT)
+    angle = math.radians(ctx.model.cramp_tilt_deg * rng.uniform(*CRAMP_TILT_SHARE))
+    gravity = np.array(ctx.model.gravity_g, dtype=np.float64)
+    g = float(np.linalg.norm(gravity))
+    if g == 0.0:
+        return np.zeros((3, x_s.size))
+    down = gravity / g
+    axis = np.cross(down, _directions(rng, 1)[0])
+    axis /= max(float(np.linalg.norm(axis)), 1e-12)
+    # Rodrigues: the gravity vector turned by ``angle`` about ``axis``, minus where it was.
+    turned = gravity * math.cos(angle) + np.cross(axis, gravity) * math.sin(angle)
+    up_s, down_s = rng.uniform(*CRAMP_TILT_RAMP_S, 2)
+    envelope = ramp_envelope(x_s, ep.duration_s, up_s, down_s)
+    return np.outer(turned - gravity, envelope)
 
 
 # --- electrode pop -------------------------------------------------------------------------

@@ -67,6 +67,8 @@ class ReportData:
     reports: tuple[Report, ...]  # in the period, by time
     events: tuple[AlertEvent, ...]  # alert transitions in the period, by time
     alerts: tuple[AlertState, ...]  # every alert's state at ``until``
+    #: Windows of the person's devices refused for good, ``(reason, count)`` sorted (all time).
+    refused: tuple[tuple[str, int], ...] = ()
 
     @property
     def n_days(self) -> int:
@@ -124,6 +126,7 @@ def load_report_data(
         history = tx.load_history(user, since_day, period_end)
         records = tx.load_alerts(user) if end >= latest else None
         all_events = tx.alert_events(user, _EPOCH, period_end)
+        refused = tuple(sorted(tx.refused_windows(user).items()))
     in_period = [d for d in history.days if d.day >= first_day]
     reports = tuple(r for r in history.reports if local_day(r.t, zone) >= first_day)
     data_days = {d.day for d in in_period} | {local_day(r.t, zone) for r in reports}
@@ -145,6 +148,7 @@ def load_report_data(
         reports=reports,
         events=tuple(e for e in all_events if e.t >= start),
         alerts=_states(records, all_events),
+        refused=refused,
     )
 
 

@@ -276,8 +276,13 @@ def _change(event: AlertEvent) -> str:
 
 
 def _worn(data: ReportData, figures: Mapping[str, bytes]) -> str:
+    # Windows refused for good are time the sensor measured that counts nowhere: said here.
+    refused = "".join(
+        f'<p class="refused">{escape(wording.refused_windows(n, reason))}</p>'
+        for reason, n in data.refused
+    )
     if not data.sites:
-        return _section("worn", "Time worn", _NO_SENSOR_DATA)
+        return _section("worn", "Time worn", _NO_SENSOR_DATA + refused)
     return _section(
         "worn",
         "Time worn",
@@ -286,6 +291,7 @@ def _worn(data: ReportData, figures: Mapping[str, bytes]) -> str:
         f"a usable signal is not shown. A day counts for a site from {_minutes(data)} minutes "
         "of observed rest.</p>",
         _figure(figures, "worn.png", "Hours of observed rest and activity per site and day"),
+        refused,
     )
 
 

@@ -22,6 +22,7 @@ from server.errors import SchemaVersionError, StoreDataError, StoreError, StoreU
 from server.model import AlertRecord, History
 from server.store.backend import Backend, backend_for, one_line, redact
 from server.store.reads import ReadTx, TodayRow
+from server.store.refusals import RefusalsResult, RefusedWindow
 from server.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from server.store.tx import Tx
 from server.store.windows import DeviceAckState, Outcome, WindowsResult
@@ -31,6 +32,8 @@ __all__ = [
     "DeviceAckState",
     "Outcome",
     "ReadTx",
+    "RefusalsResult",
+    "RefusedWindow",
     "Store",
     "StoreDataError",
     "StoreError",
@@ -160,6 +163,10 @@ class Store:
     def close(self) -> None:
         self.backend.close()
 
+    def check_identity(self) -> None:
+        """DatabaseReplacedError if the SQLite file was deleted or replaced since it was opened."""
+        self.backend.check_identity()
+
     def __enter__(self) -> Self:
         return self
 
@@ -173,6 +180,11 @@ class Store:
     ) -> WindowsResult:
         with self.transaction(users={w.user for w in windows}) as tx:
             return tx.add_windows(windows, received or datetime.now(UTC))
+
+    def refused_windows(self, user: str) -> dict[str, int]:
+        """``{reason: windows}`` refused for good from ``user``'s devices."""
+        with self.transaction() as tx:
+            return tx.refused_windows(user)
 
     def store_report(self, user: str, report: Report, received: datetime | None = None) -> bool:
         with self.transaction(users=[user]) as tx:
@@ -221,6 +233,10 @@ class Store:
     def device_acks(self) -> list[DeviceAckState]:
         with self.transaction() as tx:
             return tx.device_acks()
+
+    def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+        with self.transaction() as tx:
+            return tx.recent_device_acks(since)
 
     def count_reject(self, reason: str, detail: str, now: datetime | None = None) -> None:
         self.count_rejects({reason: (1, detail)}, now)

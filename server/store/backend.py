@@ -99,6 +99,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def check_identity(self) -> None:
+        """Raise DatabaseReplacedError if the database is no longer the one opened (a server
+        database has no file to lose: nothing to check)."""
+        return None
+
     #: Most host parameters one statement may carry (SQLite allows 32,766, PostgreSQL 65,535).
     max_params: ClassVar[int] = 30_000
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 #: Bumped whenever a table changes; a database written by a newer TwitchWatch is refused, an
 #: older one is brought up to date by the steps in :data:`MIGRATIONS`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (
@@ -27,7 +27,8 @@ TABLES: tuple[str, ...] = (
         dirty INTEGER NOT NULL DEFAULT 0,
         evaluated_utc TEXT
     )""",
-    # A device belongs to one user. acked_seq: every seq <= it is stored (what the retained
+    # A device belongs to one user; device_id is ``user/device`` (ids are per user, issue 15),
+    # in windows and window_sites too. acked_seq: every seq <= it is stored (what the retained
     # DeviceAck says); max_seq: the highest seq stored, so a gap is visible.
     """CREATE TABLE IF NOT EXISTS devices (
         device_id TEXT PRIMARY KEY,
@@ -37,6 +38,9 @@ TABLES: tuple[str, ...] = (
         status TEXT,
         status_utc TEXT
     )""",
+    # Every seq the server has dealt with. refused: NULL for a stored window; for a window
+    # refused for good, the reason (its start and end are then '': it may have had none), so the
+    # contiguous ack passes it and the person is told (see contract/windows.py).
     """CREATE TABLE IF NOT EXISTS windows (
         device_id TEXT NOT NULL,
         seq BIGINT NOT NULL,
@@ -44,6 +48,7 @@ TABLES: tuple[str, ...] = (
         start_utc TEXT NOT NULL,
         end_utc TEXT NOT NULL,
         received_utc TEXT NOT NULL,
+        refused TEXT,
         PRIMARY KEY (device_id, seq)
     )""",
     # Keyed by time, not seq: an edge that lost its outbox replays a window under a new seq, and
@@ -79,7 +84,8 @@ TABLES: tuple[str, ...] = (
         windows BIGINT NOT NULL,
         PRIMARY KEY (user_id, site, day)
     )""",
-    # site '' when the report names none: a primary key column cannot be NULL on PostgreSQL,
+    # site '' when the report names none; report_id: the sender's optional id (a correction
+    # with the same id replaces the row): a primary key column cannot be NULL on PostgreSQL,
     # and NULLs would never conflict on SQLite.
     """CREATE TABLE IF NOT EXISTS reports (
         user_id TEXT NOT NULL,
@@ -89,6 +95,7 @@ TABLES: tuple[str, ...] = (
         value DOUBLE PRECISION,
         note TEXT,
         received_utc TEXT NOT NULL,
+        report_id TEXT,
         PRIMARY KEY (user_id, t_utc, kind, site)
     )""",
     """CREATE TABLE IF NOT EXISTS alerts (
@@ -154,5 +161,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE alerts ADD COLUMN resolved_by_person INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE alerts ADD COLUMN asked_utc TEXT",
         "ALTER TABLE alerts ADD COLUMN no_data_utc TEXT",
+    ),
+    # 2 -> 3 (issue 15): the ack means "dealt with": windows refused for good are recorded;
+    # reports may carry the sender's id, so that a correction replaces the report it corrects.
+    2: (
+        "ALTER TABLE windows ADD COLUMN refused TEXT",
+        "ALTER TABLE reports ADD COLUMN report_id TEXT",
+        # Device ids are per user: the store keys a device as ``user/device``.
+        "UPDATE devices SET device_id = user_id || '/' || device_id",
+        "UPDATE windows SET device_id = user_id || '/' || device_id",
+        "UPDATE window_sites SET device_id = user_id || '/' || device_id",
     ),
 }

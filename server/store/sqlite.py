@@ -8,8 +8,10 @@ one file queue on the lock (``busy_timeout``) instead of failing with a deadlock
 
 A new database file is created private (0600; SQLite gives its -wal and -shm the same mode), and
 the write-ahead log is truncated after each checkpoint so it cannot keep the size of its largest
-transaction and fill a small disk. Read-only (the report) opens the file ``mode=ro`` and reads in
-plain ``BEGIN`` transactions: no write access needed, no write lock taken.
+transaction and fill a small disk. The file's (device, inode) is checked before every ack
+(:meth:`SqliteBackend.check_identity`): a file deleted or replaced under a running server stops
+it. Read-only (the report) opens the file ``mode=ro`` and reads in plain ``BEGIN`` transactions:
+no write access needed, no write lock taken.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from server.errors import DatabasePathError, DatabaseUrlError, StoreClosedError, StoreError
+from server.errors import (
+    DatabasePathError,
+    DatabaseReplacedError,
+    DatabaseUrlError,
+    StoreClosedError,
+    StoreError,
+)
 from server.store.backend import BUSY_TIMEOUT_S, Backend, one_line
 
 PREFIX = "sqlite:///"
@@ -49,6 +57,7 @@ class SqliteBackend(Backend):
         super().__init__(url, read_only=read_only)
         self.path = sqlite_path(url)
         self._conn: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
 
     def connect(self) -> None:
         if not self.path.parent.is_dir():
@@ -78,7 +87,29 @@ class SqliteBackend(Backend):
         if mode != "wal":
             conn.close()
             raise StoreError(str(self.path), f"WAL mode refused (journal mode {mode!r})")
-        self._conn = conn
+        identity = self._stat()
+        if self._identity is not None and identity != self._identity:
+            conn.close()  # a reconnect must not quietly carry on in another file
+            raise DatabaseReplacedError(str(self.path), "the file was replaced")
+        self._conn, self._identity = conn, identity
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check_identity(self) -> None:
+        """A deleted or replaced file: SQLite would keep writing to the deleted one, and every
+        ack after it would be a lie (issue 15, M1). One stat per batch, before its acks."""
+        if self._identity is None:
+            return
+        identity = self._stat()
+        if identity is None:
+            raise DatabaseReplacedError(str(self.path), "the file was deleted")
+        if identity != self._identity:
+            raise DatabaseReplacedError(str(self.path), "the file was replaced")
 
     @property
     def conn(self) -> sqlite3.Connection:

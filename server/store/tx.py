@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo
 
 from server.localdays import day_start, local_day
 from server.model import AlertRecord, DaySite, History
+from server.store import refusals as _refusals
 from server.store import windows as _windows
 from server.store.backend import Backend
+from server.store.daily import rebuild_days
+from server.store.refusals import RefusalsResult, RefusedWindow
 from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
 from server.store.windows import DeviceAckState, WindowsResult
 from twitchwatch.contract import (
@@ -114,7 +117,7 @@ class Tx:
         )
         if old == profile.tz:
             return False
-        _windows.rebuild_days(self._db, user, ZoneInfo(profile.tz))
+        rebuild_days(self._db, user, ZoneInfo(profile.tz))
         self._db.execute("UPDATE users SET dirty = 1 WHERE user_id = ?", (user,))
         return True
 
@@ -126,30 +129,56 @@ class Tx:
         zones = {user: ZoneInfo(self.profile_tz(user)) for user in users}
         return _windows.add_windows(self._db, windows, received, zones)
 
-    def set_status(self, user: str, status: DeviceStatus, received: datetime) -> bool:
-        """Record a device's online/offline state; False if the device belongs to another user."""
-        return _windows.set_status(self._db, user, status, received)
+    def refuse_windows(
+        self, refused: Sequence[RefusedWindow], received: datetime
+    ) -> RefusalsResult:
+        """Record windows refused for good under their seqs; acks move past them."""
+        return _refusals.refuse_windows(self._db, refused, received)
+
+    def refused_windows(self, user: str) -> dict[str, int]:
+        """``{reason: windows}`` refused for good from ``user``'s devices."""
+        return _refusals.refused_counts(self._db, user)
+
+    def set_status(self, user: str, status: DeviceStatus, received: datetime) -> None:
+        """Record a device's online/offline state (a device is its user's own)."""
+        _windows.set_status(self._db, user, status, received)
 
     def device_acks(self) -> list[DeviceAckState]:
         return _windows.device_acks(self._db)
 
+    def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+        """Acks of devices with a window received since ``since``, and when the latest was."""
+        return _windows.recent_device_acks(self._db, since)
+
     # --- reports -------------------------------------------------------------------------------
 
     def add_report(self, user: str, report: Report, received: datetime) -> bool:
-        """Store a report once (key: user, time, kind, site); True if it was new."""
+        """Store a report once (key: user, time, kind, site); True if it was new or corrected.
+
+        A report with an ``id`` the user's stored report has is a correction: it replaces that
+        report (the same one again changes nothing).
+        """
+        row = (user, ts(report.t), report.kind.value, report.site or "", report.value,
+               report.note, ts(received), report.id)  # fmt: skip
+        conflict = "DO NOTHING"
+        if report.id is not None:
+            stored = self._db.execute(
+                "SELECT t_utc, kind, site, value, note FROM reports "
+                "WHERE user_id = ? AND report_id = ?",
+                (user, report.id),
+            )
+            if stored and tuple(stored[0]) == row[1:6]:
+                return False
+            self._db.execute(
+                "DELETE FROM reports WHERE user_id = ? AND report_id = ?", (user, report.id)
+            )
+            conflict = ("DO UPDATE SET value = excluded.value, note = excluded.note, "
+                        "received_utc = excluded.received_utc, report_id = excluded.report_id")  # fmt: skip
         rows = self._db.execute(
-            "INSERT INTO reports (user_id, t_utc, kind, site, value, note, received_utc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, t_utc, kind, site) DO NOTHING "
-            "RETURNING user_id",
-            (
-                user,
-                ts(report.t),
-                report.kind.value,
-                report.site or "",
-                report.value,
-                report.note,
-                ts(received),
-            ),
+            "INSERT INTO reports (user_id, t_utc, kind, site, value, note, received_utc, "
+            "report_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (user_id, t_utc, kind, site) {conflict} RETURNING user_id",
+            row,
         )
         if rows:
             touch_user(self._db, user, report.t)

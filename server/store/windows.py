@@ -6,15 +6,20 @@ users they write already locked.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import logging
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from server.store.backend import Backend
-from server.store.sql import from_ts, insert_rows, touch_user, ts
+from server.store.daily import insert_sites
+from server.store.overlaps import overlapping
+from server.store.sql import from_ts, insert_rows, ts
 from twitchwatch.contract import DeviceStatus, WindowMessage
+
+log = logging.getLogger(__name__)
 
 #: Rows read per query while walking a device's contiguous seqs; ids per IN (…) list.
 SEQ_PAGE = 1000
@@ -45,11 +50,15 @@ class WindowsResult:
     acks: tuple[DeviceAckState, ...]
     changed_users: frozenset[str]  # users whose daily sums changed
     replayed_sites: int  # site windows not counted because (device, site, start) was stored
-    reused_seqs: int = 0  # windows that came under a seq stored for another window
+    #: Why each REJECTED window was: index -> (problem code, one line). ``seq_reused``: a stored
+    #: seq came with another window; ``overlap``: it overlaps a stored window (refused for good).
+    problems: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
-class _Device:
+class DeviceRow:
+    """A device's row as read at the start of a batch, updated as the batch moves its ack."""
+
     user: str
     acked_seq: int
     max_seq: int
@@ -67,39 +76,62 @@ def add_windows(
     A (device, seq) stored before is a DUPLICATE. A new seq whose (device, site, start) rows
     exist already (an edge replaying after losing its outbox) stores the seq, so the ack can
     cover it, but counts none of those sites again. A stored seq that arrives with another
-    window (an edge that lost its outbox numbering from 1 again, before it hears its ack) is
-    new data under a reused seq: its sites are stored, keyed by time as always. Windows of a
-    device that belongs to another user are REJECTED. A window counts on the day it starts, in
-    its user's zone (``zones``: every user of ``windows``).
+    window is REJECTED (``seq_reused``): the stored one stands. A new window overlapping a
+    stored one of the same device and site is refused for good (``overlap``, see
+    :mod:`server.store.overlaps`). A device is its user's own (:func:`device_key`). A window
+    counts on the day it starts, in its user's zone (``zones``: every user of ``windows``).
     """
-    devices = _devices(db, (w.device for w in windows))
-    outcomes = [Outcome.REJECTED] * len(windows)
-    times: dict[int, tuple[str, str]] = {}  # accepted window -> (start, end) as stored
+    devices = load_devices(db, (device_key(w.user, w.device) for w in windows))
+    outcomes = [Outcome.DUPLICATE] * len(windows)  # until its row is inserted below
+    times: dict[int, tuple[str, str]] = {}  # window -> (start, end) as stored
     for i, w in enumerate(windows):
-        if devices.setdefault(w.device, _Device(w.user, 0, 0, exists=False)).user == w.user:
-            times[i] = (ts(w.start), ts(w.end))
-            outcomes[i] = Outcome.DUPLICATE  # until its row is inserted below
+        devices.setdefault(_key(w), DeviceRow(w.user, 0, 0, exists=False))
+        times[i] = (ts(w.start), ts(w.end))
+    problems: dict[int, tuple[str, str]] = {}
     new = _insert_windows(db, windows, times, ts(received))
-    seen = [i for i in times if i not in set(new)]
-    behind = {windows[i].device for i in seen}  # they resent: they have not seen their ack
-    reused = _reused_seqs(db, windows, seen, times)
-    sites_stored, replayed_sites = _insert_sites(db, windows, new + reused, times, zones)
+    inserted = set(new)
+    seen = [i for i in times if i not in inserted]
+    behind = {_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
+    for i in _reused_seqs(db, windows, seen, times):
+        outcomes[i] = Outcome.REJECTED
+        problems[i] = ("seq_reused", f"seq {windows[i].seq} of {windows[i].device} came again "
+                       "with another window: refused, the stored one stands")  # fmt: skip
+    overlap = overlapping(db, windows, new, times)
+    _mark_refused(db, windows, overlap, "overlap")
+    for i in overlap:
+        outcomes[i] = Outcome.REJECTED
+        problems[i] = ("overlap", f"window {windows[i].seq} of {windows[i].device} overlaps "
+                       "another window of the same site: refused")  # fmt: skip
+    refused = set(overlap)
+    counted = [i for i in new if i not in refused]
+    sites_stored, replayed_sites = insert_sites(db, windows, counted, times, zones)
     new_seqs: dict[str, set[int]] = defaultdict(set)
-    for i in new + reused:
+    for i in counted:
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
-        new_seqs[windows[i].device].add(windows[i].seq)
-    acks = []
-    for device in sorted(new_seqs.keys() | behind):
-        ack = _advance_device(db, device, devices[device], new_seqs[device], device in behind)
-        if ack is not None:
-            acks.append(ack)
+        new_seqs[_key(windows[i])].add(windows[i].seq)
+    floors: dict[str, int] = {}  # device -> the seq below which its edge holds nothing
+    for i in times:
+        if (held := windows[i].first_held) is not None:
+            floors[_key(windows[i])] = max(floors.get(_key(windows[i]), 0), held - 1)
     return WindowsResult(
         outcomes=tuple(outcomes),
-        acks=tuple(acks),
+        acks=tuple(advance_devices(db, devices, new_seqs, behind, floors)),
         changed_users=frozenset(windows[i].user for i in sites_stored),
         replayed_sites=replayed_sites,
-        reused_seqs=len(reused),
+        problems=problems,
+    )
+
+
+def _mark_refused(
+    db: Backend, windows: Sequence[WindowMessage], indexes: Sequence[int], reason: str
+) -> None:
+    """Windows rows just inserted, now refused for good (their sites are not stored)."""
+    if not indexes:
+        return
+    db.execute_many(
+        "UPDATE windows SET refused = ? WHERE device_id = ? AND seq = ?",
+        [(reason, _key(windows[i]), windows[i].seq) for i in indexes],
     )
 
 
@@ -109,24 +141,27 @@ def _reused_seqs(
     seen: Sequence[int],
     times: Mapping[int, tuple[str, str]],
 ) -> list[int]:
-    """Of windows whose (device, seq) is stored, those stored with another start."""
+    """Of windows whose (device, seq) is stored, those stored with another start or end."""
     by_device: dict[str, list[int]] = defaultdict(list)
     for i in seen:
-        by_device[windows[i].device].append(i)
+        by_device[_key(windows[i])].append(i)
     reused = []
     for device, indexes in sorted(by_device.items()):
         seqs = sorted({windows[i].seq for i in indexes})
-        stored: dict[int, str] = {}
+        stored: dict[int, tuple[str, str]] = {}
         for k in range(0, len(seqs), SEQ_PAGE):
             chunk = seqs[k : k + SEQ_PAGE]
             marks = ", ".join(["?"] * len(chunk))
+            # Rows refused for good were made windows by the insert if this one is valid.
             stored.update(
-                db.execute(
-                    f"SELECT seq, start_utc FROM windows WHERE device_id = ? AND seq IN ({marks})",
+                (seq, (start, end))
+                for seq, start, end in db.execute(
+                    "SELECT seq, start_utc, end_utc FROM windows "
+                    f"WHERE device_id = ? AND seq IN ({marks}) AND refused IS NULL",
                     [device, *chunk],
                 )
             )
-        reused += [i for i in indexes if stored.get(windows[i].seq) != times[i][0]]
+        reused += [i for i in indexes if stored.get(windows[i].seq, times[i]) != times[i]]
     return sorted(reused)
 
 
@@ -137,134 +172,71 @@ def _insert_windows(
     received: str,
 ) -> list[int]:
     """Insert the windows rows; the indexes of those that were new (first copy only)."""
+    rows: dict[tuple[str, int], tuple[object, ...]] = {}  # one per key: DO UPDATE needs it
+    for i, (start, end) in times.items():
+        w = windows[i]
+        rows.setdefault((_key(w), w.seq), (_key(w), w.seq, w.user, start, end, received))
     inserted = set(
         insert_rows(
             db,
             "INSERT INTO windows (device_id, seq, user_id, start_utc, end_utc, received_utc)",
-            [
-                (windows[i].device, windows[i].seq, windows[i].user, start, end, received)
-                for i, (start, end) in times.items()
-            ],
-            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
+            list(rows.values()),
+            # A seq refused for good that now comes as a valid window (an edge that resent it
+            # after setting its clock?) is stored after all: the refusal row becomes the window.
+            "ON CONFLICT (device_id, seq) DO UPDATE SET user_id = excluded.user_id, "
+            "start_utc = excluded.start_utc, end_utc = excluded.end_utc, "
+            "received_utc = excluded.received_utc, refused = NULL "
+            "WHERE windows.refused IS NOT NULL RETURNING device_id, seq",
         )
     )
     new = []
     for i in times:
-        key = (windows[i].device, windows[i].seq)
+        key = (_key(windows[i]), windows[i].seq)
         if key in inserted:
             inserted.discard(key)  # a second copy in this batch is a duplicate
             new.append(i)
     return new
 
 
-def day_of(start: str, zone: tzinfo) -> str:
-    """The day (``YYYY-MM-DD``) a stored start time falls on in ``zone``."""
-    if zone is UTC or getattr(zone, "key", None) == "UTC":
-        return start[:10]  # the stored text is UTC already: no parsing on the hot path
-    return from_ts(start).astimezone(zone).date().isoformat()
-
-
-def _insert_sites(
+def advance_devices(
     db: Backend,
-    windows: Sequence[WindowMessage],
-    new: Sequence[int],
-    times: Mapping[int, tuple[str, str]],
-    zones: Mapping[str, tzinfo],
-) -> tuple[Counter[int], int]:
-    """Insert the site rows of new windows, add what was inserted to the daily sums.
+    devices: Mapping[str, DeviceRow],
+    new_seqs: Mapping[str, set[int]],
+    behind: set[str],
+    floors: Mapping[str, int] | None = None,
+) -> list[DeviceAckState]:
+    """Move each device's ack over its new seqs; the acks to publish (moved, or sent again).
 
-    Returns the number of sites stored per window and of sites skipped as replays.
+    ``floors``: device -> a seq its edge holds nothing up to (``first_held - 1``); an ack below
+    it (this database was lost or restored) restarts from there, since nothing below can come.
     """
-    # One row per (device, site, start), the first in batch order; the rest are replays.
-    owner_of: dict[tuple[str, str, str], int] = {}
-    rows = []
-    n_sites = 0
-    for i in new:
-        w = windows[i]
-        start, end = times[i]
-        n_sites += len(w.sites)
-        for site, s in w.sites.items():
-            key = (w.device, site, start)
-            if key not in owner_of:
-                owner_of[key] = i
-                rows.append((w.device, site, start, end, w.seq, w.user, s.twitches, s.cramps,
-                             s.rest_s, s.active_s, s.gap_s, s.amp_median, s.unit))  # fmt: skip
-    stored = insert_rows(
-        db,
-        "INSERT INTO window_sites (device_id, site, start_utc, end_utc, seq, user_id, "
-        "twitches, cramps, rest_s, active_s, gap_s, amp_median, unit)",
-        rows,
-        "ON CONFLICT (device_id, site, start_utc) DO NOTHING RETURNING device_id, site, start_utc",
-    )
-    sums: dict[tuple[str, str, str], list[float]] = {}
-    sites_stored: Counter[int] = Counter()
-    latest: dict[str, datetime] = {}
-    for device, site, start in stored:
-        i = owner_of[(device, site, start)]
-        w, s = windows[i], windows[i].sites[site]
-        sites_stored[i] += 1
-        acc = sums.setdefault(
-            (w.user, site, day_of(start, zones[w.user])), [0, 0, 0.0, 0.0, 0.0, 0]
-        )
-        acc[0] += s.twitches
-        acc[1] += s.cramps
-        acc[2] += s.rest_s
-        acc[3] += s.active_s
-        acc[4] += s.gap_s
-        acc[5] += 1
-        if w.user not in latest or w.end > latest[w.user]:
-            latest[w.user] = w.end
-    _add_daily(db, sums)
-    for user in sorted(latest):
-        touch_user(db, user, latest[user])
-    return sites_stored, n_sites - len(stored)
-
-
-def _add_daily(db: Backend, sums: Mapping[tuple[str, str, str], Sequence[float]]) -> None:
-    """Add ``{(user, site, day): [twitches, cramps, rest_s, active_s, gap_s, windows]}``."""
-    insert_rows(
-        db,
-        "INSERT INTO daily_site (user_id, site, day, twitches, cramps, rest_s, active_s, "
-        "gap_s, windows)",
-        [(*key, *sums[key]) for key in sorted(sums)],
-        "ON CONFLICT (user_id, site, day) DO UPDATE SET "
-        "twitches = daily_site.twitches + excluded.twitches, "
-        "cramps = daily_site.cramps + excluded.cramps, "
-        "rest_s = daily_site.rest_s + excluded.rest_s, "
-        "active_s = daily_site.active_s + excluded.active_s, "
-        "gap_s = daily_site.gap_s + excluded.gap_s, "
-        "windows = daily_site.windows + excluded.windows",
-    )
-
-
-def rebuild_days(db: Backend, user: str, zone: tzinfo) -> None:
-    """Re-cut ``user``'s daily sums into ``zone``'s days from the stored site windows."""
-    sums: dict[tuple[str, str, str], list[float]] = {}
-    rows = db.execute(
-        "SELECT site, start_utc, twitches, cramps, rest_s, active_s, gap_s "
-        "FROM window_sites WHERE user_id = ?",
-        (user,),
-    )
-    for site, start, twitches, cramps, rest_s, active_s, gap_s in rows:
-        acc = sums.setdefault((user, site, day_of(start, zone)), [0, 0, 0.0, 0.0, 0.0, 0])
-        acc[0] += twitches
-        acc[1] += cramps
-        acc[2] += rest_s
-        acc[3] += active_s
-        acc[4] += gap_s
-        acc[5] += 1
-    db.execute("DELETE FROM daily_site WHERE user_id = ?", (user,))
-    _add_daily(db, sums)
+    floors = floors or {}
+    acks = []
+    for device in sorted(new_seqs.keys() | behind | floors.keys()):
+        seqs = new_seqs.get(device, set())
+        row = devices[device]
+        if floors.get(device, 0) > row.acked_seq:
+            log.warning(
+                "device %s of %s: its edge holds nothing below seq %d, so its ack restarts from "
+                "%d (it was %d: was this database lost or restored?)",
+                device, row.user, floors[device] + 1, floors[device], row.acked_seq,
+            )  # fmt: skip
+        ack = _advance_device(db, device, row, seqs, device in behind, floors.get(device, 0))
+        if ack is not None:
+            acks.append(ack)
+    return acks
 
 
 def _advance_device(
-    db: Backend, device: str, row: _Device, new_seqs: set[int], behind: bool
+    db: Backend, device: str, row: DeviceRow, new_seqs: set[int], behind: bool, floor: int = 0
 ) -> DeviceAckState | None:
     """Move acked_seq over every contiguous stored seq; the ack to publish, if any."""
-    acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0))
-    if acked + 1 in new_seqs:
-        # Invariant: acked_seq + 1 is never stored, so only a new seq can move it; the walk
-        # reads the rows of this batch and any stored earlier beyond a gap it fills.
+    acked, max_seq = row.acked_seq, max(row.max_seq, max(new_seqs, default=0), floor)
+    jumped = floor > acked
+    acked = max(acked, floor)
+    if acked + 1 in new_seqs or jumped:
+        # Invariant: acked_seq + 1 is never stored, so only a new seq (or a floor) can move it;
+        # the walk reads the rows of this batch and any stored earlier beyond a gap it fills.
         while True:
             page = db.execute(
                 "SELECT seq FROM windows WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -291,13 +263,13 @@ def _advance_device(
     moved = acked != row.acked_seq
     row.acked_seq, row.max_seq, row.exists = acked, max_seq, True
     if moved or behind:
-        return DeviceAckState(row.user, device, acked)
+        return DeviceAckState(row.user, device.split("/", 1)[1], acked)
     return None
 
 
-def _devices(db: Backend, devices: Iterable[str]) -> dict[str, _Device]:
+def load_devices(db: Backend, devices: Iterable[str]) -> dict[str, DeviceRow]:
     names = sorted(set(devices))
-    found: dict[str, _Device] = {}
+    found: dict[str, DeviceRow] = {}
     for i in range(0, len(names), SEQ_PAGE):
         chunk = names[i : i + SEQ_PAGE]
         marks = ", ".join(["?"] * len(chunk))
@@ -306,28 +278,51 @@ def _devices(db: Backend, devices: Iterable[str]) -> dict[str, _Device]:
             f"WHERE device_id IN ({marks})",
             chunk,
         ):
-            found[device] = _Device(user, acked, max_seq, exists=True)
+            found[device] = DeviceRow(user, acked, max_seq, exists=True)
     return found
 
 
-def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> bool:
-    """Record a device's online/offline state; False if the device belongs to another user."""
-    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (status.device,))
-    if rows and rows[0][0] != user:
-        return False
+def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> None:
+    """Record a device's online/offline state (a device is its user's own, see
+    :func:`device_key`)."""
+    key = device_key(user, status.device)
+    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (key,))
     if rows:
         db.execute(
             "UPDATE devices SET status = ?, status_utc = ? WHERE device_id = ?",
-            (status.state.value, ts(received), status.device),
+            (status.state.value, ts(received), key),
         )
     else:
         db.execute(
             "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?)",
-            (status.device, user, status.state.value, ts(received)),
+            (key, user, status.state.value, ts(received)),
         )
-    return True
 
 
 def device_acks(db: Backend) -> list[DeviceAckState]:
     rows = db.execute("SELECT user_id, device_id, acked_seq FROM devices WHERE acked_seq > 0")
-    return sorted(DeviceAckState(u, d, s) for u, d, s in rows)
+    return sorted(DeviceAckState(u, d.split("/", 1)[1], s) for u, d, s in rows)
+
+
+def recent_device_acks(db: Backend, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
+    """Acks of devices that sent a window since ``since``, with the time of the latest."""
+    rows = db.execute(
+        "SELECT d.user_id, d.device_id, d.acked_seq, MAX(w.received_utc) FROM devices d "
+        "JOIN windows w ON w.device_id = d.device_id WHERE d.acked_seq > 0 "
+        "GROUP BY d.user_id, d.device_id, d.acked_seq HAVING MAX(w.received_utc) >= ?",
+        (ts(since),),
+    )
+    return sorted(
+        (DeviceAckState(u, d.split("/", 1)[1], s), from_ts(last)) for u, d, s, last in rows
+    )
+
+
+def device_key(user: str, device: str) -> str:
+    """A device's key in the store: ``alice/kitchen-pi``. Device ids are per user (issue 15):
+    two people may each name their computer ``kitchen-pi``; ids never hold a ``/``, and a
+    device of one user can never be another's (the broker's ACL binds its topics to its user)."""
+    return f"{user}/{device}"
+
+
+def _key(w: WindowMessage) -> str:
+    return device_key(w.user, w.device)

@@ -22,8 +22,9 @@ async def run(args: argparse.Namespace) -> None:
     from firmware_sim.scenarios import SCENARIOS
 
     if args.name is None:
+        width = max(map(len, SCENARIOS))
         for name, sc in SCENARIOS.items():
-            print(f"{name:<16} {sc.duration_s:>6.0f} s  {sc.summary}")
+            print(f"{name:<{width}} {sc.duration_s:>6.0f} s  {sc.summary}")
         return
     if args.name not in SCENARIOS:
         raise UnknownScenarioError(args.name, sorted(SCENARIOS))

@@ -112,6 +112,7 @@ from twitchwatch.contract.windows import (
     SECONDS_SLACK,
     SiteWindow,
     WindowMessage,
+    window_seq,
 )
 from twitchwatch.errors import (
     ContractError,
@@ -206,4 +207,5 @@ __all__ = [
     "reports_topic",
     "split_site",
     "utc_day",
+    "window_seq",
 ]

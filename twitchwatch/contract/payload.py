@@ -42,6 +42,23 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object naming a key twice is refused: readers disagree on which copy wins, so a
+    payload could say one thing to one reader and another to the next."""
+    doc = dict(pairs)
+    if len(doc) != len(pairs):  # the common case costs one length check
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(f"the key {key[:40]!r} appears twice")
+            seen.add(key)
+    return doc
+
+
 def decode_json(payload: bytes, kind: TopicKind) -> dict[str, Any]:
     """Bytes -> JSON object, refusing oversize payloads, NaN/Infinity and non-objects."""
     what = kind.value
@@ -50,7 +67,13 @@ def decode_json(payload: bytes, kind: TopicKind) -> dict[str, Any]:
             what, "too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES[kind]}"
         )
     try:
-        doc = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+        doc = json.loads(
+            payload.decode("utf-8"),
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys,
+        )
+    except _DuplicateKeyError as exc:
+        raise PayloadError(what, "duplicate_key", str(exc)) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise PayloadError(what, "not_json", f"not JSON ({exc})") from None
     except RecursionError:  # "[[[[…" nested deeper than the parser's stack

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +24,8 @@ from twitchwatch.contract.topics import TopicKind
 from twitchwatch.errors import PayloadError
 
 MAX_NOTE_CHARS = 500
+#: A report's optional id (issue 15): a UUID, or any 1-64 letters, digits and ``._:-``.
+_REPORT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class ReportKind(StrEnum):
@@ -71,6 +74,9 @@ class Report:
     site: str | None = None
     value: float | None = None
     note: str | None = None
+    #: Optional (issue 15): the sender's id for this report. A report with the id of one stored
+    #: before is a correction: it replaces it (its time, kind, site, value or note may differ).
+    id: str | None = None
 
     def to_payload(self) -> bytes:
         doc: dict[str, Any] = {
@@ -78,7 +84,7 @@ class Report:
             "t": format_utc(self.t),
             "kind": self.kind.value,
         }
-        for name in ("site", "value", "note"):
+        for name in ("site", "value", "note", "id"):
             if getattr(self, name) is not None:
                 doc[name] = getattr(self, name)
         return encode_json(doc)
@@ -102,4 +108,15 @@ class Report:
                 doc, "value", what, -MAX_REPORT_VALUE, MAX_REPORT_VALUE, optional=True
             ),
             note=text_field(doc, "note", what, MAX_NOTE_CHARS, optional=True),
+            id=_report_id(doc.get("id"), what),
         )
+
+
+def _report_id(value: object, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _REPORT_ID.fullmatch(value):
+        raise PayloadError(
+            what, "bad_id", f'"id" must be 1-64 letters, digits or ._:- (got {value!r:.80})'
+        )
+    return value

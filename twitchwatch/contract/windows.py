@@ -1,10 +1,18 @@
-"""``<user>/<device>/windows``: one window of counts and observed seconds for every site of a device."""
+"""``<user>/<device>/windows``: one window of counts and observed seconds for every site of a device.
+
+The ack means "dealt with": the server's retained DeviceAck ``seq`` says every window of the
+device with a seq up to it is either stored or refused for good (a window that breaks the
+contract, such as one from an edge booted without a clock that starts in 1970, never becomes
+valid by being sent again). A refused window is counted by reason and shown to the person, and
+it never holds back the ack of the windows after it. :func:`window_seq` is how the server learns
+the seq of a window it refuses.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
@@ -73,6 +81,10 @@ class WindowMessage:
     start: datetime
     end: datetime
     sites: Mapping[str, SiteWindow]
+    #: Optional (issue 15): "the edge holds nothing below this seq" when it sent the window.
+    #: A server that lost its database restarts the device's contiguous ack from there. The
+    #: edge's state when it sent, not the window's content: two copies compare equal without it.
+    first_held: int | None = field(default=None, compare=False)
 
     @property
     def duration_s(self) -> float:
@@ -93,6 +105,7 @@ class WindowMessage:
                 "end": format_utc(self.end),
                 "sites": {site: w.to_doc() for site, w in self.sites.items()},
             }
+            | ({} if self.first_held is None else {"first_held": self.first_held})
         )
 
     @classmethod
@@ -128,7 +141,25 @@ class WindowMessage:
             known_site(site, what): _site_window(entry, f"{what} {site}", length)
             for site, entry in raw_sites.items()
         }
-        return cls(user, device, seq, start, end, sites)
+        first_held = None
+        if doc.get("first_held") is not None:
+            first_held = int_field(doc, "first_held", what, 1, seq)  # this window is held
+        return cls(user, device, seq, start, end, sites, first_held)
+
+
+def window_seq(payload: bytes, *, user: str, device: str) -> int | None:
+    """The seq a windows payload on ``user``'s ``device`` topic names, None if it names none.
+
+    For a payload :meth:`WindowMessage.from_payload` refused: when its ids match the topic and
+    its seq is valid, the server records that seq as refused for good, so the ack can pass it.
+    """
+    try:
+        doc = decode_json(payload, TopicKind.WINDOWS)
+        check_same_id(doc, "user", user, "windows")
+        check_same_id(doc, "device", device, "windows")
+        return int_field(doc, "seq", "windows", 1, MAX_SEQ)
+    except PayloadError:
+        return None
 
 
 def _site_window(entry: object, what: str, length: float) -> SiteWindow:
