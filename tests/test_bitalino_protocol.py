@@ -142,6 +142,21 @@ def test_dropped_bytes_lose_only_the_torn_frames():
     np.testing.assert_array_equal(found.adc, np.delete(adc, 30, axis=1))
 
 
+@pytest.mark.parametrize("damage", ["flip", "tear"])
+def test_the_frame_after_a_damaged_one_survives_a_skip_after_it(damage):
+    data, adc = stream_bytes(60, seed=5)
+    frames = [bytearray(data[4 * c : 4 * c + 4]) for c in range(60)]
+    if damage == "flip":
+        frames[20][1] ^= 0x04
+    else:
+        del frames[20][1:3]
+    frames[22] = bytearray()  # skipped by the board: its seq is used, no bytes sent
+    found = FrameStream(2, 1000.0).push(split(b"".join(frames)), np.arange(1, 20) * MS)
+    kept = [c for c in range(60) if c not in (20, 22)]
+    assert found.count.tolist() == kept
+    np.testing.assert_array_equal(found.adc, adc[:, kept])
+
+
 def test_losses_below_sixteen_frames_are_counted_by_seq():
     data, _ = stream_bytes(100, seed=4)
     kept = [c for c in range(100) if not 40 <= c < 55]  # 15 frames skipped by the board

@@ -91,17 +91,28 @@ class FrameStream:
         m = len(crc_ok)
         # Trusted start: this frame and the next pass their CRCs and the sequence continues.
         confirmed = np.zeros(m, dtype=bool)
+        pairs = np.zeros(m, dtype=bool)  # this window and the one a frame later pass their CRCs
         if m > length:
             step = (seq[length:] - seq[:-length]) % proto.SEQ_MODULO
-            confirmed[:-length] = crc_ok[:-length] & crc_ok[length:] & (step == 1)
+            pairs[:-length] = crc_ok[:-length] & crc_ok[length:]
+            confirmed[:-length] = pairs[:-length] & (step == 1)
         undecided = max(0, m - length)  # windows from here on cannot be confirmed yet
         taken: list[np.ndarray] = []
         skipped = failures = 0
         position = 0
         last_seq = self._last_seq
         while True:
+            just_locked = False
             if not self._locked:
-                found = np.flatnonzero(confirmed[position:undecided])
+                trusted = confirmed[position:undecided].copy()
+                if last_seq is not None:
+                    # Just after a damaged frame the stream resumes 2 or 3 frames on, within two
+                    # frames' bytes; its successor may be one the board skipped (a seq jump), so
+                    # there only the CRCs of both must pass.
+                    near = slice(position, min(undecided, position + 2 * length))
+                    resumes = np.isin((seq[near] - last_seq) % proto.SEQ_MODULO, (2, 3))
+                    trusted[: near.stop - near.start] |= pairs[near] & resumes
+                found = np.flatnonzero(trusted)
                 if len(found) == 0:
                     keep_from = max(position, undecided)
                     skipped += keep_from - position
@@ -109,13 +120,14 @@ class FrameStream:
                     break
                 skipped += int(found[0])
                 position += int(found[0])
-                self._locked = True
+                self._locked = just_locked = True
             chain = np.arange(position, m, length)
             # In lock a frame needs its CRC, and a sequence step of 1 or a confirmation: a torn
             # frame that passes its CRC by chance (1 in 16) rarely also continues the sequence.
             previous = np.concatenate(([-1 if last_seq is None else last_seq], seq[chain[:-1]]))
             follows = (seq[chain] - previous) % proto.SEQ_MODULO == 1
             good = crc_ok[chain] & (follows | confirmed[chain])
+            good[:1] |= just_locked  # the search already trusted the frame it locked on
             # Past ``undecided`` a frame that needs its confirmation must wait for more bytes.
             waiting = ~follows & (chain >= undecided) & crc_ok[chain]
             stop = np.flatnonzero(~good | waiting)
