@@ -280,6 +280,8 @@ def _device_account(user: str, device: str) -> Account:
             Grant(Access.WRITE, device_topic(user, device, TopicKind.STATUS)),
             Grant(Access.READ, device_topic(user, device, TopicKind.ACK)),
             Grant(Access.WRITE, profile_topic(user)),
+            # its "at" tells the edge whether its clock is far off (edge/wall_clock.py)
+            Grant(Access.READ, SERVER_STATUS_TOPIC),
         ),
     )
 

@@ -199,6 +199,7 @@ def test_acl_grants_each_account_its_own_topics_only(tmp_path: Path) -> None:
         "topic write twitchwatch/v1/alice/alice-laptop/status",
         "topic read twitchwatch/v1/alice/alice-laptop/ack",
         "topic write twitchwatch/v1/alice/profile",
+        "topic read twitchwatch/v1/_server/status",  # the server's time: is our clock right?
     ]
     assert blocks["bob"] == [  # no Home Assistant for bob
         "topic read twitchwatch/v1/bob/alerts/#",

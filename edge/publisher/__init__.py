@@ -41,11 +41,13 @@ from edge.publisher.resend import RESEND_AFTER_S, ResendSchedule
 from edge.publisher.state import BrokerState, PublisherStats
 from edge.windows import Window
 from twitchwatch.contract import (
+    SERVER_STATUS_TOPIC,
     DeviceAck,
     DeviceState,
     DeviceStatus,
     PayloadError,
     Profile,
+    ServerStatus,
     SiteWindow,
     TopicKind,
     WindowMessage,
@@ -147,6 +149,9 @@ class EdgePublisher:
         self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
         self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
         self._dropped = outbox.dropped
+        #: Called with the server's time from each fresh (not retained) server status: the
+        #: agent's ClockGuard compares it with the edge's clock (edge/wall_clock.py).
+        self.on_server_time: Callable[[datetime], None] | None = None
         #: A topic the broker refused as not authorized (MQTT 5 PUBACK): the account and the
         #: configured user/device disagree, and no retry will change that.
         self.denied_topic: str | None = None
@@ -168,7 +173,7 @@ class EdgePublisher:
             self.broker,
             client_id=self.client_id,
             protocol=self.protocol,
-            subscriptions=[(self.ack_topic, 1)],
+            subscriptions=[(self.ack_topic, 1), (SERVER_STATUS_TOPIC, 1)],
             will=Will(self.status_topic, offline, qos=1, retain=True, delay_s=WILL_DELAY_S),
         )
         self._link.on_connected = lambda _session_present: self._wake.set()
@@ -320,6 +325,9 @@ class EdgePublisher:
 
     async def _receive(self) -> None:
         async for message in self.link.messages_across_reconnects():
+            if message.topic == SERVER_STATUS_TOPIC:
+                self._on_server_status(message.payload, retained=message.retain)
+                continue
             if message.topic != self.ack_topic:
                 continue
             try:
@@ -329,6 +337,18 @@ class EdgePublisher:
                 log.warning("%s: ignoring an ack: %s", self.device, exc)
                 continue
             self._on_ack(ack.seq)
+
+    def _on_server_status(self, payload: bytes, *, retained: bool) -> None:
+        """Only a fresh status says what time it is now: the retained one may be hours old."""
+        if retained or self.on_server_time is None:
+            return
+        try:
+            status = ServerStatus.from_payload(payload)
+        except PayloadError as exc:
+            log.warning("%s: ignoring the server's status: %s", self.device, exc)
+            return
+        if status.at is not None:
+            self.on_server_time(status.at)
 
     def _on_ack(self, seq: int) -> None:
         try:
