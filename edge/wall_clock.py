@@ -12,8 +12,10 @@ A clock set wrongly but later than the release (hours ahead, last week) is caugh
 time: the server republishes its retained status with its time (``at``) about once a minute, and
 the publisher hands every fresh copy (never the retained one delivered on subscribe, whose time
 may be hours old) to :meth:`ClockGuard.server_time`. A difference beyond :data:`TOLERANCE` holds
-the windows the same way, until a fresh status agrees again. Nothing waits for the server: with
-no server (or one too old to send ``at``) windows are cut as before.
+the windows the same way, until a fresh status agrees again, or our clock steps by what it was
+off (NTP fixed it: the server's time runs with our monotonic clock, so the skew is known without
+waiting for the next status). Nothing waits for the server: with no server (or one too old to
+send ``at``) windows are cut as before.
 """
 
 from __future__ import annotations
@@ -83,8 +85,10 @@ class ClockGuard:
         self.problem: str | None = None
         self._wrong_offset_s = 0.0  # utc - monotonic while the clock was wrong
         #: The edge's clock minus the server's, from the last fresh server status that
-        #: disagreed beyond the tolerance; None once one agrees.
+        #: disagreed beyond the tolerance (None once one agrees), and the clock's offset from
+        #: the monotonic clock then: a step of our clock since (NTP) moves the skew with it.
         self._skew: timedelta | None = None
+        self._skew_offset_s = 0.0
         #: The wall time (by the wrong clock) from which its readings were wrong, while skewed.
         self._wrong_since: datetime | None = None
         #: Set with each step poll() returns: None if the clock was before the release (stamps
@@ -98,11 +102,14 @@ class ClockGuard:
         """A fresh server status said it is ``server_utc``: compare with our clock.
 
         The verdict takes effect at the next :meth:`poll` (the agent's tick)."""
-        skew = self.clock.utc() - server_utc
+        now, mono = self.clock.utc(), self.clock.monotonic()
+        if now < self.not_before:
+            return  # not set at all: poll() already holds the windows and says why
+        skew = now - server_utc
         if abs(skew) > self.tolerance:
             if self._skew is None:
                 log.warning("%s", self._skew_problem(skew))
-            self._skew = skew
+            self._skew, self._skew_offset_s = skew, now.timestamp() - mono
         else:
             self._skew = None  # poll() says windows resume
 
@@ -132,12 +139,18 @@ class ClockGuard:
             self._wrong_offset_s = offset_s
             return None
         if self._skew is not None:
+            # The server's time runs with our monotonic clock: if our wall clock stepped since
+            # the status, the skew stepped with it (NTP fixed it: no need to wait for the next).
+            skew = self._skew + timedelta(seconds=offset_s - self._skew_offset_s)
+            if abs(skew) <= self.tolerance:
+                self._skew = None
+        if self._skew is not None:
             if self.set:
                 # The clock has read this way since it last stepped (or since the agent began):
                 # remember where it stood, so the step that fixes it can be measured.
                 self.set, self._wrong_offset_s = False, offset_s
                 self._wrong_since = self._offset_since
-            self.problem = self._skew_problem(self._skew)
+            self.problem = self._skew_problem(skew)
             return None
         if self.set:
             return None
@@ -146,7 +159,7 @@ class ClockGuard:
         step = timedelta(seconds=offset_s - self._wrong_offset_s)
         log.info(
             "the clock is %s (now %s UTC, it moved %s%s): windows resume",
-            "set" if self.stepped_since is None else "right again, the server agrees",
+            "set" if self.stepped_since is None else "right again by the server's time",
             f"{now:%Y-%m-%d %H:%M}",
             "back " if step < timedelta(0) else "",
             format_offset(step),

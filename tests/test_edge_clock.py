@@ -170,9 +170,7 @@ def test_a_clock_far_from_the_servers_holds_windows_until_a_fresh_status_agrees(
         )
         guard.server_time(real + timedelta(seconds=30))  # still wrong: said once
         assert guard.poll() is None and not guard.set
-        clock.step_to(real + timedelta(seconds=40))  # NTP fixes it ...
-        assert guard.poll() is None and not guard.set  # ... but only the server can tell
-        guard.server_time(real + timedelta(seconds=40))
+        clock.step_to(real + timedelta(seconds=40))  # NTP fixes it: the skew moved with it
         step = guard.poll()
         assert guard.set and guard.problem is None
         moved = -timedelta(hours=2, minutes=2, seconds=20)  # to real + 40 s from real + 2 h 03 min
@@ -181,7 +179,9 @@ def test_a_clock_far_from_the_servers_holds_windows_until_a_fresh_status_agrees(
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2, lines
     assert lines[0] == guard._skew_problem(timedelta(hours=2, minutes=3))
-    assert lines[1].startswith("the clock is right again, the server agrees (now 2026-12-06 12:00")
+    assert lines[1].startswith(
+        "the clock is right again by the server's time (now 2026-12-06 12:00"
+    )
     assert lines[1].endswith("it moved back 2 h 02 min): windows resume")
 
 
@@ -295,3 +295,28 @@ async def test_an_edge_two_hours_ahead_cuts_no_windows_until_its_clock_is_right(
     said = [line for line in journal if "ahead of the server's" in line]
     assert len(said) == 1, journal  # once per change
     assert any(line.startswith("the clock is right again") for line in journal)
+
+
+def test_a_server_whose_clock_was_wrong_resumes_windows_without_a_step() -> None:
+    """Our clock never moved: the server's was the wrong one, and its next status agrees."""
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    clock = SteppedClock(real)
+    guard = ClockGuard(clock)
+    guard.server_time(real - timedelta(hours=1))
+    assert guard.poll() is None and not guard.set and "1 h 00 min ahead of" in str(guard.problem)
+    guard.server_time(clock.utc())
+    step = guard.poll()
+    assert guard.set and step is not None and abs(step) < timedelta(seconds=1)
+
+
+def test_a_clock_before_the_release_is_not_also_called_far_from_the_servers(caplog) -> None:
+    clock = SteppedClock(BOOT)
+    guard = ClockGuard(clock)
+    with caplog.at_level(logging.INFO, logger="edge.run"):
+        guard.poll()
+        guard.server_time(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+        assert guard.poll() is None and guard.problem is not None
+        assert guard.problem.startswith("the clock says 1970-01-01")
+        clock.step_to(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+        assert guard.poll() is not None and guard.set
+    assert not any("server's" in r.getMessage() for r in caplog.records)
