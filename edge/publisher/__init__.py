@@ -102,7 +102,8 @@ class EdgePublisher:
     resend_after_s : float
         Send a broker-acknowledged window again if the server's ack has not covered it by then.
     profile : Profile or None
-        The person's profile (their time zone), published retained on every connect.
+        The config's time zone for the person's profile: merged into the retained profile when
+        it differs from the zone last published (edge/publisher/profile.py).
 
     Use::
 
