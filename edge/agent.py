@@ -106,6 +106,8 @@ class Agent:
         #: No windows are cut while the wall clock is not set (edge/wall_clock.py).
         self.clock_guard = ClockGuard(tuning.clock)
         self.clock_guard.poll()
+        if uplink is not None:  # fresh server statuses tell the guard the server's time
+            uplink.publisher.on_server_time = self.clock_guard.server_time
         self.totals = Totals()
         sinks: list[DetectionSink] = [self.totals]
         if record is not None:
@@ -157,7 +159,8 @@ class Agent:
         step = self.clock_guard.poll()
         if self.uplink is not None and self.windows is not None:
             if step is not None:
-                self.windows.rebase(step, self.clock_guard.not_before)
+                guard = self.clock_guard
+                self.windows.rebase(step, guard.not_before, guard.stepped_since)
             if self.clock_guard.set:
                 self.uplink.send(self.windows.close_due())
             self.uplink.raise_if_refused(self.config_path)

@@ -362,6 +362,16 @@ class Outbox:
         rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'last_end'")
         return parse_utc(rows[0][0], "outbox", "last_end") if rows else None
 
+    @property
+    def published_tz(self) -> str | None:
+        """The time zone this edge last published in the person's profile (None: never)."""
+        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'profile_tz'")
+        return rows[0][0] if rows else None
+
+    def mark_tz_published(self, tz: str) -> None:
+        with self._transaction("record the published time zone"):
+            self._set_meta("profile_tz", tz)
+
     def close(self) -> None:
         self._db.close()
 

@@ -170,18 +170,31 @@ class WindowBuilder:
             return max(start, self._align(self._resume_from, up=True))
         return start
 
-    def rebase(self, step: timedelta, wrong_before: datetime) -> None:
-        """The wall clock was wrong (earlier than ``wrong_before``) and has just stepped by
-        ``step``: site starts it stamped move with it, and the next window starts at the
-        earliest site start (what was detected meanwhile is windowed where it belongs)."""
+    def rebase(
+        self, step: timedelta, wrong_before: datetime, wrong_since: datetime | None = None
+    ) -> None:
+        """The wall clock was wrong and has just stepped by ``step``: site starts it stamped move
+        with it, and the next window starts at the earliest site start (what was detected
+        meanwhile is windowed where it belongs). Stamped wrongly: earlier than ``wrong_before``
+        (a clock before the release), or with ``wrong_since`` (a clock far from the server's),
+        at or after that wall time by the wrong clock."""
+
+        def wrong(t: datetime) -> bool:
+            return t < wrong_before if wrong_since is None else t >= wrong_since
+
         starts = []
         for state in self._sites.values():
-            if state.t0_utc is not None and state.t0_utc < wrong_before:
+            if state.t0_utc is not None and wrong(state.t0_utc):
                 state.t0_utc += step
             if state.t0_utc is not None:
                 starts.append(state.t0_utc)
-        if self._next_start < wrong_before:
-            self._next_start = self._first_start(self._align(min(starts, default=self._now())))
+        if wrong_since is None:
+            if self._next_start < wrong_before:
+                self._next_start = self._first_start(self._align(min(starts, default=self._now())))
+        elif self._next_start + self._window > wrong_since:  # set by the wrong clock
+            # Windows cut before the server's time came stay as sent; the next one follows
+            # on the right clock, so nothing detected while they waited is left out.
+            self._next_start = self._first_start(self._align(self._next_start + step))
 
     def _align(self, t: datetime, up: bool = False) -> datetime:
         offset_s = (t - _EPOCH).total_seconds() / self.window_s

@@ -3,7 +3,8 @@
 A report is stored here (and on disk: WAL with ``synchronous=FULL``) before anything is sent, and
 leaves only once the broker has acknowledged it (QoS 1 PUBACK). A broker that cannot be reached
 leaves it here for the next ``twitchwatch log`` (or ``twitchwatch log --flush``). Sending one
-twice is harmless: the server keys a report by (user, time, kind, site) and keeps the first.
+twice is harmless: each report carries the id `twitchwatch log` gave it (stored in its payload),
+so a resend replaces the report it repeats instead of adding another.
 
 The file also remembers the last time zone seen in each person's profile on the broker, so that
 ``--at`` reads local times in the person's zone when the broker cannot be reached.

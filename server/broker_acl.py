@@ -23,7 +23,8 @@ from a private temporary file, never passed on a command line where ``ps`` would
 What each account may do (anything else is denied; MQTT 5 clients get "Not authorized"):
 
 - device ``dev-<user>-<device>``: write its ``windows`` and ``status`` (the Last Will too), read
-  its ``ack``; write its person's ``profile`` (the edge publishes ``[mqtt] tz``);
+  its ``ack``; read and write its person's ``profile`` (the edge merges ``[mqtt] tz`` into it);
+  read the server's status (its time tells the edge whether its clock is right);
 - person ``<user>``: read ``<user>/alerts/#``, write ``<user>/reports`` and ``<user>/acks``,
   read and write ``<user>/profile`` (``twitchwatch alerts`` shows times in its zone), read the
   server's status; with ``homeassistant = true`` also read its devices' ``windows``/``status``
@@ -279,7 +280,10 @@ def _device_account(user: str, device: str) -> Account:
             Grant(Access.WRITE, device_topic(user, device, TopicKind.WINDOWS)),
             Grant(Access.WRITE, device_topic(user, device, TopicKind.STATUS)),
             Grant(Access.READ, device_topic(user, device, TopicKind.ACK)),
-            Grant(Access.WRITE, profile_topic(user)),
+            # read too: the edge merges its zone into the profile (edge/publisher/profile.py)
+            Grant(Access.READWRITE, profile_topic(user)),
+            # its "at" tells the edge whether its clock is far off (edge/wall_clock.py)
+            Grant(Access.READ, SERVER_STATUS_TOPIC),
         ),
     )
 

@@ -128,6 +128,9 @@ class ServerOptions:
     #: long (MQTT 5 Will Delay Interval; 3.1.1 sends it at once): a short network drop or a
     #: restart does not flap Home Assistant's availability.
     will_delay_s: int = 30
+    #: The retained status ("online", with the server's time ``at``) is published again this
+    #: often: edges compare the fresh copies with their own clock (edge/wall_clock.py).
+    status_every_s: float = 60.0
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -275,7 +278,7 @@ class Server(RetainedPublishing):
         )
         link.on_connected = self._on_connected
         link.start()
-        ticker: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         try:
             await link.wait_connected(self.options.connect_timeout_s)
             self._link = link
@@ -283,14 +286,17 @@ class Server(RetainedPublishing):
             self._say(DeviceState.ONLINE)
             await self._startup()
             self.ready.set()
-            ticker = asyncio.create_task(self._tick_forever(), name="server wall clock")
+            tasks = [
+                asyncio.create_task(self._tick_forever(), name="server wall clock"),
+                asyncio.create_task(self._say_online_forever(), name="server status"),
+            ]
             await self._consume(ingest)
         except _Stopped:
             pass
         finally:
-            if ticker is not None:
-                ticker.cancel()
-                await asyncio.gather(ticker, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if self._link is not None and link.connected.is_set():
                 self._say(DeviceState.OFFLINE)  # a clean stop; a crash leaves it to the Will
             await self._drain()
@@ -315,8 +321,16 @@ class Server(RetainedPublishing):
             self._spawn(self._republish_retained())
 
     def _say(self, state: DeviceState) -> None:
-        """The server's retained status (its Last Will says offline)."""
-        self._publish_retained(SERVER_STATUS_TOPIC, ServerStatus(state).to_payload(), None)
+        """The server's retained status with its time (its Last Will says offline, no time)."""
+        status = ServerStatus(state, at=self.clock())
+        self._publish_retained(SERVER_STATUS_TOPIC, status.to_payload(), None)
+
+    async def _say_online_forever(self) -> None:
+        """Online again, with the time, every ``status_every_s``: edges check their clocks."""
+        while True:
+            await asyncio.sleep(self.options.status_every_s)
+            if self._link is not None and self._link.connected.is_set():
+                self._say(DeviceState.ONLINE)
 
     async def _republish_retained(self) -> None:
         """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their

@@ -33,11 +33,14 @@ from server.service import session_client_id
 from support.services import MosquittoBroker, free_port, mosquitto_path, services_required
 from twitchwatch.contract import (
     SERVER_FILTERS,
+    SERVER_STATUS_TOPIC,
     AlertState,
     AlertStatus,
     DeviceState,
     DeviceStatus,
+    Profile,
     Rule,
+    ServerStatus,
     Severity,
     SiteWindow,
     TopicKind,
@@ -46,6 +49,7 @@ from twitchwatch.contract import (
     alert_topic,
     alerts_filter,
     device_topic,
+    profile_topic,
     reports_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, MqttLinkError
@@ -198,7 +202,8 @@ def test_acl_grants_each_account_its_own_topics_only(tmp_path: Path) -> None:
         "topic write twitchwatch/v1/alice/alice-laptop/windows",
         "topic write twitchwatch/v1/alice/alice-laptop/status",
         "topic read twitchwatch/v1/alice/alice-laptop/ack",
-        "topic write twitchwatch/v1/alice/profile",
+        "topic readwrite twitchwatch/v1/alice/profile",  # merged into, not overwritten
+        "topic read twitchwatch/v1/_server/status",  # the server's time: is our clock right?
     ]
     assert blocks["bob"] == [  # no Home Assistant for bob
         "topic read twitchwatch/v1/bob/alerts/#",
@@ -434,6 +439,30 @@ async def test_a_person_who_opted_in_can_feed_home_assistant(secured: Secured) -
             await asyncio.gather(task, return_exceptions=True)
         with pytest.raises(MqttLinkError, match="Not authorized"):  # bob did not opt in
             await bob.publish("homeassistant/sensor/twitchwatch_bob/x/config", b"{}", retain=True)
+
+
+async def test_a_device_reads_the_servers_time_and_its_persons_profile(secured: Secured) -> None:
+    """What the edge subscribes to: the server's status (is its clock right?) and the profile
+    it merges its zone into; never another person's profile, never the server's status."""
+    server, alice = client(secured, "tw-server"), client(secured, "alice")
+    async with server, alice:
+        status = ServerStatus(DeviceState.ONLINE, at=datetime.now(UTC).replace(microsecond=0))
+        await server.publish(SERVER_STATUS_TOPIC, status.to_payload(), retain=True)
+        await alice.publish(
+            profile_topic("alice"), Profile("Europe/Berlin").to_payload(), retain=True
+        )
+    laptop = client(
+        secured,
+        "dev-alice-alice-laptop",
+        [SERVER_STATUS_TOPIC, profile_topic("alice"), profile_topic("bob")],
+    )
+    async with laptop:
+        got = {(await next_message(laptop)).topic for _ in range(2)}
+        assert got == {SERVER_STATUS_TOPIC, profile_topic("alice")}
+        with pytest.raises(MqttLinkError, match="Not authorized"):
+            await laptop.publish(SERVER_STATUS_TOPIC, status.to_payload(), retain=True)
+        await asyncio.sleep(0.3)
+        assert laptop.pending_messages() == 0  # nothing of bob's
 
 
 # --- sessions belong to accounts ------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The edge's wall clock: no windows while it is not set (a Raspberry Pi boots in 1970), and once
-network time arrives, what was detected meanwhile lands in the right windows.
+"""The edge's wall clock: no windows while it is not set (a Raspberry Pi boots in 1970) or while
+it is far from the server's time, and once it is right, what was detected meanwhile lands in the
+right windows.
 
 The agent streams a simulated sensor over the real Bumble/bleak link; only the wall clock is a
 fake (monotonic time is real), because a test cannot step the machine's clock.
@@ -8,7 +9,9 @@ fake (monotonic time is real), because a test cannot step the machine's clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,13 +24,17 @@ from edge.ble.reconnect import ReconnectPolicy
 from edge.ble.session import Backend, SensorConfig
 from edge.config import MqttConfig
 from edge.outbox import Outbox
+from edge.publisher import EdgePublisher
 from edge.views import take_snapshot
-from edge.wall_clock import RELEASED_UTC, ClockGuard
+from edge.wall_clock import RELEASED_UTC, ClockGuard, format_offset
 from edge.windows import WindowBuilder
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
-from support.services import free_port
+from server.service import Server, ServerOptions
+from support.services import MosquittoBroker, free_port
+from tests.test_server import client, running
+from twitchwatch.contract import SERVER_STATUS_TOPIC, DeviceState, ServerStatus
 from twitchwatch.mqtt_link import BrokerUrl
 
 BOOT = datetime(1970, 1, 1, 0, 0, 5, tzinfo=UTC)
@@ -138,3 +145,178 @@ async def test_no_windows_while_the_clock_is_unset_then_they_resume(
     # The seconds streamed before the clock was set are windowed too, where they belong.
     assert starts[0] < set_at[0] - timedelta(seconds=4)
     assert sum(w.sites["left_calf"].rest_s for w in windows) > 6.0
+
+
+def test_offsets_read_as_a_person_says_them() -> None:
+    assert format_offset(timedelta(hours=2, minutes=3, seconds=40)) == "2 h 03 min"
+    assert format_offset(-timedelta(minutes=7)) == "7 min"
+    assert format_offset(timedelta(days=3, hours=4, minutes=5)) == "3 d 4 h"
+
+
+def test_a_clock_far_from_the_servers_holds_windows_until_a_fresh_status_agrees(caplog) -> None:
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    clock = SteppedClock(real + timedelta(hours=2, minutes=3))
+    guard = ClockGuard(clock)
+    with caplog.at_level(logging.INFO, logger="edge.run"):
+        assert guard.poll() is None and guard.set
+        guard.server_time(clock.utc() - timedelta(minutes=4))  # within the tolerance: all well
+        assert guard.poll() is None and guard.set
+        guard.server_time(real)
+        assert guard.set  # the verdict takes effect at the agent's next tick
+        assert guard.poll() is None and not guard.set
+        assert guard.problem == (
+            "this device's clock is 2 h 03 min ahead of the server's: windows wait until it is "
+            "right (is NTP running? timedatectl); detection goes on"
+        )
+        guard.server_time(real + timedelta(seconds=30))  # still wrong: said once
+        assert guard.poll() is None and not guard.set
+        clock.step_to(real + timedelta(seconds=40))  # NTP fixes it: the skew moved with it
+        step = guard.poll()
+        assert guard.set and guard.problem is None
+        moved = -timedelta(hours=2, minutes=2, seconds=20)  # to real + 40 s from real + 2 h 03 min
+        assert step is not None and abs(step - moved) < timedelta(seconds=1)
+        assert guard.stepped_since is not None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert lines[0] == guard._skew_problem(timedelta(hours=2, minutes=3))
+    assert lines[1].startswith(
+        "the clock is right again by the server's time (now 2026-12-06 12:00"
+    )
+    assert lines[1].endswith("it moved back 2 h 02 min): windows resume")
+
+
+def test_a_skew_rebase_moves_the_starts_the_wrong_clock_stamped() -> None:
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    clock = SteppedClock(real + timedelta(hours=2))
+    builder = WindowBuilder(["left_calf", "right_calf"], 60.0, now=clock.utc)
+    builder.start("left_calf", real + timedelta(hours=2, seconds=5))  # stamped by our clock
+    builder.start("right_calf", real - timedelta(seconds=30))  # the sensor's own clock
+    builder.rebase(-timedelta(hours=2), RELEASED_UTC, wrong_since=real + timedelta(hours=2))
+    assert builder._sites["left_calf"].t0_utc == real + timedelta(seconds=5)
+    assert builder._sites["right_calf"].t0_utc == real - timedelta(seconds=30)
+    assert builder.next_start_utc == real
+
+
+async def test_only_fresh_server_statuses_reach_the_clock_check(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    hours_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    async with client(mosquitto_broker, "old-server") as server:
+        stale = ServerStatus(DeviceState.ONLINE, at=hours_ago).to_payload()
+        await server.publish(SERVER_STATUS_TOPIC, stale, retain=True)
+        heard: list[datetime] = []
+        with Outbox(tmp_path / "outbox.db", "alice", "pi") as outbox:
+            publisher = EdgePublisher(outbox, mosquitto_broker.url)
+            publisher.on_server_time = heard.append
+            async with publisher:
+                await publisher.link.wait_connected(10.0)
+                await asyncio.sleep(0.5)
+                assert heard == []  # the retained copy is hours old: not a time to compare
+                fresh = datetime.now(UTC).replace(microsecond=0)
+                payload = ServerStatus(DeviceState.ONLINE, at=fresh).to_payload()
+                await server.publish(SERVER_STATUS_TOPIC, payload, retain=True)
+                async with asyncio.timeout(10.0):
+                    while not heard:
+                        await asyncio.sleep(0.05)
+                assert heard == [fresh]
+
+
+def stored_windows(db: Path) -> list[datetime]:
+    """The start of every window the server stored (none refused), read from its SQLite file."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT start_utc, refused FROM windows ORDER BY seq").fetchall()
+    assert all(refused is None for _, refused in rows), rows
+    return [datetime.fromisoformat(start).astimezone(UTC) for start, _ in rows]
+
+
+async def test_an_edge_two_hours_ahead_cuts_no_windows_until_its_clock_is_right(
+    backend: Backend, mosquitto_broker: MosquittoBroker, tmp_path: Path, caplog
+) -> None:
+    """A real server republishes its time; the agent's wall clock is 2 h ahead, then fixed."""
+    server_db = tmp_path / "server.db"
+    server = Server(
+        mosquitto_broker.url,
+        f"sqlite:///{server_db}",
+        client_id="clock-server",
+        options=ServerOptions(status_every_s=0.3),
+    )
+    clock = SteppedClock(datetime.now(UTC) + timedelta(hours=2))
+    outbox = tmp_path / "outbox.db"
+    mqtt = MqttConfig(
+        BrokerUrl.parse(mosquitto_broker.url), "alice", "pi", window_s=1.0, outbox=outbox
+    )
+    tuning = AgentTuning(
+        scan_timeout_s=2.0, policy=ReconnectPolicy(first_s=0.2, cap_s=0.4), tick_s=0.2,
+        clock=clock,
+    )  # fmt: skip
+    fixed_at: list[datetime] = []
+    caplog.set_level(logging.INFO, logger="edge.run")
+    async with running(server):
+        agent = await Agent.start(
+            [SensorConfig("TW-0001", "left_calf")], backend, mqtt=mqtt, tuning=tuning
+        )
+        try:
+            async with asyncio.timeout(10.0):  # the first fresh status after the connect
+                while agent.clock_guard.set:
+                    await asyncio.sleep(0.05)
+                    agent.clock_guard.poll()
+            publisher = agent.uplink.publisher if agent.uplink is not None else None
+            assert publisher is not None
+
+            async def ntp_fixes_the_clock() -> None:
+                await asyncio.sleep(6.0)
+                snapshot = take_snapshot(agent, 6.0)
+                assert snapshot.sensors[0].streaming and snapshot.sensors[0].rest_s > 0
+                assert snapshot.clock is not None and snapshot.clock.startswith(
+                    "this device's clock is 2 h 00 min ahead of the server's: windows wait "
+                    "until it is right (is NTP running? timedatectl)"
+                )
+                assert len(publisher.outbox) == 0 and publisher.stats.sent == 0
+                assert stored_windows(server_db) == []  # nothing reached the server
+                fixed_at.append(datetime.now(UTC))
+                clock.step_to(fixed_at[0])
+
+            fixer = asyncio.create_task(ntp_fixes_the_clock())
+            await agent.run(seconds=12.0)
+            await fixer  # its assertions
+            assert take_snapshot(agent, 12.0).clock is None
+        finally:
+            await agent.close()
+        stats = publisher.stats
+        assert stats.sent > 0 and stats.pending == 0  # every window the server acked
+        assert server.stats.rejected == 0
+    starts = stored_windows(server_db)
+    assert len(starts) == stats.sent and starts == sorted(starts)
+    assert fixed_at[0] - timedelta(seconds=10) < starts[0] < fixed_at[0] - timedelta(seconds=4)
+    assert starts[-1] < datetime.now(UTC)  # on the right clock, not 2 h ahead
+    with Outbox(outbox, "alice", "pi") as stored:
+        assert len(stored) == 0 and stored.acked_seq == stats.sent
+    journal = [r.getMessage() for r in caplog.records if r.name == "edge.run"]
+    said = [line for line in journal if "ahead of the server's" in line]
+    assert len(said) == 1, journal  # once per change
+    assert any(line.startswith("the clock is right again") for line in journal)
+
+
+def test_a_server_whose_clock_was_wrong_resumes_windows_without_a_step() -> None:
+    """Our clock never moved: the server's was the wrong one, and its next status agrees."""
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    clock = SteppedClock(real)
+    guard = ClockGuard(clock)
+    guard.server_time(real - timedelta(hours=1))
+    assert guard.poll() is None and not guard.set and "1 h 00 min ahead of" in str(guard.problem)
+    guard.server_time(clock.utc())
+    step = guard.poll()
+    assert guard.set and step is not None and abs(step) < timedelta(seconds=1)
+
+
+def test_a_clock_before_the_release_is_not_also_called_far_from_the_servers(caplog) -> None:
+    clock = SteppedClock(BOOT)
+    guard = ClockGuard(clock)
+    with caplog.at_level(logging.INFO, logger="edge.run"):
+        guard.poll()
+        guard.server_time(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+        assert guard.poll() is None and guard.problem is not None
+        assert guard.problem.startswith("the clock says 1970-01-01")
+        clock.step_to(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+        assert guard.poll() is not None and guard.set
+    assert not any("server's" in r.getMessage() for r in caplog.records)

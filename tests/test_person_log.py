@@ -4,7 +4,9 @@ config and times are checked first; a broker that is away keeps the report in th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -208,13 +210,27 @@ async def test_a_broker_that_is_away_keeps_the_report_until_the_next_log(
         async with asyncio.timeout(TIMEOUT_S):
             while server.stats.stored < 1:
                 await asyncio.sleep(0.05)
-    with ReportOutbox(outbox) as box:
-        assert box.waiting() == []
+        with ReportOutbox(outbox) as box:
+            assert box.waiting() == []
+            # The broker's PUBACK was lost: the outbox still holds the report, and sends it again.
+            box.add("alice", waiting.report)
+        resent = await asyncio.to_thread(
+            run_log, "--flush", "--broker", url, "--user", "alice", home=tmp_path
+        )
+        assert "also sent 1 earlier report(s) that were waiting" in resent.stdout
+        async with asyncio.timeout(TIMEOUT_S):
+            while server.stats.messages < 2:
+                await asyncio.sleep(0.05)
     with open_store(f"sqlite:///{db}") as store:
         history = store.load_history("alice", waiting.report.t.date(), datetime.now(UTC))
     assert [(r.kind, r.site, r.t) for r in history.reports] == [
         (ReportKind.NUMBNESS, "left_foot", waiting.report.t)
-    ]
+    ]  # stored once
+    # It carries the id `twitchwatch log` gave it: the resend replaced it, never doubled it.
+    assert waiting.report.id is not None and len(waiting.report.id) == 32
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT report_id FROM reports").fetchall()
+    assert rows == [(waiting.report.id,)]
 
 
 def test_wrong_words_are_one_line_with_the_known_values(tmp_path: Path) -> None:

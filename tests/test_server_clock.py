@@ -132,3 +132,29 @@ async def test_the_person_marks_a_symptom_resolved_after_seeing_a_doctor(
         async with asyncio.timeout(TIMEOUT_S):
             while server.stats.rejected < 1:
                 await asyncio.sleep(0.05)
+
+
+async def test_the_server_republishes_its_status_with_its_time(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """Edges compare the fresh copies' time with their own clock (edge/wall_clock.py)."""
+    clock = Clock(datetime(2026, 12, 6, 7, 0, tzinfo=UTC))
+    server = Server(
+        mosquitto_broker.url,
+        f"sqlite:///{tmp_path / 'status.db'}",
+        client_id="status-server",
+        options=ServerOptions(status_every_s=0.2),
+        clock=clock,
+    )
+    async with running(server), client(mosquitto_broker, "edge", [SERVER_STATUS_TOPIC]) as edge:
+        fresh: list[ServerStatus] = []
+        async with asyncio.timeout(TIMEOUT_S):
+            async for message in edge.messages():
+                if not message.retain:
+                    fresh.append(ServerStatus.from_payload(message.payload))
+                    clock.now += timedelta(minutes=1)
+                if len(fresh) == 2:
+                    break
+    assert [s.state for s in fresh] == [DeviceState.ONLINE] * 2
+    assert fresh[1].at is not None and fresh[0].at is not None
+    assert fresh[1].at - fresh[0].at == timedelta(minutes=1)  # each says the time it was sent

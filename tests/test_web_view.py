@@ -5,9 +5,12 @@ Against a real server, store and Mosquitto (one per test: each changes a person'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
+import re
+import sqlite3
 from pathlib import Path
 
 from server.store import open_store
@@ -207,3 +210,25 @@ async def test_the_profile_sets_the_zone_and_the_name(
         await post(alice, env.url + "profile", {"csrf": csrf_in(page), "tz": "PST"})
         _, page, _ = await get(alice, env.url + "profile")
         assert "Not saved: time zone:" in page and '<option value="Europe/Berlin" selected>' in page
+
+
+async def test_a_form_sent_again_replaces_its_report_rather_than_doubling_it(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """The answer to a report was lost and the person presses again (or the browser resends):
+    the form's id makes the second send replace the first, though "now" has moved on."""
+    async with web_env(mosquitto_broker.url, tmp_path) as env, logged_in(env.url, "alice") as alice:
+        _, home, _ = await get(alice, env.url)
+        [report_id] = re.findall(r'name="report_id" value="([0-9a-f]{32})"', home)
+        form = {"csrf": csrf_in(home), "report_id": report_id, "kind": "caffeine", "note": "tea"}
+        for note in ("tea", "tea, strong"):
+            status, _, _ = await post(alice, env.url + "reports", form | {"note": note})
+            assert status == 303
+            await asyncio.sleep(1.1)  # another second: without the id, another report
+        _, again, _ = await get(alice, env.url)
+        assert re.findall(r'name="report_id" value="([0-9a-f]{32})"', again) != [report_id]
+    with contextlib.closing(sqlite3.connect(env.db)) as conn:
+        rows = conn.execute(  # the seeded history has reports of its own, none with a note "tea"
+            "SELECT kind, note, report_id FROM reports WHERE note LIKE 'tea%'"
+        ).fetchall()
+    assert rows == [("caffeine", "tea, strong", report_id)]

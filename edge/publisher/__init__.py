@@ -19,8 +19,9 @@ beyond our numbering means the outbox file was lost or replaced, and the outbox 
 it. The device's status topic says ``online`` (retained) on every connect; the Last Will and a
 clean stop say ``offline``. The Will waits :data:`WILL_DELAY_S` (MQTT 5) and is dropped if the
 agent is back by then, so a Wi-Fi blip does not flap the status offline and online. With a profile
-(``[mqtt] tz``: the person's time zone), every connect also publishes it, retained, on
-``<user>/profile``: the server cuts the person's days in it.
+(``[mqtt] tz``: the person's time zone) the publisher reads the retained ``<user>/profile`` and,
+when the config's zone changed since it last published one, publishes it merged into that profile
+(:mod:`edge.publisher.profile`): the server cuts the person's days in it.
 """
 
 from __future__ import annotations
@@ -37,15 +38,18 @@ from types import TracebackType
 from typing import Self
 
 from edge.outbox import Outbox, OutboxError
+from edge.publisher.profile import ProfileSync
 from edge.publisher.resend import RESEND_AFTER_S, ResendSchedule
 from edge.publisher.state import BrokerState, PublisherStats
 from edge.windows import Window
 from twitchwatch.contract import (
+    SERVER_STATUS_TOPIC,
     DeviceAck,
     DeviceState,
     DeviceStatus,
     PayloadError,
     Profile,
+    ServerStatus,
     SiteWindow,
     TopicKind,
     WindowMessage,
@@ -98,7 +102,8 @@ class EdgePublisher:
     resend_after_s : float
         Send a broker-acknowledged window again if the server's ack has not covered it by then.
     profile : Profile or None
-        The person's profile (their time zone), published retained on every connect.
+        The config's time zone for the person's profile: merged into the retained profile when
+        it differs from the zone last published (edge/publisher/profile.py).
 
     Use::
 
@@ -135,6 +140,7 @@ class EdgePublisher:
         self.windows_topic = device_topic(self.user, self.device, TopicKind.WINDOWS)
         self.profile = profile
         self.profile_topic = profile_topic(self.user)
+        self._profile_sync = None if profile is None else ProfileSync(profile, outbox)
         self._link: MqttLink | None = None
         self._tasks: list[asyncio.Task[None]] = []  # kept: a crash is raised by raise_if_failed
         self._wake = asyncio.Event()
@@ -147,6 +153,9 @@ class EdgePublisher:
         self._pending = len(outbox)  # as of the last add or ack (stats are read after close too)
         self._sent = self._resent = self._lost = self._refused = self._bad_acks = 0
         self._dropped = outbox.dropped
+        #: Called with the server's time from each fresh (not retained) server status: the
+        #: agent's ClockGuard compares it with the edge's clock (edge/wall_clock.py).
+        self.on_server_time: Callable[[datetime], None] | None = None
         #: A topic the broker refused as not authorized (MQTT 5 PUBACK): the account and the
         #: configured user/device disagree, and no retry will change that.
         self.denied_topic: str | None = None
@@ -168,7 +177,11 @@ class EdgePublisher:
             self.broker,
             client_id=self.client_id,
             protocol=self.protocol,
-            subscriptions=[(self.ack_topic, 1)],
+            subscriptions=[
+                (self.ack_topic, 1),
+                (SERVER_STATUS_TOPIC, 1),
+                *([(self.profile_topic, 1)] if self.profile is not None else []),
+            ],
             will=Will(self.status_topic, offline, qos=1, retain=True, delay_s=WILL_DELAY_S),
         )
         self._link.on_connected = lambda _session_present: self._wake.set()
@@ -320,6 +333,12 @@ class EdgePublisher:
 
     async def _receive(self) -> None:
         async for message in self.link.messages_across_reconnects():
+            if message.topic == SERVER_STATUS_TOPIC:
+                self._on_server_status(message.payload, retained=message.retain)
+                continue
+            if message.topic == self.profile_topic and self._profile_sync is not None:
+                self._profile_sync.on_message(message)
+                continue
             if message.topic != self.ack_topic:
                 continue
             try:
@@ -329,6 +348,18 @@ class EdgePublisher:
                 log.warning("%s: ignoring an ack: %s", self.device, exc)
                 continue
             self._on_ack(ack.seq)
+
+    def _on_server_status(self, payload: bytes, *, retained: bool) -> None:
+        """Only a fresh status says what time it is now: the retained one may be hours old."""
+        if retained or self.on_server_time is None:
+            return
+        try:
+            status = ServerStatus.from_payload(payload)
+        except PayloadError as exc:
+            log.warning("%s: ignoring the server's status: %s", self.device, exc)
+            return
+        if status.at is not None:
+            self.on_server_time(status.at)
 
     def _on_ack(self, seq: int) -> None:
         try:
@@ -418,8 +449,6 @@ class EdgePublisher:
         except MqttLinkError as exc:  # refused (an ACL?): its PUBACK still orders the ack before it
             level = logging.INFO if self._note_refusal(self.status_topic, exc) else logging.ERROR
             log.log(level, "%s: could not say online: %s", self.device, exc)
-        if self.profile is not None:
-            await self._publish_profile(link, self.profile)
         # The retained ack, if the server ever stored anything from this device, came in before
         # that PUBACK. The receiver handles a message in the step that dequeues it, so yielding
         # until the queue is empty means every ack that arrived has been taken.
@@ -429,15 +458,21 @@ class EdgePublisher:
             await asyncio.sleep(0)
         if not self.outbox.synced:
             self.outbox.mark_synced()  # no ack: the server has nothing from this device
+        if self._profile_sync is not None:  # the retained profile, if any, came in too
+            payload = self._profile_sync.due(connection)
+            if payload is not None:
+                await self._publish_profile(link, payload)
         self._connection = connection
         self._cursor = 0  # everything waiting goes again (the server ignores duplicates)
         self.resend.clear()
 
-    async def _publish_profile(self, link: MqttLink, profile: Profile) -> None:
-        """The person's profile, retained: again at every connect (a broker may have lost it)."""
+    async def _publish_profile(self, link: MqttLink, payload: bytes) -> None:
+        """The person's profile, retained, with the config's zone (see ProfileSync.due)."""
+        assert self._profile_sync is not None
         try:
             async with asyncio.timeout(ANNOUNCE_TIMEOUT_S):
-                await link.publish(self.profile_topic, profile.to_payload(), qos=1, retain=True)
+                await link.publish(self.profile_topic, payload, qos=1, retain=True)
+            self._profile_sync.published()
         except TimeoutError:
             log.warning("%s: the broker did not acknowledge the profile; next connect", self.device)
         except MqttLinkError as exc:

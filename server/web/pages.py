@@ -20,7 +20,14 @@ from server.web.person_data import (
     read_weeks,
 )
 from server.web.profile_form import zone_groups
-from server.web.report_form import VALUE_HINTS, context_kinds, label, site_groups, symptom_kinds
+from server.web.report_form import (
+    VALUE_HINTS,
+    context_kinds,
+    label,
+    new_report_id,
+    site_groups,
+    symptom_kinds,
+)
 from twitchwatch.contract import MAX_NAME_CHARS, ContractError, Rule, check_id
 
 
@@ -57,6 +64,7 @@ async def home(request: web.Request) -> web.Response:
         contexts=context_kinds(),
         site_groups=site_groups(sites),
         value_hints=VALUE_HINTS,
+        report_id=new_report_id(),
         **context,
     )
 

@@ -9,6 +9,8 @@ weakness or numbness may be felt where no sensor is worn.
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -106,8 +108,19 @@ def _choices(sites: list[str]) -> list[Choice]:
     return [Choice(s, wording.site_name(s)) for s in sites]
 
 
+#: The form's hidden ``report_id``: a fresh one with every rendered form, so sending the same
+#: form again (the answer was lost, the person pressed again) replaces rather than duplicates.
+_FORM_REPORT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_report_id() -> str:
+    return uuid.uuid4().hex
+
+
 def parse_report(form: dict[str, Any], zone: tzinfo, now: datetime) -> Report:
-    """A sent report form -> the Report to publish; FormError names what is wrong."""
+    """A sent report form -> the Report to publish; FormError names what is wrong.
+
+    The report carries the form's id (a form from before ids gets a fresh one)."""
     try:
         kind = ReportKind(str(form.get("kind", "")))
     except ValueError:
@@ -120,7 +133,10 @@ def parse_report(form: dict[str, Any], zone: tzinfo, now: datetime) -> Report:
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise FormError("note", f"at most {MAX_NOTE_CHARS} characters")
     t = _when(str(form.get("when", "")).strip(), zone, now)
-    report = Report(t, kind, site, value, note)
+    report_id = str(form.get("report_id", ""))
+    if not _FORM_REPORT_ID.fullmatch(report_id):
+        report_id = new_report_id()
+    report = Report(t, kind, site, value, note, id=report_id)
     try:
         Report.from_payload(report.to_payload(), now=now)  # as the server will check it
     except PayloadError as exc:

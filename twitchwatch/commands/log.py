@@ -13,6 +13,7 @@ first; the command then exits with 75 (EX_TEMPFAIL: try again later) instead of 
 from __future__ import annotations
 
 import argparse
+import uuid
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,7 +122,9 @@ async def run(args: argparse.Namespace) -> int:
                 zone = client.profile.zone
             if kind is not None:
                 t = now if args.at is None else parse_when(args.at, now, zone)
-                stored = outbox.add(user, Report(t, kind, site, args.value, args.note), now)
+                # An id: a resend (the PUBACK was lost) replaces the report, never doubles it.
+                report = Report(t, kind, site, args.value, args.note, id=uuid.uuid4().hex)
+                stored = outbox.add(user, report, now)
             findings = [] if stored is None else advice_at_once(user, stored.report, tz=_tz(zone))
             before = client.alert_versions()
             delivery = await client.deliver(outbox)
