@@ -75,6 +75,11 @@ class Detections:
         return float(np.sum(self.rest_spans[:, 1] - self.rest_spans[:, 0]))
 
     def extend(self, other: Detections) -> None:
+        if not (other.twitch_t_s.size or other.cramps or other.excluded or other.rest_spans.size):
+            # Most polls of a live stream decide nothing new: skip the copies.
+            self.unit = other.unit
+            self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
+            return
         self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
         self.twitch_amplitude = np.concatenate((self.twitch_amplitude, other.twitch_amplitude))
         self.twitch_duration_s = np.concatenate((self.twitch_duration_s, other.twitch_duration_s))
@@ -180,6 +185,8 @@ class SiteDetector:
         self._cand_dur = np.zeros(0)
         self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs else Kind.ACC])
         self._judged_until_s = 0.0
+        # Samples were processed since the last judgement: what is final may have moved on.
+        self._moved = False
 
     # --- input -------------------------------------------------------------------------------
 
@@ -220,7 +227,9 @@ class SiteDetector:
 
     def poll(self) -> Detections:
         """Detections decided since the last poll."""
-        self._judge(self._final_s())
+        if self._moved:  # otherwise nothing became final (most polls of 50 ms chunks)
+            self._moved = False
+            self._judge(self._final_s())
         return self._hand_out()
 
     def finish(self) -> Detections:
@@ -264,6 +273,7 @@ class SiteDetector:
         evidence = _EVIDENCE_START if gap_start_s * self._emg.fs >= start else _EVIDENCE_GAP
         self._exclude(gap_start_s, warm_s, Reason.GAP, evidence)
         self._emg_state = emg.start_state(self._emg_design, start)
+        self._moved = True
 
     def _emg_unseen_s(self) -> float:
         """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
@@ -274,6 +284,7 @@ class SiteDetector:
     def _run_emg(self, x: np.ndarray) -> None:
         assert self._emg_state is not None and self._emg_design is not None
         assert self._activity is not None
+        self._moved = True
         subframes, candidates = emg.process(self._emg_design, self._emg_state, x)
         episodes, cleared = self._activity.push(subframes, candidates, self._emg_unseen_s())
         self._take_emg(episodes, cleared)
@@ -363,6 +374,7 @@ class SiteDetector:
             evidence = _EVIDENCE_START if from_s * self._acc.fs >= start else _EVIDENCE_GAP
             self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP, evidence)
         self._acc_state = acc.start_state(self._acc_design, start)
+        self._moved = True
 
     def _acc_unseen_s(self) -> float:
         """Where analysed acceleration ends: the peak finder's look-ahead is not."""
@@ -372,6 +384,7 @@ class SiteDetector:
 
     def _run_acc(self, x: np.ndarray) -> None:
         assert self._acc_state is not None and self._acc_design is not None
+        self._moved = True
         find_twitches = self._emg is None  # with EMG, acceleration only gates motion
         subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
         if subframes is not None:
