@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .design import EmgDesign
+from .floor import median_last
 
 #: Frames in the line estimate: 2 s, long enough to outvote a few frames with twitches or a pop,
 #: short enough to follow the mains' phase drift.
@@ -122,15 +123,7 @@ def cancel_mains(
 def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
     twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
-    med = _median_axis1(frames.real) + 1j * _median_axis1(frames.imag)
-    return med, _median_axis1(np.abs(frames - med[:, None, :]))
-
-
-def _median_axis1(x: np.ndarray) -> np.ndarray:
-    """np.median(x, axis=1), the same values: a sort of 10 values is far cheaper than the
-    general median's partition and bookkeeping."""
-    m = x.shape[1]
-    s = np.sort(x, axis=1)
-    if m % 2:
-        return s[:, m // 2]
-    return (s[:, m // 2 - 1] + s[:, m // 2]) / 2
+    # (w, k, m): the median over the last axis.
+    frames = np.moveaxis(frames, 1, -1)
+    med = median_last(frames.real) + 1j * median_last(frames.imag)
+    return med, median_last(np.abs(frames - med[..., None]))
