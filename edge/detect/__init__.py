@@ -9,7 +9,8 @@ functions over carried state; ``DetectorConfig`` holds every setting with its re
 
 from .config import DetectorConfig
 from .design import RateError
-from .site import Cramp, Detections, DetectorInputError, Interval, SiteDetector
+from .detections import Cramp, Detections, Interval
+from .site import DetectorInputError, SiteDetector
 
 __all__ = [
     "Cramp",

@@ -8,7 +8,6 @@ chunks gives the same detections.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +18,8 @@ from . import acc, emg
 from .activity import EmgActivity, Episode
 from .config import DetectorConfig
 from .design import AccDesign, EmgDesign
+from .detections import Cramp, Detections, Interval, append_excluded, covered
+from .intake import StreamIntake
 from .partition import Claim, partition
 from .runs import EPS_S, Run, RunTracker
 
@@ -34,105 +35,6 @@ _EVIDENCE_EPISODE = {
     Reason.VOLUNTARY: "EMG: continual firing of motor units, as in a voluntary contraction",
     Reason.ARTIFACT: "EMG activity explained by an electrode artefact",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """``[start_s, end_s)`` excluded from counting, and why."""
-
-    start_s: float
-    end_s: float
-    reason: Reason
-    #: What showed it, in a user's words (e.g. that no accelerometer could confirm movement).
-    evidence: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Cramp:
-    start_s: float
-    end_s: float
-    amplitude_uv: float
-
-
-@dataclass(slots=True)
-class Detections:
-    """What a site detector decided: twitches (struct of arrays), cramps, exclusions, and the rest
-    time with where it lay; everything before ``decided_until_s`` is final."""
-
-    twitch_t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # at the peak
-    twitch_amplitude: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p2p, in unit
-    twitch_duration_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: unknown
-    unit: str = INTERNAL_UNIT[Kind.EMG]  # of the amplitudes: µV from EMG, g from acceleration
-    cramps: list[Cramp] = field(default_factory=list)
-    excluded: list[Interval] = field(default_factory=list)
-    # Observed rest in which twitches could be counted: (k, 2) half-open [start_s, end_s).
-    rest_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    decided_until_s: float = 0.0  # every decision before this time is final
-
-    @property
-    def rest_s(self) -> float:
-        """Seconds of observed rest."""
-        return float(np.sum(self.rest_spans[:, 1] - self.rest_spans[:, 0]))
-
-    def extend(self, other: Detections) -> None:
-        if not (other.twitch_t_s.size or other.cramps or other.excluded or other.rest_spans.size):
-            # Most polls of a live stream decide nothing new: skip the copies.
-            self.unit = other.unit
-            self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
-            return
-        self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
-        self.twitch_amplitude = np.concatenate((self.twitch_amplitude, other.twitch_amplitude))
-        self.twitch_duration_s = np.concatenate((self.twitch_duration_s, other.twitch_duration_s))
-        self.unit = other.unit
-        self.cramps += other.cramps
-        _append_excluded(self.excluded, other.excluded)
-        self.rest_spans = np.concatenate((self.rest_spans, other.rest_spans))
-        self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
-
-
-class _Stream:
-    """One stream's bookkeeping: continuity (expected next sample, gaps) and the batch of samples
-    gathered before they are processed."""
-
-    def __init__(self, site: str, kind: Kind, fs: float, batch_s: float) -> None:
-        self.site, self.kind, self.fs = site, kind, fs
-        self.expected: int | None = None  # next absolute sample
-        self.batch_n = max(1, round(batch_s * fs))
-        self._parts: list[np.ndarray] = []
-        self._held = 0
-
-    @property
-    def end_s(self) -> float:
-        """Time just after the last sample received."""
-        return 0.0 if self.expected is None else self.expected / self.fs
-
-    def hold(self, data: np.ndarray) -> bool:
-        """Gather samples; True once a batch is due."""
-        self._parts.append(data)
-        self._held += data.shape[-1]
-        return self._held >= self.batch_n
-
-    def take(self) -> np.ndarray | None:
-        """The samples gathered so far, in one array (None if there are none)."""
-        if not self._parts:
-            return None
-        data = self._parts[0] if len(self._parts) == 1 else np.concatenate(self._parts, axis=-1)
-        self._parts, self._held = [], 0
-        return data
-
-    def check(self, start: int, n: int) -> int | None:
-        """Validate a block's position; return the gap's first sample if one precedes it."""
-        if start < 0:
-            raise DetectorInputError(self.site, self.kind, f"negative start sample {start}")
-        if self.expected is not None and start < self.expected:
-            raise DetectorInputError(
-                self.site, self.kind, f"block starts at sample {start}, before {self.expected}"
-            )
-        gap_from = None
-        if self.expected is None or start > self.expected:
-            gap_from = 0 if self.expected is None else self.expected
-        self.expected = start + n
-        return gap_from
 
 
 class SiteDetector:
@@ -168,8 +70,12 @@ class SiteDetector:
         self.config = cfg = config or DetectorConfig()
         self._emg_design = EmgDesign.build(emg_fs, cfg) if emg_fs is not None else None
         self._acc_design = AccDesign.build(acc_fs, cfg) if acc_fs is not None else None
-        self._emg = _Stream(site, Kind.EMG, emg_fs, cfg.batch_s) if emg_fs is not None else None
-        self._acc = _Stream(site, Kind.ACC, acc_fs, cfg.batch_s) if acc_fs is not None else None
+        self._emg = (
+            StreamIntake(site, Kind.EMG, emg_fs, cfg.batch_s) if emg_fs is not None else None
+        )
+        self._acc = (
+            StreamIntake(site, Kind.ACC, acc_fs, cfg.batch_s) if acc_fs is not None else None
+        )
         self._emg_state: emg.EmgState | None = None
         self._acc_state: acc.AccState | None = None
         self._activity = EmgActivity(self._emg_design) if self._emg_design else None
@@ -438,7 +344,7 @@ class SiteDetector:
         spans = np.array([(c.start_s, c.end_s) for c in self._claims]).reshape(-1, 2)
         take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
         t = self._cand_t[take]
-        counted = ~_covered(t, spans)
+        counted = ~covered(t, spans)
         new = self._new
         new.twitch_t_s = np.concatenate((new.twitch_t_s, t[counted]))
         new.twitch_amplitude = np.concatenate((new.twitch_amplitude, self._cand_amp[take][counted]))
@@ -448,7 +354,7 @@ class SiteDetector:
         self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
         self._cand_dur = self._cand_dur[~take]
         pieces, rest = partition(self._claims, max(self._judged_until_s, 0.0), until_s)
-        _append_excluded(
+        append_excluded(
             new.excluded,
             [
                 Interval(p.start_s, p.end_s, p.reason, p.evidence)
@@ -471,57 +377,3 @@ class SiteDetector:
     ) -> None:
         """A decided claim on ``[start_s, end_s)`` (None: a cramp's time, which is not rest)."""
         self._claims.append(Claim(start_s, end_s, reason, evidence, cramp_explains))
-
-
-def _append_excluded(into: list[Interval], more: list[Interval]) -> None:
-    """Append, joining a piece to the last one when they touch with the same reason and evidence
-    (a poll boundary splits nothing)."""
-    for piece in more:
-        last = into[-1] if into else None
-        if (
-            last is not None
-            and last.end_s == piece.start_s
-            and last.reason is piece.reason
-            and last.evidence == piece.evidence
-        ):
-            into[-1] = Interval(last.start_s, piece.end_s, last.reason, last.evidence)
-        else:
-            into.append(piece)
-
-
-def _covered(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """(k,) bool: t lies in any of the (m, 2) half-open spans."""
-    if t.size == 0 or spans.size == 0:
-        return np.zeros(t.size, bool)
-    return ((t[:, None] >= spans[None, :, 0]) & (t[:, None] < spans[None, :, 1])).any(axis=1)
-
-
-def merge_spans(spans: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """The union of half-open spans clipped to ``[lo, hi)``.
-
-    Parameters
-    ----------
-    spans : (m, 2) array of [start_s, end_s), in any order, overlapping or not.
-    lo, hi : float
-        Clip bounds in the same seconds.
-
-    Returns
-    -------
-    (k, 2) array of disjoint, non-empty spans sorted by start; touching spans are joined.
-    """
-    spans = np.asarray(spans, dtype=float).reshape(-1, 2)
-    if hi <= lo or spans.size == 0:
-        return np.zeros((0, 2))
-    a = np.clip(spans[:, 0], lo, hi)
-    b = np.clip(spans[:, 1], lo, hi)
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if a.size == 0:
-        return np.zeros((0, 2))
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    reach = np.maximum.accumulate(b)
-    starts_new = np.concatenate(([True], a[1:] > reach[:-1]))
-    first = a[starts_new]
-    last = np.maximum.reduceat(b, np.flatnonzero(starts_new))
-    return np.column_stack((first, last))
