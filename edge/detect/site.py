@@ -18,9 +18,10 @@ from . import acc, emg
 from .activity import EmgActivity, Episode
 from .config import DetectorConfig
 from .design import AccDesign, EmgDesign
-from .detections import Cramp, Detections, Interval, append_excluded, covered
+from .detections import Cramp, Detections
 from .intake import StreamIntake
-from .partition import Claim, partition
+from .judge import Pending, judge
+from .partition import Claim
 from .runs import EPS_S, Run, RunTracker
 
 # What showed an exclusion, in a user's words (the "evidence" of analyze's excluded entries).
@@ -84,11 +85,7 @@ class SiteDetector:
         self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._acc_moving_t = np.zeros(0)  # moving subframes not yet in a decided run
         self._acc_moving_g = np.zeros(0)
-        # Decided inputs waiting for every stream to be final past them.
-        self._claims: list[Claim] = []  # excluded from rest (cramps' time too), overlapping
-        self._cand_t = np.zeros(0)
-        self._cand_amp = np.zeros(0)
-        self._cand_dur = np.zeros(0)
+        self._pending = Pending()  # decided, waiting for every stream to be final
         self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs else Kind.ACC])
         self._judged_until_s = 0.0
         # Samples were processed since the last judgement: what is final may have moved on.
@@ -224,7 +221,7 @@ class SiteDetector:
                 reason = Reason(ep.kind)
                 self._exclude(ep.start_s - pad, ep.end_s + tail, reason, _EVIDENCE_EPISODE[reason])
         fit = cleared.take(cleared.shape_ok)
-        self._add_candidates(
+        self._pending.add_candidates(
             fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
         )
 
@@ -305,17 +302,12 @@ class SiteDetector:
             )
         if self._emg is None and candidates.peak.size:
             t = candidates.peak / self._acc_design.fs
-            self._add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
+            self._pending.add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
 
     def _close_acc(self) -> None:
         self._take_runs(self._acc_motion.flush(), Reason.MOTION, Kind.ACC)
 
     # --- combining ----------------------------------------------------------------------------
-
-    def _add_candidates(self, t: np.ndarray, amp: np.ndarray, dur: np.ndarray) -> None:
-        self._cand_t = np.concatenate((self._cand_t, t))
-        self._cand_amp = np.concatenate((self._cand_amp, amp))
-        self._cand_dur = np.concatenate((self._cand_dur, dur))
 
     def _final_s(self) -> float:
         """Every stream's decisions are final before this time."""
@@ -336,36 +328,12 @@ class SiteDetector:
         return [t.open_start_s for t in trackers if t.open_start_s is not None] or [math.inf]
 
     def _judge(self, until_s: float, final: bool = False) -> None:
-        """Count candidates before ``until_s`` that no exclusion covers; partition the time up to
-        it into exclusions (one reason per instant) and rest."""
+        """Judge everything decided before ``until_s`` (see judge.judge)."""
         if until_s <= self._judged_until_s and not final:
             return
         until_s = max(until_s, self._judged_until_s)
-        spans = np.array([(c.start_s, c.end_s) for c in self._claims]).reshape(-1, 2)
-        take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
-        t = self._cand_t[take]
-        counted = ~covered(t, spans)
-        new = self._new
-        new.twitch_t_s = np.concatenate((new.twitch_t_s, t[counted]))
-        new.twitch_amplitude = np.concatenate((new.twitch_amplitude, self._cand_amp[take][counted]))
-        new.twitch_duration_s = np.concatenate(
-            (new.twitch_duration_s, self._cand_dur[take][counted])
-        )
-        self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
-        self._cand_dur = self._cand_dur[~take]
-        pieces, rest = partition(self._claims, max(self._judged_until_s, 0.0), until_s)
-        append_excluded(
-            new.excluded,
-            [
-                Interval(p.start_s, p.end_s, p.reason, p.evidence)
-                for p in pieces
-                if p.reason is not None
-            ],
-        )
-        new.rest_spans = np.concatenate((new.rest_spans, rest))
-        # Later candidates and rest lie after until_s: claims ending before it are done.
-        self._claims = [c for c in self._claims if c.end_s > until_s]
-        self._judged_until_s = new.decided_until_s = until_s
+        self._pending = judge(self._pending, self._judged_until_s, until_s, final, self._new)
+        self._judged_until_s = until_s
 
     def _exclude(
         self,
@@ -376,4 +344,4 @@ class SiteDetector:
         cramp_explains: bool = False,
     ) -> None:
         """A decided claim on ``[start_s, end_s)`` (None: a cramp's time, which is not rest)."""
-        self._claims.append(Claim(start_s, end_s, reason, evidence, cramp_explains))
+        self._pending.claims.append(Claim(start_s, end_s, reason, evidence, cramp_explains))
