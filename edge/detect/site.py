@@ -12,30 +12,29 @@ import math
 import numpy as np
 
 from edge.errors import DetectorInputError
-from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason
+from twitchwatch.contract import INTERNAL_UNIT, Kind, Reason
 
 from . import acc, emg
 from .activity import EmgActivity, Episode
+from .claims import (
+    EVIDENCE_ACC_MOTION,
+    EVIDENCE_EMG_MOTION,
+    EVIDENCE_END,
+    EVIDENCE_GAP,
+    EVIDENCE_START,
+    NO_ACC,
+    episode_claims,
+    motion_min_s,
+    run_claims,
+    slight,
+)
 from .config import DetectorConfig
 from .design import AccDesign, EmgDesign
-from .detections import Cramp, Detections
+from .detections import Detections
 from .intake import StreamIntake
 from .judge import Pending, judge
 from .partition import Claim
-from .runs import EPS_S, Run, RunTracker
-
-# What showed an exclusion, in a user's words (the "evidence" of analyze's excluded entries).
-_EVIDENCE_GAP = "no samples arrived (then the filters settle for a moment)"
-_EVIDENCE_START = "the filters settle after the start"
-_EVIDENCE_END = "the end of the recording: the last samples cannot be judged"
-_EVIDENCE_ARTIFACT = "EMG electrode artefact: a jump, saturation, a flat or an open input"
-_EVIDENCE_ACC_MOTION = "the accelerometer shows the limb moving"
-_EVIDENCE_EMG_MOTION = "EMG motion artefact: abrupt low-frequency jolts of the electrodes"
-_NO_ACC = "; this site has no accelerometer to confirm the movement"
-_EVIDENCE_EPISODE = {
-    Reason.VOLUNTARY: "EMG: continual firing of motor units, as in a voluntary contraction",
-    Reason.ARTIFACT: "EMG activity explained by an electrode artefact",
-}
+from .runs import Run, RunTracker
 
 
 class SiteDetector:
@@ -143,12 +142,12 @@ class SiteDetector:
         if self._emg is not None and self._emg_state is not None:
             self._close_emg(end=True)
             end_s = max(end_s, self._emg.end_s)
-            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP, _EVIDENCE_END)
+            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP, EVIDENCE_END)
         if self._acc is not None and self._acc_state is not None:
             self._close_acc()
             end_s = max(end_s, self._acc.end_s)
             if self._emg is None:
-                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP, _EVIDENCE_END)
+                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP, EVIDENCE_END)
         self._judge(end_s, final=True)
         return self._hand_out()
 
@@ -173,7 +172,7 @@ class SiteDetector:
         else:
             gap_start_s = gap_from / self._emg.fs
         warm_s = start / self._emg.fs + self.config.warmup_s
-        evidence = _EVIDENCE_START if gap_start_s * self._emg.fs >= start else _EVIDENCE_GAP
+        evidence = EVIDENCE_START if gap_start_s * self._emg.fs >= start else EVIDENCE_GAP
         self._exclude(gap_start_s, warm_s, Reason.GAP, evidence)
         self._emg_state = emg.start_state(self._emg_design, start)
         self._moved = True
@@ -211,15 +210,9 @@ class SiteDetector:
 
     def _take_emg(self, episodes: list[Episode], cleared: emg.Candidates) -> None:
         assert self._emg_design is not None
-        pad = self.config.exclusion_pad_s
-        for ep in episodes:
-            tail = pad if ep.kind is Reason.ARTIFACT else max(pad, self.config.derecruitment_s)
-            if ep.kind is EventKind.CRAMP:
-                self._new.cramps.append(Cramp(ep.start_s, ep.end_s, ep.amplitude_uv))
-                self._exclude(ep.start_s - pad, ep.end_s + tail, None)
-            else:
-                reason = Reason(ep.kind)
-                self._exclude(ep.start_s - pad, ep.end_s + tail, reason, _EVIDENCE_EPISODE[reason])
+        cramps, claims = episode_claims(episodes, self.config)
+        self._new.cramps += cramps
+        self._pending.claims += claims
         fit = cleared.take(cleared.shape_ok)
         self._pending.add_candidates(
             fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
@@ -227,37 +220,24 @@ class SiteDetector:
 
     def _take_runs(self, runs: list[Run], reason: Reason, source: Kind) -> None:
         cfg = self.config
-        for run in runs:
-            if reason is Reason.ARTIFACT:
-                pad = cfg.exclusion_pad_s
-                self._exclude(run.start_s - pad, run.end_s + pad, reason, _EVIDENCE_ARTIFACT)
-            elif run.duration_s >= self._motion_min_s(source) - EPS_S:
-                pad = cfg.motion_pad_s
-                if source is Kind.ACC:
-                    evidence, explains = _EVIDENCE_ACC_MOTION, self._slight(run)
-                elif self._acc is None:
-                    evidence, explains = _EVIDENCE_EMG_MOTION + _NO_ACC, False
-                else:
-                    evidence, explains = _EVIDENCE_EMG_MOTION, False
-                self._exclude(run.start_s - pad, run.end_s + pad, reason, evidence, explains)
+        min_s = motion_min_s(cfg, source, has_emg=self._emg is not None)
+        if reason is Reason.ARTIFACT:
+            claims = run_claims(runs, reason, cfg)
+        elif source is Kind.ACC:
+            claims = run_claims(
+                runs, reason, cfg, motion_min_s=min_s, evidence=EVIDENCE_ACC_MOTION,
+                explains=self._slight,
+            )  # fmt: skip
+        else:
+            evidence = EVIDENCE_EMG_MOTION + (NO_ACC if self._acc is None else "")
+            claims = run_claims(runs, reason, cfg, motion_min_s=min_s, evidence=evidence)
+        self._pending.claims += claims
 
     def _slight(self, run: Run) -> bool:
-        """The movement stays as small as a cramp's own tilt or tremor (a cramp explains it,
-        where one is going on); forget what earlier runs needed."""
-        t, g = self._acc_moving_t, self._acc_moving_g
-        inside = (t >= run.start_s - EPS_S) & (t < run.end_s)
-        peak = float(g[inside].max()) if inside.any() else 0.0
-        keep = t >= run.end_s
-        self._acc_moving_t, self._acc_moving_g = t[keep], g[keep]
-        return peak < self.config.cramp_tilt_g
-
-    def _motion_min_s(self, source: Kind) -> float:
-        """Shortest movement excluded. Where the accelerometer also carries the twitches, a
-        burst of a few visible twitches (each 40-150 ms) is not limb movement."""
-        cfg = self.config
-        if source is Kind.ACC and self._emg is None:
-            return max(cfg.acc_motion_min_s, cfg.acc_only_motion_min_s)
-        return cfg.acc_motion_min_s
+        explains, self._acc_moving_t, self._acc_moving_g = slight(
+            self._acc_moving_t, self._acc_moving_g, run, self.config.cramp_tilt_g
+        )
+        return explains
 
     # --- acceleration ----------------------------------------------------------------------------
 
@@ -274,7 +254,7 @@ class SiteDetector:
             from_s = gap_from / self._acc.fs
             if self._acc_state is not None:
                 from_s = self._acc_unseen_s()
-            evidence = _EVIDENCE_START if from_s * self._acc.fs >= start else _EVIDENCE_GAP
+            evidence = EVIDENCE_START if from_s * self._acc.fs >= start else EVIDENCE_GAP
             self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP, evidence)
         self._acc_state = acc.start_state(self._acc_design, start)
         self._moved = True
