@@ -133,26 +133,28 @@ def process(
     first = state.next_sample
     state.next_sample += used
 
-    y = _bandpass(design, state, frames_raw)
+    y, state.bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
     frames, line_amp = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
-    subframes, floor = _subframes(design, state, frames_raw, y, frames, line_amp, first)
+    subframes, floor = activity_features(design, state, frames_raw, y, frames, line_amp, first)
     thr = np.repeat(design.config.candidate_k * floor, design.frame_n)
-    candidates = _candidates(design, state, y, thr, first)
+    candidates = find_candidates(design, state, y, thr, first)
     return subframes, candidates
 
 
 # --- steps ----------------------------------------------------------------------------------
 
 
-def _bandpass(design: EmgDesign, state: EmgState, x: np.ndarray) -> np.ndarray:
-    """Causal band-pass; starts in steady state on the first sample so a DC offset is silent."""
-    if state.bp_zi is None:
-        state.bp_zi = sosfilt_zi(design.sos) * x[0]
-    y, state.bp_zi = sosfilt(design.sos, x, zi=state.bp_zi)
-    return y
+def bandpass(
+    sos: np.ndarray, zi: np.ndarray | None, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Causal band-pass of contiguous samples; returns (y, zi to carry). ``zi`` None: start in
+    steady state on the first sample, so a DC offset is silent."""
+    if zi is None:
+        zi = sosfilt_zi(sos) * x[0]
+    return sosfilt(sos, x, zi=zi)
 
 
-def _subframes(
+def activity_features(
     design: EmgDesign,
     state: EmgState,
     raw: np.ndarray,
@@ -220,7 +222,7 @@ def _subframes(
     return subframes, floor
 
 
-def _candidates(
+def find_candidates(
     design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int
 ) -> Candidates:
     """Peaks of |y| over threshold, one per refractory period, not in a bigger peak's shadow.
