@@ -246,18 +246,22 @@ def find_candidates(
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n
-    snip = ext[idx[:, None] + np.arange(-t_half, t_half + 1)]
     p_half = (3 * t_half) // 2
-    near = ext[idx[:, None] + np.arange(-p_half, p_half + 1)]
-    p2p = near.max(axis=1) - near.min(axis=1)
     f_half = design.feature_half_n
-    wide = ext[idx[:, None] + np.arange(-f_half, f_half + 1)] ** 2
-    e_wide = wide.sum(axis=1)
-    e_near = (snip * snip).sum(axis=1)
+    # One gather holds every window the measures read (nested around the peak), squared once.
+    c = max(f_half, 2 * t_half, p_half)
+    win = ext[idx[:, None] + np.arange(-c, c + 1)]
+    sq = win * win
+    snip = win[:, c - t_half : c + t_half + 1]
+    near = win[:, c - p_half : c + p_half + 1]
+    p2p = near.max(axis=1) - near.min(axis=1)
+    e_wide = sq[:, c - f_half : c + f_half + 1].sum(axis=1)
+    e_near = sq[:, c - t_half : c + t_half + 1].sum(axis=1)
     offsets = np.arange(-2 * t_half, 2 * t_half + 1) / design.fs
-    e_win = ext[idx[:, None] + np.arange(-2 * t_half, 2 * t_half + 1)] ** 2
-    centre = (e_win * offsets).sum(axis=1) / e_win.sum(axis=1)
-    width_s = np.sqrt((e_win * (offsets - centre[:, None]) ** 2).sum(axis=1) / e_win.sum(axis=1))
+    e_win = sq[:, c - 2 * t_half : c + 2 * t_half + 1]
+    e_total = e_win.sum(axis=1)
+    centre = (e_win * offsets).sum(axis=1) / e_total
+    width_s = np.sqrt((e_win * (offsets - centre[:, None]) ** 2).sum(axis=1) / e_total)
     duration_s = 4.0 * width_s
     low_s, high_s = cfg.potential_duration_s
     shape_ok = (
