@@ -204,10 +204,12 @@ def neurokit_rows(excerpt: Signal, det_x: float) -> list[Row]:
     ]
 
 
-def streaming_rows(excerpt: Signal) -> list[Row]:
-    """50 ms chunks, as a live edge feeds them; checked against 60 s chunks."""
+def streaming_rows(excerpt: Signal, repeats: int) -> list[Row]:
+    """50 ms chunks, as a live edge feeds them (best of ``repeats``, like the 60 s figure);
+    checked against 60 s chunks."""
     print(f"\n50 ms chunks (EMG 100, ACC 20-21 samples), first {span(excerpt.duration_s)}:")
-    small, cpu, wall = timed(lambda: run_detector(excerpt, 0.05))
+    runs = [timed(lambda: run_detector(excerpt, 0.05)) for _ in range(max(1, repeats))]
+    small, cpu, wall = min(runs, key=lambda run: run[1])
     n_chunks = len(chunk_bounds(excerpt.duration_s, EMG_FS, 0.05)) - 1
     print(
         f"  CPU {cpu:.2f} s, wall {wall:.2f} s: {cpu / n_chunks * 1e6:.0f} µs per chunk (2 feeds + poll)"
@@ -298,7 +300,7 @@ def main() -> None:
     rows, det_x = throughput_rows(signal, args.repeats)
     if args.nk_minutes > 0:
         rows += neurokit_rows(signal.head(args.nk_minutes * 60.0), det_x)
-    rows += streaming_rows(signal.head(args.stream_minutes * 60.0))
+    rows += streaming_rows(signal.head(args.stream_minutes * 60.0), args.repeats)
     rows += memory_rows(short_s, long_s)
     print_table(rows)
     if args.profile:

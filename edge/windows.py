@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from edge.detect import Detections
-from edge.detect.site import merge_spans
+from edge.detect.detections import merge_spans
 from edge.errors import WindowError
 from twitchwatch.contract import (
     INTERNAL_UNIT,

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from edge.detect import DetectorConfig, DetectorInputError, RateError, SiteDetector
 from edge.detect import emg as emg_step
 from edge.detect.design import EmgDesign
+from edge.detect.detections import merge_spans
 from edge.detect.floor import FloorState, track_floor
 from edge.detect.mains import MainsState, cancel_mains
 from edge.detect.runs import RunTracker
-from edge.detect.site import merge_spans
 from firmware_sim.scenarios import SCENARIOS
 from twitchwatch.contract import Kind, Reason
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge.detect import Cramp, Detections, Interval, SiteDetector
-from edge.detect.site import merge_spans
+from edge.detect.detections import merge_spans
 from edge.windows import Window, WindowBuilder, WindowError, check_window_s
 from firmware_sim.scenarios import SCENARIOS
 from twitchwatch.contract import Kind, Reason, WindowMessage

@@ -139,10 +139,10 @@ def process(
     thr = np.repeat(
         np.maximum(cfg.acc_candidate_k * twitch_floor, cfg.acc_twitch_min_g), design.sub_n
     )
-    return subframes, _candidates(design, state, mag, thr, first)
+    return subframes, find_twitch_candidates(design, state, mag, thr, first)
 
 
-def _candidates(
+def find_twitch_candidates(
     design: AccDesign, state: AccState, mag: np.ndarray, thr: np.ndarray, first: int
 ) -> AccCandidates:
     h = _context_n(design)

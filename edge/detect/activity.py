@@ -116,10 +116,11 @@ class EmgActivity:
 
     def _on_run(self, run: Run, episodes: list[Episode], cleared: list[Candidates]) -> None:
         cfg = self._design.config
-        span = (self._sub_t >= run.start_s - EPS_S) & (self._sub_t < run.end_s - EPS_S)
-        n_artifact = int((span & self._sub_artifact).sum())
+        # Subframe starts are sorted: the run's subframes are one slice.
+        lo, hi = np.searchsorted(self._sub_t, (run.start_s - EPS_S, run.end_s - EPS_S))
+        n_artifact = int(self._sub_artifact[lo:hi].sum())
         if n_artifact and (
-            run.duration_s < cfg.artifact_run_s or n_artifact >= cfg.artifact_share * span.sum()
+            run.duration_s < cfg.artifact_run_s or n_artifact >= cfg.artifact_share * (hi - lo)
         ):
             # Activity that an electrode event explains (the filters ringing after a pop, a
             # lead-off) is the artifact's: neither twitches nor voluntary. In a long run of real
@@ -245,10 +246,10 @@ class EmgActivity:
 
     def _learn(self, run: Run) -> None:
         """Keep the templates of a short run's potentials (isolated discharges at rest)."""
+        # Candidates are sorted by peak: the run's are one slice.
         t = self._candidates.peak / self._design.fs
-        fit = self._candidates.take(
-            (t >= run.start_s) & (t < run.end_s) & self._candidates.shape_ok
-        )
+        lo, hi = np.searchsorted(t, (run.start_s, run.end_s))
+        fit = self._candidates.take(lo + np.flatnonzero(self._candidates.shape_ok[lo:hi]))
         if fit.n:
             keep = self._design.config.template_library
             self._library = np.concatenate((self._library, fit.template))[-keep:]

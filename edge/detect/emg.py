@@ -133,26 +133,28 @@ def process(
     first = state.next_sample
     state.next_sample += used
 
-    y = _bandpass(design, state, frames_raw)
+    y, state.bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
     frames, line_amp = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
-    subframes, floor = _subframes(design, state, frames_raw, y, frames, line_amp, first)
+    subframes, floor = activity_features(design, state, frames_raw, y, frames, line_amp, first)
     thr = np.repeat(design.config.candidate_k * floor, design.frame_n)
-    candidates = _candidates(design, state, y, thr, first)
+    candidates = find_candidates(design, state, y, thr, first)
     return subframes, candidates
 
 
 # --- steps ----------------------------------------------------------------------------------
 
 
-def _bandpass(design: EmgDesign, state: EmgState, x: np.ndarray) -> np.ndarray:
-    """Causal band-pass; starts in steady state on the first sample so a DC offset is silent."""
-    if state.bp_zi is None:
-        state.bp_zi = sosfilt_zi(design.sos) * x[0]
-    y, state.bp_zi = sosfilt(design.sos, x, zi=state.bp_zi)
-    return y
+def bandpass(
+    sos: np.ndarray, zi: np.ndarray | None, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Causal band-pass of contiguous samples; returns (y, zi to carry). ``zi`` None: start in
+    steady state on the first sample, so a DC offset is silent."""
+    if zi is None:
+        zi = sosfilt_zi(sos) * x[0]
+    return sosfilt(sos, x, zi=zi)
 
 
-def _subframes(
+def activity_features(
     design: EmgDesign,
     state: EmgState,
     raw: np.ndarray,
@@ -220,7 +222,7 @@ def _subframes(
     return subframes, floor
 
 
-def _candidates(
+def find_candidates(
     design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int
 ) -> Candidates:
     """Peaks of |y| over threshold, one per refractory period, not in a bigger peak's shadow.
@@ -244,18 +246,22 @@ def _candidates(
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n
-    snip = ext[idx[:, None] + np.arange(-t_half, t_half + 1)]
     p_half = (3 * t_half) // 2
-    near = ext[idx[:, None] + np.arange(-p_half, p_half + 1)]
-    p2p = near.max(axis=1) - near.min(axis=1)
     f_half = design.feature_half_n
-    wide = ext[idx[:, None] + np.arange(-f_half, f_half + 1)] ** 2
-    e_wide = wide.sum(axis=1)
-    e_near = (snip * snip).sum(axis=1)
+    # One gather holds every window the measures read (nested around the peak), squared once.
+    c = max(f_half, 2 * t_half, p_half)
+    win = ext[idx[:, None] + np.arange(-c, c + 1)]
+    sq = win * win
+    snip = win[:, c - t_half : c + t_half + 1]
+    near = win[:, c - p_half : c + p_half + 1]
+    p2p = near.max(axis=1) - near.min(axis=1)
+    e_wide = sq[:, c - f_half : c + f_half + 1].sum(axis=1)
+    e_near = sq[:, c - t_half : c + t_half + 1].sum(axis=1)
     offsets = np.arange(-2 * t_half, 2 * t_half + 1) / design.fs
-    e_win = ext[idx[:, None] + np.arange(-2 * t_half, 2 * t_half + 1)] ** 2
-    centre = (e_win * offsets).sum(axis=1) / e_win.sum(axis=1)
-    width_s = np.sqrt((e_win * (offsets - centre[:, None]) ** 2).sum(axis=1) / e_win.sum(axis=1))
+    e_win = sq[:, c - 2 * t_half : c + 2 * t_half + 1]
+    e_total = e_win.sum(axis=1)
+    centre = (e_win * offsets).sum(axis=1) / e_total
+    width_s = np.sqrt((e_win * (offsets - centre[:, None]) ** 2).sum(axis=1) / e_total)
     duration_s = 4.0 * width_s
     low_s, high_s = cfg.potential_duration_s
     shape_ok = (

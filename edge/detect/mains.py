@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .design import EmgDesign
+from .floor import median_last
 
 #: Frames in the line estimate: 2 s, long enough to outvote a few frames with twitches or a pop,
 #: short enough to follow the mains' phase drift.
@@ -87,19 +88,25 @@ def cancel_mains(
     cfg = design.config
     present = (level > cfg.line_min_uv) & (level > cfg.line_coherence * spread)
     absent = ~present & ((level < 0.5 * cfg.line_min_uv) | (level < spread))
-    on_at = state.on.copy() if state.on is not None else np.zeros(k, bool)
-    on_renewed = np.zeros((renew.size, k), bool)
-    for j in range(renew.size):  # hysteresis, once per second
-        on_at = np.where(present[j], True, np.where(absent[j], False, on_at))
-        on_renewed[j] = on_at
+    # Hysteresis, once per second: each renewal keeps the last decisive verdict (present or
+    # absent) at or before it, or the one in force before this call.
+    previous_on = state.on if state.on is not None else np.zeros(k, bool)
+    steps = np.arange(renew.size)[:, None]
+    last = np.maximum.accumulate(np.where(present | absent, steps, -1), axis=0)
+    on_renewed = np.where(
+        last >= 0, np.take_along_axis(present, np.maximum(last, 0), axis=0), previous_on
+    )
 
     # Row 0: what was in force before this call; row j + 1: the j-th renewal.
     previous = state.estimate if state.estimate is not None else np.zeros(k, complex)
-    previous_on = state.on if state.on is not None else np.zeros(k, bool)
     held = np.searchsorted(renew, np.arange(n_frames), side="right")
-    line_est = np.concatenate((previous[None], estimate))[held]
-    on = np.concatenate((previous_on[None], on_renewed))[held]
+    in_force = np.concatenate((previous[None], estimate))
+    line_est = in_force[held]
+    on_in_force = np.concatenate((previous_on[None], on_renewed))
+    on = on_in_force[held]
     line = np.where(on, line_est * rotation, 0.0)
+    # |line| is the held estimate's size (the rotation has modulus 1): once per renewal.
+    amplitude = np.where(on_in_force, np.abs(in_force), 0.0)[held]
     if on.any():
         used = np.flatnonzero(on.any(axis=0))
         basis = np.concatenate((design.line_basis[used], design.line_basis[k + used]))
@@ -110,11 +117,13 @@ def cancel_mains(
     state.history = joined[-COHERENT_FRAMES:]
     state.estimate = line_est[-1].copy()
     state.on = on[-1].copy()
-    return frames, np.abs(line)
+    return frames, amplitude
 
 
 def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
     twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
-    med = np.median(frames.real, axis=1) + 1j * np.median(frames.imag, axis=1)
-    return med, np.median(np.abs(frames - med[:, None, :]), axis=1)
+    # (w, k, m): the median over the last axis.
+    frames = np.moveaxis(frames, 1, -1)
+    med = median_last(frames.real) + 1j * median_last(frames.imag)
+    return med, median_last(np.abs(frames - med[..., None]))

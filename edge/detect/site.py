@@ -2,132 +2,22 @@
 
 Times are seconds from sample 0 of the site's streams (both streams of a sensor start together).
 Every decision is made once all of its inputs are final, so feeding the same samples in any
-chunks gives the same detections.
+chunks gives the same detections. The work is done by the stages this class orchestrates: a
+lane per stream (``lanes``: intake, front end, trackers, claims) and ``judge.judge``.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from edge.errors import DetectorInputError
-from twitchwatch.contract import INTERNAL_UNIT, EventKind, Kind, Reason
+from twitchwatch.contract import INTERNAL_UNIT, Kind
 
-from . import acc, emg
-from .activity import EmgActivity, Episode
 from .config import DetectorConfig
-from .design import AccDesign, EmgDesign
-from .partition import Claim, partition
-from .runs import EPS_S, Run, RunTracker
-
-# What showed an exclusion, in a user's words (the "evidence" of analyze's excluded entries).
-_EVIDENCE_GAP = "no samples arrived (then the filters settle for a moment)"
-_EVIDENCE_START = "the filters settle after the start"
-_EVIDENCE_END = "the end of the recording: the last samples cannot be judged"
-_EVIDENCE_ARTIFACT = "EMG electrode artefact: a jump, saturation, a flat or an open input"
-_EVIDENCE_ACC_MOTION = "the accelerometer shows the limb moving"
-_EVIDENCE_EMG_MOTION = "EMG motion artefact: abrupt low-frequency jolts of the electrodes"
-_NO_ACC = "; this site has no accelerometer to confirm the movement"
-_EVIDENCE_EPISODE = {
-    Reason.VOLUNTARY: "EMG: continual firing of motor units, as in a voluntary contraction",
-    Reason.ARTIFACT: "EMG activity explained by an electrode artefact",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """``[start_s, end_s)`` excluded from counting, and why."""
-
-    start_s: float
-    end_s: float
-    reason: Reason
-    #: What showed it, in a user's words (e.g. that no accelerometer could confirm movement).
-    evidence: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Cramp:
-    start_s: float
-    end_s: float
-    amplitude_uv: float
-
-
-@dataclass(slots=True)
-class Detections:
-    """What a site detector decided: twitches (struct of arrays), cramps, exclusions, and the rest
-    time with where it lay; everything before ``decided_until_s`` is final."""
-
-    twitch_t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # at the peak
-    twitch_amplitude: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p2p, in unit
-    twitch_duration_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: unknown
-    unit: str = INTERNAL_UNIT[Kind.EMG]  # of the amplitudes: µV from EMG, g from acceleration
-    cramps: list[Cramp] = field(default_factory=list)
-    excluded: list[Interval] = field(default_factory=list)
-    # Observed rest in which twitches could be counted: (k, 2) half-open [start_s, end_s).
-    rest_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    decided_until_s: float = 0.0  # every decision before this time is final
-
-    @property
-    def rest_s(self) -> float:
-        """Seconds of observed rest."""
-        return float(np.sum(self.rest_spans[:, 1] - self.rest_spans[:, 0]))
-
-    def extend(self, other: Detections) -> None:
-        self.twitch_t_s = np.concatenate((self.twitch_t_s, other.twitch_t_s))
-        self.twitch_amplitude = np.concatenate((self.twitch_amplitude, other.twitch_amplitude))
-        self.twitch_duration_s = np.concatenate((self.twitch_duration_s, other.twitch_duration_s))
-        self.unit = other.unit
-        self.cramps += other.cramps
-        _append_excluded(self.excluded, other.excluded)
-        self.rest_spans = np.concatenate((self.rest_spans, other.rest_spans))
-        self.decided_until_s = max(self.decided_until_s, other.decided_until_s)
-
-
-class _Stream:
-    """One stream's bookkeeping: continuity (expected next sample, gaps) and the batch of samples
-    gathered before they are processed."""
-
-    def __init__(self, site: str, kind: Kind, fs: float, batch_s: float) -> None:
-        self.site, self.kind, self.fs = site, kind, fs
-        self.expected: int | None = None  # next absolute sample
-        self.batch_n = max(1, round(batch_s * fs))
-        self._parts: list[np.ndarray] = []
-        self._held = 0
-
-    @property
-    def end_s(self) -> float:
-        """Time just after the last sample received."""
-        return 0.0 if self.expected is None else self.expected / self.fs
-
-    def hold(self, data: np.ndarray) -> bool:
-        """Gather samples; True once a batch is due."""
-        self._parts.append(data)
-        self._held += data.shape[-1]
-        return self._held >= self.batch_n
-
-    def take(self) -> np.ndarray | None:
-        """The samples gathered so far, in one array (None if there are none)."""
-        if not self._parts:
-            return None
-        data = self._parts[0] if len(self._parts) == 1 else np.concatenate(self._parts, axis=-1)
-        self._parts, self._held = [], 0
-        return data
-
-    def check(self, start: int, n: int) -> int | None:
-        """Validate a block's position; return the gap's first sample if one precedes it."""
-        if start < 0:
-            raise DetectorInputError(self.site, self.kind, f"negative start sample {start}")
-        if self.expected is not None and start < self.expected:
-            raise DetectorInputError(
-                self.site, self.kind, f"block starts at sample {start}, before {self.expected}"
-            )
-        gap_from = None
-        if self.expected is None or start > self.expected:
-            gap_from = 0 if self.expected is None else self.expected
-        self.expected = start + n
-        return gap_from
+from .detections import Cramp, Detections
+from .judge import Pending, judge
+from .lanes import AccLane, EmgLane, Sink
+from .partition import Claim
 
 
 class SiteDetector:
@@ -161,354 +51,69 @@ class SiteDetector:
             raise ValueError("a site needs an EMG or an accelerometer stream")
         self.site = site
         self.config = cfg = config or DetectorConfig()
-        self._emg_design = EmgDesign.build(emg_fs, cfg) if emg_fs is not None else None
-        self._acc_design = AccDesign.build(acc_fs, cfg) if acc_fs is not None else None
-        self._emg = _Stream(site, Kind.EMG, emg_fs, cfg.batch_s) if emg_fs is not None else None
-        self._acc = _Stream(site, Kind.ACC, acc_fs, cfg.batch_s) if acc_fs is not None else None
-        self._emg_state: emg.EmgState | None = None
-        self._acc_state: acc.AccState | None = None
-        self._activity = EmgActivity(self._emg_design) if self._emg_design else None
-        self._emg_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
-        self._emg_artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
-        self._acc_motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
-        self._acc_moving_t = np.zeros(0)  # moving subframes not yet in a decided run
-        self._acc_moving_g = np.zeros(0)
-        # Decided inputs waiting for every stream to be final past them.
-        self._claims: list[Claim] = []  # excluded from rest (cramps' time too), overlapping
-        self._cand_t = np.zeros(0)
-        self._cand_amp = np.zeros(0)
-        self._cand_dur = np.zeros(0)
-        self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs else Kind.ACC])
+        sink = Sink(self._add_claims, self._add_cramps, self._add_candidates)
+        self._emg = (
+            EmgLane(site, emg_fs, cfg, acc_fs is not None, sink) if emg_fs is not None else None
+        )
+        self._acc = AccLane(site, acc_fs, cfg, emg_fs is None, sink) if acc_fs is not None else None
+        self._lanes = [lane for lane in (self._emg, self._acc) if lane is not None]
+        self._pending = Pending()  # decided, waiting for every stream to be final
+        self._new = Detections(unit=INTERNAL_UNIT[Kind.EMG if emg_fs is not None else Kind.ACC])
         self._judged_until_s = 0.0
-
-    # --- input -------------------------------------------------------------------------------
 
     def feed(self, kind: Kind, start: int, data: np.ndarray) -> None:
         """Samples ``[start, start + n)`` of one stream: EMG (n,) or (1, n) µV; ACC (3, n) g, or
         (1, n) from a one-axis accelerometer (always the same number of axes per site)."""
         kind = Kind(kind)
-        data = np.asarray(data)
-        if kind is Kind.EMG:
-            if self._emg is None or self._emg_design is None:
-                raise DetectorInputError(self.site, kind, "this site was set up without EMG")
-            x = data.reshape(-1) if data.ndim == 2 and data.shape[0] == 1 else data
-            if x.ndim != 1:
-                raise DetectorInputError(
-                    self.site, kind, f"expected (n,) samples, got {data.shape}"
-                )
-            gap_from = self._emg.check(start, x.size)
-            if gap_from is not None:
-                self._drain_emg()
-                self._restart_emg(gap_from, start)
-            if self._emg.hold(x):
-                self._drain_emg()
-        else:
-            if self._acc is None or self._acc_design is None:
-                raise DetectorInputError(
-                    self.site, kind, "this site was set up without acceleration"
-                )
-            if data.ndim != 2 or data.shape[0] not in (1, 3):
-                raise DetectorInputError(
-                    self.site, kind, f"expected (3, n) or (1, n) samples, got {data.shape}"
-                )
-            gap_from = self._acc.check(start, data.shape[1])
-            if gap_from is not None:
-                self._drain_acc()
-                self._restart_acc(gap_from, start)
-            if self._acc.hold(data):
-                self._drain_acc()
+        lane = self._emg if kind is Kind.EMG else self._acc
+        if lane is None:
+            what = "EMG" if kind is Kind.EMG else "acceleration"
+            raise DetectorInputError(self.site, kind, f"this site was set up without {what}")
+        lane.feed(start, np.asarray(data))
 
     def poll(self) -> Detections:
         """Detections decided since the last poll."""
-        self._judge(self._final_s())
+        if any(lane.moved for lane in self._lanes):  # else nothing became final (50 ms chunks)
+            for lane in self._lanes:
+                lane.moved = False
+            self._judge(self._final_s())
         return self._hand_out()
 
     def finish(self) -> Detections:
         """End of the recording: decide everything; trailing unprocessed samples are a gap."""
-        end_s = 0.0
-        self._drain_emg()
-        self._drain_acc()
-        if self._emg is not None and self._emg_state is not None:
-            self._close_emg(end=True)
-            end_s = max(end_s, self._emg.end_s)
-            self._exclude(self._emg_unseen_s(), self._emg.end_s, Reason.GAP, _EVIDENCE_END)
-        if self._acc is not None and self._acc_state is not None:
-            self._close_acc()
-            end_s = max(end_s, self._acc.end_s)
-            if self._emg is None:
-                self._exclude(self._acc_unseen_s(), end_s, Reason.GAP, _EVIDENCE_END)
-        self._judge(end_s, final=True)
+        for lane in self._lanes:
+            lane.drain()
+        ends = [lane.finish() for lane in self._lanes]
+        self._judge(max([0.0, *(e for e in ends if e is not None)]), final=True)
         return self._hand_out()
+
+    def _final_s(self) -> float:
+        """Every stream's decisions are final before this time."""
+        if any(lane.state is None for lane in self._lanes):  # until both streams have started
+            return 0.0
+        pad = max(self.config.motion_pad_s, self.config.exclusion_pad_s)
+        return min(lane.final_s() for lane in self._lanes) - pad
+
+    def _judge(self, until_s: float, final: bool = False) -> None:
+        """Judge everything decided before ``until_s`` (see judge.judge)."""
+        if until_s <= self._judged_until_s and not final:
+            return
+        until_s = max(until_s, self._judged_until_s)
+        self._pending = judge(self._pending, self._judged_until_s, until_s, final, self._new)
+        self._judged_until_s = until_s
 
     def _hand_out(self) -> Detections:
         out = self._new
         self._new = Detections(unit=out.unit, decided_until_s=self._judged_until_s)
         return out
 
-    # --- EMG ---------------------------------------------------------------------------------
+    # --- the lanes' sink ---------------------------------------------------------------------
 
-    def _drain_emg(self) -> None:
-        """Process the EMG gathered so far (per-call costs make tiny batches slow)."""
-        data = self._emg.take() if self._emg is not None else None
-        if data is not None:
-            self._run_emg(data)
+    def _add_claims(self, claims: list[Claim]) -> None:
+        self._pending.claims += claims
 
-    def _restart_emg(self, gap_from: int, start: int) -> None:
-        assert self._emg is not None and self._emg_design is not None
-        if self._emg_state is not None:
-            self._close_emg()
-            gap_start_s = self._emg_unseen_s()
-        else:
-            gap_start_s = gap_from / self._emg.fs
-        warm_s = start / self._emg.fs + self.config.warmup_s
-        evidence = _EVIDENCE_START if gap_start_s * self._emg.fs >= start else _EVIDENCE_GAP
-        self._exclude(gap_start_s, warm_s, Reason.GAP, evidence)
-        self._emg_state = emg.start_state(self._emg_design, start)
+    def _add_cramps(self, cramps: list[Cramp]) -> None:
+        self._new.cramps += cramps
 
-    def _emg_unseen_s(self) -> float:
-        """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
-        assert self._emg_state is not None and self._emg_design is not None
-        lag = self._emg_state.tail_y.size // 2
-        return (self._emg_state.next_sample - lag) / self._emg_design.fs
-
-    def _run_emg(self, x: np.ndarray) -> None:
-        assert self._emg_state is not None and self._emg_design is not None
-        assert self._activity is not None
-        subframes, candidates = emg.process(self._emg_design, self._emg_state, x)
-        episodes, cleared = self._activity.push(subframes, candidates, self._emg_unseen_s())
-        self._take_emg(episodes, cleared)
-        if subframes is not None:
-            starts_s, sub_s = subframes.starts_s(), subframes.sub_s
-            self._take_runs(
-                self._emg_motion.push(starts_s, sub_s, subframes.motion), Reason.MOTION, Kind.EMG
-            )
-            self._take_runs(
-                self._emg_artifact.push(starts_s, sub_s, subframes.artifact),
-                Reason.ARTIFACT,
-                Kind.EMG,
-            )
-
-    def _close_emg(self, end: bool = False) -> None:
-        assert self._activity is not None
-        episodes, cleared = self._activity.flush(end)
-        self._take_emg(episodes, cleared)
-        self._take_runs(self._emg_motion.flush(), Reason.MOTION, Kind.EMG)
-        self._take_runs(self._emg_artifact.flush(), Reason.ARTIFACT, Kind.EMG)
-
-    def _take_emg(self, episodes: list[Episode], cleared: emg.Candidates) -> None:
-        assert self._emg_design is not None
-        pad = self.config.exclusion_pad_s
-        for ep in episodes:
-            tail = pad if ep.kind is Reason.ARTIFACT else max(pad, self.config.derecruitment_s)
-            if ep.kind is EventKind.CRAMP:
-                self._new.cramps.append(Cramp(ep.start_s, ep.end_s, ep.amplitude_uv))
-                self._exclude(ep.start_s - pad, ep.end_s + tail, None)
-            else:
-                reason = Reason(ep.kind)
-                self._exclude(ep.start_s - pad, ep.end_s + tail, reason, _EVIDENCE_EPISODE[reason])
-        fit = cleared.take(cleared.shape_ok)
-        self._add_candidates(
-            fit.peak / self._emg_design.fs - self._emg_design.delay_s, fit.p2p_uv, fit.duration_s
-        )
-
-    def _take_runs(self, runs: list[Run], reason: Reason, source: Kind) -> None:
-        cfg = self.config
-        for run in runs:
-            if reason is Reason.ARTIFACT:
-                pad = cfg.exclusion_pad_s
-                self._exclude(run.start_s - pad, run.end_s + pad, reason, _EVIDENCE_ARTIFACT)
-            elif run.duration_s >= self._motion_min_s(source) - EPS_S:
-                pad = cfg.motion_pad_s
-                if source is Kind.ACC:
-                    evidence, explains = _EVIDENCE_ACC_MOTION, self._slight(run)
-                elif self._acc is None:
-                    evidence, explains = _EVIDENCE_EMG_MOTION + _NO_ACC, False
-                else:
-                    evidence, explains = _EVIDENCE_EMG_MOTION, False
-                self._exclude(run.start_s - pad, run.end_s + pad, reason, evidence, explains)
-
-    def _slight(self, run: Run) -> bool:
-        """The movement stays as small as a cramp's own tilt or tremor (a cramp explains it,
-        where one is going on); forget what earlier runs needed."""
-        t, g = self._acc_moving_t, self._acc_moving_g
-        inside = (t >= run.start_s - EPS_S) & (t < run.end_s)
-        peak = float(g[inside].max()) if inside.any() else 0.0
-        keep = t >= run.end_s
-        self._acc_moving_t, self._acc_moving_g = t[keep], g[keep]
-        return peak < self.config.cramp_tilt_g
-
-    def _motion_min_s(self, source: Kind) -> float:
-        """Shortest movement excluded. Where the accelerometer also carries the twitches, a
-        burst of a few visible twitches (each 40-150 ms) is not limb movement."""
-        cfg = self.config
-        if source is Kind.ACC and self._emg is None:
-            return max(cfg.acc_motion_min_s, cfg.acc_only_motion_min_s)
-        return cfg.acc_motion_min_s
-
-    # --- acceleration ----------------------------------------------------------------------------
-
-    def _drain_acc(self) -> None:
-        data = self._acc.take() if self._acc is not None else None
-        if data is not None:
-            self._run_acc(data)
-
-    def _restart_acc(self, gap_from: int, start: int) -> None:
-        assert self._acc is not None and self._acc_design is not None
-        if self._acc_state is not None:
-            self._close_acc()
-        if self._emg is None:  # the accelerometer is the primary stream: its gaps are gaps
-            from_s = gap_from / self._acc.fs
-            if self._acc_state is not None:
-                from_s = self._acc_unseen_s()
-            evidence = _EVIDENCE_START if from_s * self._acc.fs >= start else _EVIDENCE_GAP
-            self._exclude(from_s, start / self._acc.fs + self.config.warmup_s, Reason.GAP, evidence)
-        self._acc_state = acc.start_state(self._acc_design, start)
-
-    def _acc_unseen_s(self) -> float:
-        """Where analysed acceleration ends: the peak finder's look-ahead is not."""
-        assert self._acc_state is not None and self._acc is not None
-        lag = self._acc_state.tail_mag.size // 2
-        return (self._acc_state.next_sample - lag) / self._acc.fs
-
-    def _run_acc(self, x: np.ndarray) -> None:
-        assert self._acc_state is not None and self._acc_design is not None
-        find_twitches = self._emg is None  # with EMG, acceleration only gates motion
-        subframes, candidates = acc.process(self._acc_design, self._acc_state, x, find_twitches)
-        if subframes is not None:
-            starts_s = subframes.starts_s()
-            moving = subframes.moving
-            self._acc_moving_t = np.concatenate((self._acc_moving_t, starts_s[moving]))
-            self._acc_moving_g = np.concatenate((self._acc_moving_g, subframes.rms_g[moving]))
-            self._take_runs(
-                self._acc_motion.push(starts_s, subframes.sub_s, moving),
-                Reason.MOTION,
-                Kind.ACC,
-            )
-        if self._emg is None and candidates.peak.size:
-            t = candidates.peak / self._acc_design.fs
-            self._add_candidates(t, candidates.peak_g, np.full(t.size, np.nan))
-
-    def _close_acc(self) -> None:
-        self._take_runs(self._acc_motion.flush(), Reason.MOTION, Kind.ACC)
-
-    # --- combining ----------------------------------------------------------------------------
-
-    def _add_candidates(self, t: np.ndarray, amp: np.ndarray, dur: np.ndarray) -> None:
-        self._cand_t = np.concatenate((self._cand_t, t))
-        self._cand_amp = np.concatenate((self._cand_amp, amp))
-        self._cand_dur = np.concatenate((self._cand_dur, dur))
-
-    def _final_s(self) -> float:
-        """Every stream's decisions are final before this time."""
-        final = math.inf
-        if self._emg is not None:
-            if self._emg_state is None or self._activity is None:
-                return 0.0
-            final = min(final, self._activity.final_until_s, self._emg_unseen_s())
-            final = min(final, *self._open_starts(self._emg_motion, self._emg_artifact))
-        if self._acc is not None:
-            if self._acc_state is None:  # nothing decided before both streams have started
-                return 0.0
-            final = min(final, self._acc_unseen_s(), *self._open_starts(self._acc_motion))
-        return final - max(self.config.motion_pad_s, self.config.exclusion_pad_s)
-
-    @staticmethod
-    def _open_starts(*trackers: RunTracker) -> list[float]:
-        return [t.open_start_s for t in trackers if t.open_start_s is not None] or [math.inf]
-
-    def _judge(self, until_s: float, final: bool = False) -> None:
-        """Count candidates before ``until_s`` that no exclusion covers; partition the time up to
-        it into exclusions (one reason per instant) and rest."""
-        if until_s <= self._judged_until_s and not final:
-            return
-        until_s = max(until_s, self._judged_until_s)
-        spans = np.array([(c.start_s, c.end_s) for c in self._claims]).reshape(-1, 2)
-        take = np.ones(self._cand_t.size, bool) if final else self._cand_t < until_s
-        t = self._cand_t[take]
-        counted = ~_covered(t, spans)
-        new = self._new
-        new.twitch_t_s = np.concatenate((new.twitch_t_s, t[counted]))
-        new.twitch_amplitude = np.concatenate((new.twitch_amplitude, self._cand_amp[take][counted]))
-        new.twitch_duration_s = np.concatenate(
-            (new.twitch_duration_s, self._cand_dur[take][counted])
-        )
-        self._cand_t, self._cand_amp = self._cand_t[~take], self._cand_amp[~take]
-        self._cand_dur = self._cand_dur[~take]
-        pieces, rest = partition(self._claims, max(self._judged_until_s, 0.0), until_s)
-        _append_excluded(
-            new.excluded,
-            [
-                Interval(p.start_s, p.end_s, p.reason, p.evidence)
-                for p in pieces
-                if p.reason is not None
-            ],
-        )
-        new.rest_spans = np.concatenate((new.rest_spans, rest))
-        # Later candidates and rest lie after until_s: claims ending before it are done.
-        self._claims = [c for c in self._claims if c.end_s > until_s]
-        self._judged_until_s = new.decided_until_s = until_s
-
-    def _exclude(
-        self,
-        start_s: float,
-        end_s: float,
-        reason: Reason | None,
-        evidence: str = "",
-        cramp_explains: bool = False,
-    ) -> None:
-        """A decided claim on ``[start_s, end_s)`` (None: a cramp's time, which is not rest)."""
-        self._claims.append(Claim(start_s, end_s, reason, evidence, cramp_explains))
-
-
-def _append_excluded(into: list[Interval], more: list[Interval]) -> None:
-    """Append, joining a piece to the last one when they touch with the same reason and evidence
-    (a poll boundary splits nothing)."""
-    for piece in more:
-        last = into[-1] if into else None
-        if (
-            last is not None
-            and last.end_s == piece.start_s
-            and last.reason is piece.reason
-            and last.evidence == piece.evidence
-        ):
-            into[-1] = Interval(last.start_s, piece.end_s, last.reason, last.evidence)
-        else:
-            into.append(piece)
-
-
-def _covered(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """(k,) bool: t lies in any of the (m, 2) half-open spans."""
-    if t.size == 0 or spans.size == 0:
-        return np.zeros(t.size, bool)
-    return ((t[:, None] >= spans[None, :, 0]) & (t[:, None] < spans[None, :, 1])).any(axis=1)
-
-
-def merge_spans(spans: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """The union of half-open spans clipped to ``[lo, hi)``.
-
-    Parameters
-    ----------
-    spans : (m, 2) array of [start_s, end_s), in any order, overlapping or not.
-    lo, hi : float
-        Clip bounds in the same seconds.
-
-    Returns
-    -------
-    (k, 2) array of disjoint, non-empty spans sorted by start; touching spans are joined.
-    """
-    spans = np.asarray(spans, dtype=float).reshape(-1, 2)
-    if hi <= lo or spans.size == 0:
-        return np.zeros((0, 2))
-    a = np.clip(spans[:, 0], lo, hi)
-    b = np.clip(spans[:, 1], lo, hi)
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if a.size == 0:
-        return np.zeros((0, 2))
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    reach = np.maximum.accumulate(b)
-    starts_new = np.concatenate(([True], a[1:] > reach[:-1]))
-    first = a[starts_new]
-    last = np.maximum.reduceat(b, np.flatnonzero(starts_new))
-    return np.column_stack((first, last))
+    def _add_candidates(self, t_s: np.ndarray, amplitude: np.ndarray, dur_s: np.ndarray) -> None:
+        self._pending.add_candidates(t_s, amplitude, dur_s)

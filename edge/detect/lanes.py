@@ -1,0 +1,260 @@
+"""One stream of a site, from samples to decided evidence: its intake, front end and trackers.
+
+A lane validates and batches its stream's samples, runs its front end (``emg.process`` with
+``EmgActivity``, or ``acc.process``) over carried state, turns what became decided into claims
+(``claims``), cramps and candidate twitches, and hands them to its ``Sink`` in order. It also
+says up to when its decisions are final; the site detector judges past none of its lanes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.errors import DetectorInputError
+from twitchwatch.contract import Kind, Reason
+
+from . import acc, emg
+from .activity import EmgActivity
+from .claims import (
+    EVIDENCE_ACC_MOTION,
+    EVIDENCE_EMG_MOTION,
+    EVIDENCE_END,
+    EVIDENCE_GAP,
+    EVIDENCE_START,
+    NO_ACC,
+    episode_claims,
+    motion_min_s,
+    run_claims,
+    slight,
+)
+from .config import DetectorConfig
+from .design import AccDesign, EmgDesign
+from .detections import Cramp
+from .intake import StreamIntake
+from .partition import Claim
+from .runs import Run, RunTracker
+
+
+@dataclass(frozen=True, slots=True)
+class Sink:
+    """Where a lane's decided evidence goes, in the order it is decided."""
+
+    claims: Callable[[list[Claim]], None]
+    cramps: Callable[[list[Cramp]], None]
+    candidates: Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # t_s, amplitude, dur_s
+
+
+def _open_starts(*trackers: RunTracker) -> list[float]:
+    return [t.open_start_s for t in trackers if t.open_start_s is not None] or [math.inf]
+
+
+def _gap_claim(from_s: float, start: int, fs: float, cfg: DetectorConfig) -> Claim:
+    """No samples from ``from_s`` until sample ``start``, then the filters settle."""
+    evidence = EVIDENCE_START if from_s * fs >= start else EVIDENCE_GAP
+    return Claim(from_s, start / fs + cfg.warmup_s, Reason.GAP, evidence)
+
+
+class EmgLane:
+    def __init__(
+        self, site: str, fs: float, cfg: DetectorConfig, has_acc: bool, sink: Sink
+    ) -> None:
+        self.site, self.cfg, self.sink, self.has_acc = site, cfg, sink, has_acc
+        self.design = EmgDesign.build(fs, cfg)
+        self.intake = StreamIntake(site, Kind.EMG, fs, cfg.batch_s)
+        self.state: emg.EmgState | None = None
+        self.activity = EmgActivity(self.design)
+        self.motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self.artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self.moved = False  # samples were processed since the site last judged
+
+    def feed(self, start: int, data: np.ndarray) -> None:
+        x = data.reshape(-1) if data.ndim == 2 and data.shape[0] == 1 else data
+        if x.ndim != 1:
+            raise DetectorInputError(
+                self.site, Kind.EMG, f"expected (n,) samples, got {data.shape}"
+            )
+        gap_from = self.intake.check(start, x.size)
+        if gap_from is not None:
+            self.drain()
+            self._restart(gap_from, start)
+        if self.intake.hold(x):
+            self.drain()
+
+    def drain(self) -> None:
+        """Process the EMG gathered so far (per-call costs make tiny batches slow)."""
+        data = self.intake.take()
+        if data is not None:
+            self._run(data)
+
+    def finish(self) -> float | None:
+        """End of the stream: decide everything; where it ends (None: it never started)."""
+        self.drain()
+        if self.state is None:
+            return None
+        self._close(end=True)
+        self.sink.claims([Claim(self.unseen_s(), self.intake.end_s, Reason.GAP, EVIDENCE_END)])
+        return self.intake.end_s
+
+    def unseen_s(self) -> float:
+        """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
+        assert self.state is not None
+        lag = self.state.tail_y.size // 2
+        return (self.state.next_sample - lag) / self.design.fs
+
+    def final_s(self) -> float:
+        """This lane's decisions are final before this time."""
+        if self.state is None:
+            return 0.0
+        return min(
+            self.activity.final_until_s, self.unseen_s(), *_open_starts(self.motion, self.artifact)
+        )
+
+    def _restart(self, gap_from: int, start: int) -> None:
+        if self.state is not None:
+            self._close()
+            gap_start_s = self.unseen_s()
+        else:
+            gap_start_s = gap_from / self.intake.fs
+        self.sink.claims([_gap_claim(gap_start_s, start, self.intake.fs, self.cfg)])
+        self.state = emg.start_state(self.design, start)
+        self.moved = True
+
+    def _run(self, x: np.ndarray) -> None:
+        assert self.state is not None
+        self.moved = True
+        subframes, candidates = emg.process(self.design, self.state, x)
+        episodes, cleared = self.activity.push(subframes, candidates, self.unseen_s())
+        self._take(episodes, cleared)
+        if subframes is not None:
+            starts_s, sub_s = subframes.starts_s(), subframes.sub_s
+            self._take_motion(self.motion.push(starts_s, sub_s, subframes.motion))
+            self.sink.claims(
+                run_claims(
+                    self.artifact.push(starts_s, sub_s, subframes.artifact),
+                    Reason.ARTIFACT,
+                    self.cfg,
+                )
+            )
+
+    def _close(self, end: bool = False) -> None:
+        self._take(*self.activity.flush(end))
+        self._take_motion(self.motion.flush())
+        self.sink.claims(run_claims(self.artifact.flush(), Reason.ARTIFACT, self.cfg))
+
+    def _take(self, episodes, cleared: emg.Candidates) -> None:
+        cramps, claims = episode_claims(episodes, self.cfg)
+        self.sink.cramps(cramps)
+        self.sink.claims(claims)
+        fit = cleared.take(cleared.shape_ok)
+        self.sink.candidates(
+            fit.peak / self.design.fs - self.design.delay_s, fit.p2p_uv, fit.duration_s
+        )
+
+    def _take_motion(self, runs: list[Run]) -> None:
+        evidence = EVIDENCE_EMG_MOTION + ("" if self.has_acc else NO_ACC)
+        min_s = motion_min_s(self.cfg, Kind.EMG, has_emg=True)
+        self.sink.claims(
+            run_claims(runs, Reason.MOTION, self.cfg, motion_min_s=min_s, evidence=evidence)
+        )
+
+
+class AccLane:
+    """Acceleration: motion evidence; with no EMG at the site (``primary``) also its twitches
+    and its gaps."""
+
+    def __init__(
+        self, site: str, fs: float, cfg: DetectorConfig, primary: bool, sink: Sink
+    ) -> None:
+        self.site, self.cfg, self.sink, self.primary = site, cfg, sink, primary
+        self.design = AccDesign.build(fs, cfg)
+        self.intake = StreamIntake(site, Kind.ACC, fs, cfg.batch_s)
+        self.state: acc.AccState | None = None
+        self.motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
+        self.moving_t = np.zeros(0)  # moving subframes not yet in a decided run
+        self.moving_g = np.zeros(0)
+        self.moved = False
+
+    def feed(self, start: int, data: np.ndarray) -> None:
+        if data.ndim != 2 or data.shape[0] not in (1, 3):
+            raise DetectorInputError(
+                self.site, Kind.ACC, f"expected (3, n) or (1, n) samples, got {data.shape}"
+            )
+        gap_from = self.intake.check(start, data.shape[1])
+        if gap_from is not None:
+            self.drain()
+            self._restart(gap_from, start)
+        if self.intake.hold(data):
+            self.drain()
+
+    def drain(self) -> None:
+        data = self.intake.take()
+        if data is not None:
+            self._run(data)
+
+    def finish(self) -> float | None:
+        """End of the stream: decide everything; where it ends (None: it never started)."""
+        self.drain()
+        if self.state is None:
+            return None
+        self._close()
+        if self.primary:
+            self.sink.claims([Claim(self.unseen_s(), self.intake.end_s, Reason.GAP, EVIDENCE_END)])
+        return self.intake.end_s
+
+    def unseen_s(self) -> float:
+        """Where analysed acceleration ends: the peak finder's look-ahead is not."""
+        assert self.state is not None
+        lag = self.state.tail_mag.size // 2
+        return (self.state.next_sample - lag) / self.intake.fs
+
+    def final_s(self) -> float:
+        if self.state is None:  # nothing decided before both streams have started
+            return 0.0
+        return min(self.unseen_s(), *_open_starts(self.motion))
+
+    def _restart(self, gap_from: int, start: int) -> None:
+        if self.state is not None:
+            self._close()
+        if self.primary:  # the accelerometer is the primary stream: its gaps are gaps
+            from_s = gap_from / self.intake.fs
+            if self.state is not None:
+                from_s = self.unseen_s()
+            self.sink.claims([_gap_claim(from_s, start, self.intake.fs, self.cfg)])
+        self.state = acc.start_state(self.design, start)
+        self.moved = True
+
+    def _run(self, x: np.ndarray) -> None:
+        assert self.state is not None
+        self.moved = True
+        subframes, candidates = acc.process(self.design, self.state, x, self.primary)
+        if subframes is not None:
+            starts_s = subframes.starts_s()
+            moving = subframes.moving
+            self.moving_t = np.concatenate((self.moving_t, starts_s[moving]))
+            self.moving_g = np.concatenate((self.moving_g, subframes.rms_g[moving]))
+            self._take_motion(self.motion.push(starts_s, subframes.sub_s, moving))
+        if self.primary and candidates.peak.size:
+            t = candidates.peak / self.design.fs
+            self.sink.candidates(t, candidates.peak_g, np.full(t.size, np.nan))
+
+    def _close(self) -> None:
+        self._take_motion(self.motion.flush())
+
+    def _take_motion(self, runs: list[Run]) -> None:
+        min_s = motion_min_s(self.cfg, Kind.ACC, has_emg=not self.primary)
+        self.sink.claims(
+            run_claims(
+                runs, Reason.MOTION, self.cfg, motion_min_s=min_s,
+                evidence=EVIDENCE_ACC_MOTION, explains=self._slight,
+            )
+        )  # fmt: skip
+
+    def _slight(self, run: Run) -> bool:
+        explains, self.moving_t, self.moving_g = slight(
+            self.moving_t, self.moving_g, run, self.cfg.cramp_tilt_g
+        )
+        return explains
