@@ -138,7 +138,10 @@ def expected(outbox_messages: list[WindowMessage]) -> dict[int, WindowMessage]:
 class StatusWatcher:
     """Someone subscribed to the device's status topic (retained, and the Last Will)."""
 
-    def __init__(self, broker: str) -> None:
+    def __init__(self, broker: str, retained: bool = False) -> None:
+        #: Also the retained state (what anyone who looks later sees); else only what the device
+        #: says from now on (a retained state left by an earlier test would come first).
+        self.retained = retained
         self.states: asyncio.Queue[DeviceState] = asyncio.Queue()
         self._link = MqttLink(
             BrokerUrl.parse(broker),
@@ -149,6 +152,7 @@ class StatusWatcher:
 
     async def __aenter__(self) -> StatusWatcher:
         await self._link.__aenter__()
+        await self._link.subscribed.wait()  # before the device connects: its states arrive live
         self._task = asyncio.create_task(self._watch())
         return self
 
@@ -160,6 +164,8 @@ class StatusWatcher:
 
     async def _watch(self) -> None:
         async for message in self._link.messages_across_reconnects():
+            if message.retain and not self.retained:
+                continue
             self.states.put_nowait(DeviceStatus.from_payload(message.payload, device=DEVICE).state)
 
     async def next(self) -> DeviceState:
@@ -190,7 +196,7 @@ async def test_windows_are_stored_exactly_once_and_the_outbox_empties(
     assert (stats.sent, stats.acked_seq, stats.pending, stats.lost) == (40, 40, 0, 0)
     assert len(outbox) == 0 and outbox.acked_seq == 40
     # A clean stop leaves the device "offline" (retained) for anyone who looks later.
-    async with StatusWatcher(mosquitto_broker.url) as watcher:
+    async with StatusWatcher(mosquitto_broker.url, retained=True) as watcher:
         assert await watcher.next() is DeviceState.OFFLINE
     outbox.close()
 
