@@ -215,7 +215,9 @@ def trade_off(config: RuleConfig, n: int, seeds: tuple[int, ...]) -> None:
     import dataclasses
 
     print(f"\nThe price of power ({n} people, seeds {', '.join(map(str, seeds))}; min-max):")
-    print(f"{'level':>7} {'confirmed':>9}  {'false alarms':>14}  {'power x2':>13}  {'power x4':>13}")
+    print(
+        f"{'level':>7} {'confirmed':>9}  {'false alarms':>14}  {'power x2':>13}  {'power x4':>13}"
+    )
     for alpha, confirmed in TRADE_OFF:
         w = dataclasses.replace(
             config.worsening, alpha=alpha, for_s=config.worsening.for_s if confirmed else 0.0
