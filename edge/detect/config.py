@@ -40,6 +40,13 @@ class DetectorConfig:
     #: extreme has one large phase only.
     candidate_k: float = 5.0
     candidate_p2p_k: float = 7.5
+    #: Weak tier: a peak from this many sigmas up to candidate_k is a candidate only when its
+    #: shape matches (r, size ratio) one of the last weak_library confident candidates of the
+    #: stream (a site's units repeat; noise this tall is separable only by shape).
+    weak_candidate_k: float = 3.5
+    weak_match_r: float = 0.9
+    weak_amp_ratio: tuple[float, float] = (0.4, 1.2)
+    weak_library: int = 16
     #: Refractory: one potential per 10 ms (its phases lie within it); doublets are >= 10 ms apart.
     refractory_s: float = 0.010
     #: A peak smaller than this fraction of a larger one within 50 ms is filter ringing.

@@ -17,6 +17,7 @@ from .floor import FloorState, track_floor
 from .mains import MainsState, cancel_mains
 from .peaks import peaks_over, window_max
 from .runs import SubframeGrid
+from .templates import TemplateLibrary, confirm
 
 _MAD_TO_SIGMA = 1.4826
 #: Frames in the median that smooths per-frame statistics (1 s at 0.2 s frames).
@@ -84,6 +85,7 @@ class EmgState:
     last_means: np.ndarray | None = None  # raw means of the previous three subframes
     tail_y: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cleaned samples kept
     tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    templates: TemplateLibrary = field(default_factory=TemplateLibrary)  # for weak candidates
 
 
 def start_state(design: EmgDesign, origin: int) -> EmgState:
@@ -136,8 +138,30 @@ def process(
     y, state.bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
     frames, line_amp = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
     subframes, floor = activity_features(design, state, frames_raw, y, frames, line_amp, first)
-    thr = np.repeat(design.config.candidate_k * floor, design.frame_n)
-    candidates = find_candidates(design, state, y, thr, first)
+    cfg = design.config
+    # Peaks down to the weak tier are found; those under candidate_k must match a template.
+    k = min(cfg.candidate_k, cfg.weak_candidate_k)
+    thr = np.repeat(k * floor, design.frame_n)
+    candidates, strong = find_candidates(design, state, y, thr, first, k)
+    if not strong.all():
+        keep = confirm(
+            cfg,
+            state.templates,
+            candidates.template,
+            candidates.p2p_uv,
+            candidates.shape_ok,
+            strong,
+        )
+        candidates = candidates.take(keep)
+    elif candidates.n:
+        confirm(
+            cfg,
+            state.templates,
+            candidates.template,
+            candidates.p2p_uv,
+            candidates.shape_ok,
+            strong,
+        )
     return subframes, candidates
 
 
@@ -223,9 +247,10 @@ def activity_features(
 
 
 def find_candidates(
-    design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int
-) -> Candidates:
-    """Peaks of |y| over threshold, one per refractory period, not in a bigger peak's shadow.
+    design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int, k: float
+) -> tuple[Candidates, np.ndarray]:
+    """Peaks of |y| over threshold (``k`` noise sigmas), one per refractory period, not in a
+    bigger peak's shadow; and (k,) bool: the peak reaches ``candidate_k`` sigmas.
 
     The last ``2 h`` samples (h = the widest context a test reads) are kept and seen again next
     call, so a peak near a chunk edge is judged with its whole neighbourhood.
@@ -242,7 +267,7 @@ def find_candidates(
         idx = idx[mag[idx] >= cfg.shadow_fraction * window_max(mag, idx, design.shadow_n)]
     length = 2 * design.template_half_n + 1
     if idx.size == 0:
-        return Candidates.empty(length)
+        return Candidates.empty(length), np.zeros(0, bool)
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n
@@ -269,8 +294,9 @@ def find_candidates(
         & (duration_s <= high_s)
         & (e_near >= cfg.min_concentration * e_wide)
         & (p2p <= cfg.potential_max_uv)
-        & (p2p >= cfg.candidate_p2p_k * thr_at / cfg.candidate_k)
+        & (p2p >= cfg.candidate_p2p_k * thr_at / k)
     )
+    strong = mag[idx] > thr_at * (cfg.candidate_k / k)
     template = snip - snip.mean(axis=1, keepdims=True)
     template /= np.maximum(np.linalg.norm(template, axis=1, keepdims=True), 1e-12)
     return Candidates(
@@ -279,4 +305,4 @@ def find_candidates(
         duration_s=duration_s,
         shape_ok=shape_ok,
         template=template,
-    )
+    ), strong

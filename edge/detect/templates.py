@@ -1,0 +1,64 @@
+"""A lower tier of candidates confirmed by shape: small potentials of units seen before.
+
+A site's fasciculations come from a few motor units whose potentials repeat. Noise at 3.5-5
+sigma is as tall as the smallest of them and separable only by shape, so a peak under the
+candidate threshold is kept only when it matches (high correlation, similar size) the template
+of a confident candidate seen EARLIER in the stream. Candidates arrive in time order and the
+library is carried across calls, so any chunking of the input gives the same decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import DetectorConfig
+
+
+@dataclass(slots=True)
+class TemplateLibrary:
+    """The latest confident templates of one stream (zero-mean, unit-norm rows) and sizes."""
+
+    shapes: np.ndarray | None = None  # (m, L)
+    p2p_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def confirm(
+    cfg: DetectorConfig,
+    lib: TemplateLibrary,
+    template: np.ndarray,
+    p2p_uv: np.ndarray,
+    shape_ok: np.ndarray,
+    strong: np.ndarray,
+) -> np.ndarray:
+    """(k,) bool: which candidates to keep. Strong ones always; weak ones that match a strong,
+    well-shaped one before them (this call's or the library's). Updates ``lib`` in place.
+
+    Parameters
+    ----------
+    template : ndarray, shape (k, L)
+        Zero-mean, unit-norm snippets, in time order.
+    p2p_uv, shape_ok, strong : ndarray, shape (k,)
+    """
+    keep_n = cfg.weak_library
+    if lib.shapes is None:
+        lib.shapes = np.zeros((0, template.shape[1]))
+    teach = strong & shape_ok
+    shapes = np.concatenate((lib.shapes, template[teach]))
+    sizes = np.concatenate((lib.p2p_uv, p2p_uv[teach]))
+    keep = strong.copy()
+    weak = np.flatnonzero(~strong & shape_ok)
+    if weak.size and shapes.shape[0]:
+        # Row i of the library is usable by candidate j when it was seen before j, and among
+        # the last keep_n seen before j (the library's memory at that moment).
+        known = lib.shapes.shape[0] + np.cumsum(teach)[weak]  # rows seen before each weak one
+        rows = np.arange(shapes.shape[0])
+        usable = (rows[None, :] < known[:, None]) & (rows[None, :] >= known[:, None] - keep_n)
+        r = template[weak] @ shapes.T
+        ratio = p2p_uv[weak, None] / np.maximum(sizes[None, :], 1e-9)
+        low, high = cfg.weak_amp_ratio
+        match = usable & (r >= cfg.weak_match_r) & (ratio >= low) & (ratio <= high)
+        keep[weak] = match.any(axis=1)
+    lib.shapes, lib.p2p_uv = shapes[-keep_n:], sizes[-keep_n:]
+    return keep
