@@ -45,8 +45,8 @@ class DetectorConfig:
     #: stream (a site's units repeat; noise this tall is separable only by shape).
     weak_candidate_k: float = 3.5
     weak_match_r: float = 0.9
-    weak_amp_ratio: tuple[float, float] = (0.4, 1.2)
-    weak_library: int = 16
+    weak_amp_ratio: tuple[float, float] = (0.3, 1.5)
+    weak_library: int = 32
     #: Refractory: one potential per 10 ms (its phases lie within it); doublets are >= 10 ms apart.
     refractory_s: float = 0.010
     #: A peak smaller than this fraction of a larger one within 50 ms is filter ringing.
