@@ -143,7 +143,7 @@ def process(
     k = min(cfg.candidate_k, cfg.weak_candidate_k)
     thr = np.repeat(k * floor, design.frame_n)
     candidates, strong = find_candidates(design, state, y, thr, first, k)
-    if not strong.all():
+    if candidates.n:  # strong ones teach the library, weak ones must match it
         keep = confirm(
             cfg,
             state.templates,
@@ -153,15 +153,6 @@ def process(
             strong,
         )
         candidates = candidates.take(keep)
-    elif candidates.n:
-        confirm(
-            cfg,
-            state.templates,
-            candidates.template,
-            candidates.p2p_uv,
-            candidates.shape_ok,
-            strong,
-        )
     return subframes, candidates
 
 
