@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bumble import gatt
+from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.hci import Address
 
@@ -86,6 +87,25 @@ class SimulatedPeripheral(abc.ABC):
     @abc.abstractmethod
     async def _advertise(self) -> None:
         """Start advertising unless already advertising."""
+
+    async def _advertise_name_then_uuid(self, name: str, service_uuid: str) -> None:
+        """Flags and the complete name in the advertisement, the 128-bit service UUID in the scan
+        response: a long name, the flags and a 128-bit UUID do not fit 31 legacy bytes together."""
+        if self.device.is_advertising:
+            return
+        advert = AdvertisingData(
+            [
+                (AdvertisingData.FLAGS, bytes([0x06])),
+                (AdvertisingData.COMPLETE_LOCAL_NAME, name.encode()),
+            ]
+        )
+        uuids = AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS
+        scan_response = AdvertisingData([(uuids, bytes(UUID(service_uuid)))])
+        await self.device.start_advertising(
+            advertising_data=bytes(advert),
+            scan_response_data=bytes(scan_response),
+            own_address_type=0x01,
+        )
 
     @abc.abstractmethod
     async def _pump(self) -> None:

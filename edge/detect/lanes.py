@@ -58,7 +58,33 @@ def _gap_claim(from_s: float, start: int, fs: float, cfg: DetectorConfig) -> Cla
     return Claim(from_s, start / fs + cfg.warmup_s, Reason.GAP, evidence)
 
 
-class EmgLane:
+class _Lane:
+    """What both lanes do with a block: a gap restarts the lane, samples gather into batches."""
+
+    intake: StreamIntake
+
+    def _accept(self, start: int, n: int, data: np.ndarray) -> None:
+        gap_from = self.intake.check(start, n)
+        if gap_from is not None:
+            self.drain()
+            self._restart(gap_from, start)
+        if self.intake.hold(data):
+            self.drain()
+
+    def drain(self) -> None:
+        """Process the samples gathered so far (per-call costs make tiny batches slow)."""
+        data = self.intake.take()
+        if data is not None:
+            self._run(data)
+
+    def _restart(self, gap_from: int, start: int) -> None:
+        raise NotImplementedError
+
+    def _run(self, x: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class EmgLane(_Lane):
     def __init__(
         self, site: str, fs: float, cfg: DetectorConfig, has_acc: bool, sink: Sink
     ) -> None:
@@ -77,18 +103,7 @@ class EmgLane:
             raise DetectorInputError(
                 self.site, Kind.EMG, f"expected (n,) samples, got {data.shape}"
             )
-        gap_from = self.intake.check(start, x.size)
-        if gap_from is not None:
-            self.drain()
-            self._restart(gap_from, start)
-        if self.intake.hold(x):
-            self.drain()
-
-    def drain(self) -> None:
-        """Process the EMG gathered so far (per-call costs make tiny batches slow)."""
-        data = self.intake.take()
-        if data is not None:
-            self._run(data)
+        self._accept(start, x.size, x)
 
     def finish(self) -> float | None:
         """End of the stream: decide everything; where it ends (None: it never started)."""
@@ -162,7 +177,7 @@ class EmgLane:
         )
 
 
-class AccLane:
+class AccLane(_Lane):
     """Acceleration: motion evidence; with no EMG at the site (``primary``) also its twitches
     and its gaps."""
 
@@ -183,17 +198,7 @@ class AccLane:
             raise DetectorInputError(
                 self.site, Kind.ACC, f"expected (3, n) or (1, n) samples, got {data.shape}"
             )
-        gap_from = self.intake.check(start, data.shape[1])
-        if gap_from is not None:
-            self.drain()
-            self._restart(gap_from, start)
-        if self.intake.hold(data):
-            self.drain()
-
-    def drain(self) -> None:
-        data = self.intake.take()
-        if data is not None:
-            self._run(data)
+        self._accept(start, data.shape[1], data)
 
     def finish(self) -> float | None:
         """End of the stream: decide everything; where it ends (None: it never started)."""

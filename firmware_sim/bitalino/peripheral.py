@@ -10,7 +10,7 @@ import asyncio
 from typing import ClassVar
 
 from bumble import gatt
-from bumble.core import UUID, AdvertisingData
+from bumble.core import UUID
 from bumble.device import Connection, Device
 from bumble.hci import Address
 from bumble.profiles.device_information_service import DeviceInformationService
@@ -84,27 +84,7 @@ class SimulatedBitalino(SimulatedPeripheral):
         # Flags, the 128-bit service UUID and a 14-character name do not fit 31 bytes together:
         # the name goes in the advertisement (scans recognise "bitalino" in it), the UUID in
         # the scan response.
-        if self.device.is_advertising:
-            return
-        advert = AdvertisingData(
-            [
-                (AdvertisingData.FLAGS, bytes([0x06])),
-                (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
-            ]
-        )
-        scan_response = AdvertisingData(
-            [
-                (
-                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                    bytes(UUID(proto.SERVICE_UUID)),
-                )
-            ]
-        )
-        await self.device.start_advertising(
-            advertising_data=bytes(advert),
-            scan_response_data=bytes(scan_response),
-            own_address_type=0x01,
-        )
+        await self._advertise_name_then_uuid(self.name, proto.SERVICE_UUID)
 
     async def _pump(self) -> None:
         """Every connection interval: run the board's timer, notify what the bridge passes."""

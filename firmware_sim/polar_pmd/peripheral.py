@@ -11,7 +11,7 @@ import asyncio
 from typing import ClassVar
 
 from bumble import gatt
-from bumble.core import UUID, AdvertisingData
+from bumble.core import UUID
 from bumble.device import Connection, Device
 from bumble.hci import Address
 from bumble.profiles.battery_service import BatteryService
@@ -94,27 +94,7 @@ class SimulatedPolarSensor(SimulatedPeripheral):
         # Flags and the complete name fill 25 of the 31 legacy bytes; the 128-bit PMD UUID goes
         # in the scan response (which Bumble's virtual controller does not replay, so simulated
         # scans find Polar sensors by name, as scans of the real ones can).
-        if self.device.is_advertising:
-            return
-        advert = AdvertisingData(
-            [
-                (AdvertisingData.FLAGS, bytes([0x06])),
-                (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
-            ]
-        )
-        scan_response = AdvertisingData(
-            [
-                (
-                    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                    bytes(UUID(pmd.SERVICE_UUID)),
-                )
-            ]
-        )
-        await self.device.start_advertising(
-            advertising_data=bytes(advert),
-            scan_response_data=bytes(scan_response),
-            own_address_type=0x01,
-        )
+        await self._advertise_name_then_uuid(self.name, pmd.SERVICE_UUID)
 
     async def _pump(self) -> None:
         """Every connection interval: take the samples due and notify the frames."""
