@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
+from hypothesis import settings
 
 from support.services import (
     EmbeddedBroker,
@@ -21,6 +22,11 @@ from support.services import (
     postgres_available,
     services_required,
 )
+
+# Property tests draw the same examples on every run: a CI result must not depend on luck. A bug
+# they would find by chance is found by raising max_examples locally, not by a red CI someday.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 NO_MQTT5 = "needs MQTT 5 (Mosquitto not on PATH); embedded amqtt broker is MQTT 3.1.1 only"
 NO_MOSQUITTO = "needs Mosquitto (not on PATH)"

@@ -53,6 +53,7 @@ class FrameStream:
     _rest: bytes = b""  # bytes not yet part of a decided frame
     _locked: bool = False  # ``_rest`` starts at a frame boundary
     _last_seq: int | None = None
+    _grid_phase: int = 0  # offset in ``_rest`` of the frame grid last locked on
     _last_count: int = -1
     _floor_s: float | None = None  # smallest (arrival - sample time) seen, tracked slowly
     _floor_host_ns: int = 0
@@ -101,6 +102,7 @@ class FrameStream:
         skipped = failures = 0
         position = 0
         last_seq = self._last_seq
+        grid_at = self._grid_phase  # a frame boundary of the last lock
         while True:
             just_locked = False
             if not self._locked:
@@ -111,7 +113,14 @@ class FrameStream:
                     # there only the CRCs of both must pass.
                     near = slice(position, min(undecided, position + 2 * length))
                     resumes = np.isin((seq[near] - last_seq) % proto.SEQ_MODULO, (2, 3))
-                    trusted[: near.stop - near.start] |= pairs[near] & resumes
+                    resumes &= pairs[near]
+                    # A flipped bit leaves frame boundaries where they were: a resume on the old
+                    # grid goes first, before a window a byte off that passed by chance.
+                    on_grid = (np.arange(near.start, near.stop) - grid_at) % length == 0
+                    if (resumes & on_grid).any():
+                        trusted[:] = False
+                        resumes &= on_grid
+                    trusted[: near.stop - near.start] |= resumes
                 found = np.flatnonzero(trusted)
                 if len(found) == 0:
                     keep_from = max(position, undecided)
@@ -121,6 +130,7 @@ class FrameStream:
                 skipped += int(found[0])
                 position += int(found[0])
                 self._locked = just_locked = True
+                grid_at = position
             chain = np.arange(position, m, length)
             # In lock a frame needs its CRC, and a sequence step of 1 or a confirmation: a torn
             # frame that passes its CRC by chance (1 in 16) rarely also continues the sequence.
@@ -144,6 +154,7 @@ class FrameStream:
             skipped += 1
             position += 1
         starts = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
+        self._grid_phase = (grid_at - position) % length  # the next batch starts at ``position``
         return starts, position, skipped, failures
 
     def _unwrap(self, seq: np.ndarray, arrival_ns: np.ndarray) -> np.ndarray:
