@@ -168,6 +168,16 @@ def test_isolated_twitches_are_counted_with_their_amplitude_and_rest_time():
     assert found.rest_s == pytest.approx(120.0 - CFG.warmup_s, abs=0.5)
 
 
+def test_blips_smaller_than_any_surface_potential_are_not_counted_on_a_quiet_amplifier():
+    # A research amplifier's floor is ~1 µV: an 8 µV blip passes 5 sigmas there, yet no surface
+    # fasciculation potential that small is reported (tens of µV and up).
+    quiet = noise(60.0, rms_uv=0.8, seed=11)
+    blips = np.arange(3.0, 58.0, 2.5)
+    assert detect(add_at(quiet.copy(), blips, potential(8.0))).twitch_t_s.size == 0
+    small = detect(add_at(quiet.copy(), blips, potential(14.0)))
+    assert small.twitch_t_s.size == blips.size
+
+
 def test_doublets_count_twice_and_sustained_firing_is_voluntary_not_twitches():
     x = noise(60.0, seed=6)
     add_at(x, [5.0, 5.033], potential(140.0))  # a same-unit repeat 33 ms later (Kleine 2012)

@@ -58,8 +58,11 @@ class DetectorConfig:
     potential_duration_s: tuple[float, float] = (0.0015, 0.035)
     concentration_half_s: float = 0.015
     min_concentration: float = 0.35
-    #: Surface FPs are tens of µV to ~1.5 mV; a bigger fast deflection is an electrode event.
+    #: Surface FPs are tens of µV to ~1.5 mV (detector.md §2); a bigger fast deflection is an
+    #: electrode event, and one under 10 µV peak-to-peak is smaller than any reported: on a
+    #: research amplifier's 1 µV floor such a blip passes 5 sigmas now and then (real sEMG).
     potential_max_uv: float = 3000.0
+    potential_min_uv: float = 10.0
     #: Half-width of the snippet kept for template matching (phases of one potential).
     template_half_s: float = 0.005
 

@@ -285,6 +285,7 @@ def find_candidates(
         & (duration_s <= high_s)
         & (e_near >= cfg.min_concentration * e_wide)
         & (p2p <= cfg.potential_max_uv)
+        & (p2p >= cfg.potential_min_uv)
         & (p2p >= cfg.candidate_p2p_k * thr_at / k)
     )
     strong = mag[idx] > thr_at * (cfg.candidate_k / k)
