@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -136,30 +135,24 @@ def test_sweep_for_dense_clusters_finds_as_many_pairs(t_ms: list[int], d_ms: lis
     assert len(pairs) == oracle(t, d, 0.025)[0]
 
 
-def test_100k_sparse_events_fast_and_exact() -> None:
+def test_100k_sparse_events_exact() -> None:
     rng = np.random.default_rng(7)
     true_s = np.cumsum(rng.uniform(0.3, 3.0, 100_000))  # twitches >= 300 ms apart
     kept = rng.random(true_s.size) < 0.9
     hits = true_s[kept] + rng.uniform(-0.02, 0.02, kept.sum())
     false = (true_s[:-1] + true_s[1:])[:10_000] / 2  # halfway between twitches: >= 150 ms off
     detected = rng.permutation(np.concatenate((hits, false)))
-    start = time.perf_counter()
     score = score_twitches(true_s, detected, NO_SPANS)
-    elapsed = time.perf_counter() - start
     assert score.true_positives == kept.sum()
     assert score.n_detected == kept.sum() + 10_000
-    assert elapsed < 2.0, f"{elapsed:.2f} s"  # about 0.05 s on the development machine
 
 
-def test_100k_events_closer_than_the_tolerance_fast_and_exact() -> None:
+def test_100k_events_closer_than_the_tolerance_exact() -> None:
     # One cluster 1000 s long: the sweep path, not a 10^10-cell table.
     true_s = np.arange(100_000) * 0.010
-    start = time.perf_counter()
     pairs = match_twitches(true_s, true_s[::-1] + 0.003)
-    elapsed = time.perf_counter() - start
     assert len(pairs) == 100_000
     assert np.all(pairs[:, 0] + pairs[:, 1] == 99_999)
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
 
 
 # --- score_twitches and combine -------------------------------------------------------------
