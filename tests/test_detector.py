@@ -194,6 +194,22 @@ def test_doublets_count_twice_and_sustained_firing_is_voluntary_not_twitches():
     assert found.cramps == []
 
 
+def test_the_last_unit_slowing_down_after_a_contraction_is_not_a_twitch():
+    x = noise(60.0, seed=9)
+    rng = np.random.default_rng(9)
+    train = np.sort(rng.uniform(20.0, 24.0, 300))  # continual firing of many units for 4 s
+    for t, amp in zip(train, rng.uniform(50, 400, train.size), strict=True):
+        add_at(x, [t], potential(float(amp), sigma_s=rng.uniform(0.0008, 0.002)))
+    # One unit derecruits: its intervals grow past the 250 ms isolation rule, then it stops.
+    tail = 24.0 + np.cumsum([0.2, 0.3, 0.4, 0.45])
+    add_at(x, tail, potential(90.0))
+    add_at(x, [tail[-1] + 1.5], potential(90.0))  # a twitch well after it is one
+    found = detect(x)
+    assert np.allclose(found.twitch_t_s, [tail[-1] + 1.5], atol=0.004)
+    voluntary = [i for i in found.excluded if i.reason is Reason.VOLUNTARY]
+    assert voluntary[-1].end_s > tail[-1]
+
+
 def test_a_cramp_of_units_seen_fasciculating_is_one_cramp():
     rng = np.random.default_rng(8)
     x = noise(120.0, seed=8)

@@ -82,7 +82,7 @@ class EmgActivity:
         for run in self._runs.flush():
             self._on_run(run, episodes, cleared)
         if self._pending is not None:
-            self._finalize(self._pending, episodes, cleared)
+            self._finalize(self._pending, episodes, cleared, known_until_s=self._fed_until_s)
             self._pending = None
         self.final_until_s = self._decided_until()
         cleared.append(self._clear(self.final_until_s))
@@ -126,13 +126,13 @@ class EmgActivity:
             # lead-off) is the artifact's: neither twitches nor voluntary. In a long run of real
             # activity a few such subframes are excluded on their own (site's artifact spans).
             if self._pending is not None:
-                self._finalize(self._pending, episodes, cleared)
+                self._finalize(self._pending, episodes, cleared, known_until_s=run.start_s)
                 self._pending = None
             self._finalize(run, episodes, cleared, Reason.ARTIFACT)
             return
         pending = self._pending
         if pending is not None and pending.duration_s >= cfg.max_episode_s - EPS_S:
-            self._finalize(pending, episodes, cleared)
+            self._finalize(pending, episodes, cleared, known_until_s=run.start_s)
             pending = self._pending = None
         joins = pending is not None and run.start_s - pending.end_s < cfg.merge_s - EPS_S
         if run.duration_s >= cfg.sustained_s - EPS_S:
@@ -141,11 +141,11 @@ class EmgActivity:
                 self._pending = Run(pending.start_s, run.end_s)
             else:
                 if pending is not None:
-                    self._finalize(pending, episodes, cleared)
+                    self._finalize(pending, episodes, cleared, known_until_s=run.start_s)
                 self._pending = run
         else:
             if pending is not None and not joins:
-                self._finalize(pending, episodes, cleared)
+                self._finalize(pending, episodes, cleared, known_until_s=run.start_s)
                 self._pending = None
             if self._pending is None:
                 self._learn(run)  # isolated discharges: the units that twitch at rest here
@@ -160,7 +160,7 @@ class EmgActivity:
         if self._runs.seen_until_s >= horizon_s - EPS_S and (
             open_s is None or open_s >= horizon_s - EPS_S
         ):
-            self._finalize(pending, episodes, cleared)
+            self._finalize(pending, episodes, cleared, known_until_s=horizon_s)
             self._pending = None
 
     def _decided_until(self) -> float:
@@ -177,9 +177,13 @@ class EmgActivity:
         episodes: list[Episode],
         cleared: list[Candidates],
         reason: Reason | None = None,
+        known_until_s: float = -math.inf,
     ) -> None:
         """Emit ``run`` as an episode (classified, unless ``reason`` is given); consume its
-        candidates."""
+        candidates. Candidates before ``known_until_s`` (the next run's start, or how far the
+        data is complete) may extend continual firing by its derecruitment tail."""
+        if reason is None:
+            run = self._with_derecruitment(run, known_until_s)
         cleared.append(self._clear(run.start_s))
         t = self._candidates.peak / self._design.fs
         inside = (t >= run.start_s) & (t < run.end_s)
@@ -189,6 +193,24 @@ class EmgActivity:
             episodes.append(Episode(run.start_s, run.end_s, reason, 0.0))
         else:
             episodes.append(self._classify(run, discharges))
+
+    def _with_derecruitment(self, run: Run, known_until_s: float) -> Run:
+        """``run`` ending at the last discharge of its derecruitment tail.
+
+        The last units of a contraction slow down before they stop, their intervals growing past
+        the isolation rule's 250 ms: a discharge within ``derecruitment_s`` of the firing's end,
+        or of such a discharge, is still the contraction's. Only candidates before the merge
+        horizon (known whenever an episode is decided) are read, so chunking cannot change it.
+        """
+        cfg = self._design.config
+        until_s = min(run.end_s + cfg.merge_s, known_until_s)
+        t = self._candidates.peak / self._design.fs
+        end_s = run.end_s
+        for t_s in t[(t >= run.end_s) & (t < until_s)]:  # a few per episode
+            if t_s - end_s > cfg.derecruitment_s:
+                break
+            end_s = t_s + EPS_S
+        return run if end_s == run.end_s else Run(run.start_s, end_s)
 
     def _may_be_cramp(self, run: Run, kurtosis: float) -> bool:
         """Long and sparse enough to be a cramp: a few units firing, not an interference pattern."""

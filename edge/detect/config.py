@@ -83,6 +83,8 @@ class DetectorConfig:
     #: the noise floor, raised by the contraction, comes back down: discharges this soon after
     #: are the contraction's, not twitches (1 s lost 3 % of post-contraction twitches in the
     #: active_hour scenario, 0.5 s keeps them and still removes the derecruitment tail).
+    #: A discharge within this of the firing's end, or of such a discharge, is the tail's: the
+    #: last unit's intervals grow past 250 ms before it stops.
     derecruitment_s: float = 0.5
     #: Cramp (Minetto 2009, A13): a few large units, 6-25 pps, 23.6 +- 16.2 s, firing
     #: irregularly (ISI CV 0.45). Shorter sustained activity is voluntary.
