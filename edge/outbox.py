@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from twitchwatch.contract import (
     format_utc,
     parse_utc,
 )
+from twitchwatch.local_db import failure_reason, write_transaction
 
 #: Bumped when the file layout changes; an older agent refuses a newer file.
 SCHEMA = 1
@@ -109,7 +110,7 @@ class Outbox:
             create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise OutboxError(self.path, f"cannot open it ({_reason(exc)})") from exc
+            raise OutboxError(self.path, f"cannot open it ({failure_reason(exc)})") from exc
         try:
             self._open()
         except BaseException:
@@ -125,13 +126,13 @@ class Outbox:
             problem = check(self._db)
         except sqlite3.Error as exc:
             if is_damage(exc):
-                raise _Damaged(_reason(exc)) from exc
-            raise OutboxError(self.path, f"cannot open it ({_reason(exc)})") from exc
+                raise _Damaged(failure_reason(exc)) from exc
+            raise OutboxError(self.path, f"cannot open it ({failure_reason(exc)})") from exc
         if problem is not None:
             raise _Damaged(problem)
         if str(mode).lower() != "wal":
             raise OutboxError(self.path, f"cannot use write-ahead logging (journal mode {mode})")
-        with self._transaction("set it up"):
+        with self._writing("set it up"):
             for statement in _SCHEMA_SQL.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
@@ -160,22 +161,10 @@ class Outbox:
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    @contextmanager
-    def _transaction(self, doing: str) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; sqlite errors become OutboxError."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise OutboxError(self.path, f"cannot {doing} ({_reason(exc)})") from exc
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise OutboxError(self.path, f"cannot {doing} ({_reason(exc)})") from exc
-            raise
+    def _writing(self, doing: str) -> AbstractContextManager[None]:
+        """This file's write transaction; an SQLite error becomes an OutboxError saying
+        ``doing``."""
+        return write_transaction(self._db, doing, lambda problem: OutboxError(self.path, problem))
 
     def _meta_int(self, key: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -192,7 +181,7 @@ class Outbox:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise OutboxError(self.path, f"cannot {doing} ({_reason(exc)})") from exc
+            raise OutboxError(self.path, f"cannot {doing} ({failure_reason(exc)})") from exc
 
     # --- the outbox ------------------------------------------------------------------------------
 
@@ -201,7 +190,7 @@ class Outbox:
 
         The payload is validated as the server will validate it (PayloadError if not).
         """
-        with self._transaction("store a window"):
+        with self._writing("store a window"):
             seq = self._meta_int("next_seq")
             message = WindowMessage(self.user, self.device, seq, start, end, dict(sites))
             payload = message.to_payload()
@@ -281,7 +270,7 @@ class Outbox:
         if self._needs_fast_forward(seq):
             self.fast_forward(seq)
             return 0
-        with self._transaction("forget acked windows"):
+        with self._writing("forget acked windows"):
             gone = self._db.execute("DELETE FROM windows WHERE seq <= ?", (seq,)).rowcount
             if seq > self._meta_int("acked_seq"):
                 self._set_meta("acked_seq", seq)
@@ -299,7 +288,7 @@ class Outbox:
         it too, since the server ignores a seq it already stored. Otherwise nothing changes.
         Returns how many waiting windows were renumbered.
         """
-        with self._transaction("fast-forward"):
+        with self._writing("fast-forward"):
             next_seq = self._meta_int("next_seq")
             unsynced = self._meta_int("synced") == 0
             self._set_meta("synced", 1)
@@ -353,7 +342,7 @@ class Outbox:
 
     def mark_synced(self) -> None:
         """The server has no ack for this device: numbering from 1 is safe."""
-        with self._transaction("mark it synced"):
+        with self._writing("mark it synced"):
             self._set_meta("synced", 1)
 
     @property
@@ -369,7 +358,7 @@ class Outbox:
         return rows[0][0] if rows else None
 
     def mark_tz_published(self, tz: str) -> None:
-        with self._transaction("record the published time zone"):
+        with self._writing("record the published time zone"):
             self._set_meta("profile_tz", tz)
 
     def close(self) -> None:
@@ -391,7 +380,7 @@ class Outbox:
             salvage = read_back(move_aside(self.path, problem))
         except OSError as exc:
             raise OutboxError(self.path, f"damaged ({problem}) and cannot be moved aside "
-                              f"({_reason(exc)})") from exc  # fmt: skip
+                              f"({failure_reason(exc)})") from exc  # fmt: skip
         self._connect()
         try:
             self._restore(salvage)
@@ -412,7 +401,7 @@ class Outbox:
                 return False
             return True
 
-        with self._transaction("restore what a damaged file held"):
+        with self._writing("restore what a damaged file held"):
             restore_into(self._db, salvage, valid)
 
     def __enter__(self) -> Outbox:
@@ -420,9 +409,3 @@ class Outbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__

@@ -13,14 +13,14 @@ The file also remembers the last time zone seen in each person's profile on the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from person.errors import ReportOutboxError
 from twitchwatch.contract import Report, check_id, format_utc, parse_utc
+from twitchwatch.local_db import failure_reason, write_transaction
 
 #: Bumped when the file layout changes; an older client refuses a newer file.
 SCHEMA = 1
@@ -61,7 +61,7 @@ class ReportOutbox:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise ReportOutboxError(path, f"cannot open it ({_reason(exc)})") from exc
+            raise ReportOutboxError(path, f"cannot open it ({failure_reason(exc)})") from exc
         try:
             self._open()
         except BaseException:
@@ -74,8 +74,8 @@ class ReportOutbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
-            raise ReportOutboxError(self.path, f"cannot open it ({_reason(exc)})") from exc
-        with self._transaction("set it up"):
+            raise ReportOutboxError(self.path, f"cannot open it ({failure_reason(exc)})") from exc
+        with self._writing("set it up"):
             for statement in _SCHEMA_SQL:
                 self._db.execute(statement)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -84,18 +84,12 @@ class ReportOutbox:
             elif row[0] != str(SCHEMA):
                 raise ReportOutboxError(self.path, f"file format {row[0]!r}, expected {SCHEMA}")
 
-    @contextmanager
-    def _transaction(self, doing: str) -> Iterator[None]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            yield
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise ReportOutboxError(self.path, f"cannot {doing} ({_reason(exc)})") from exc
-            raise
+    def _writing(self, doing: str) -> AbstractContextManager[None]:
+        """This file's write transaction; an SQLite error becomes a ReportOutboxError saying
+        ``doing``."""
+        return write_transaction(
+            self._db, doing, lambda problem: ReportOutboxError(self.path, problem)
+        )
 
     def add(self, user: str, report: Report, now: datetime | None = None) -> Waiting:
         """Store a report; it is on disk when this returns.
@@ -104,7 +98,7 @@ class ReportOutbox:
         """
         payload = report.to_payload()
         Report.from_payload(payload, now=now)
-        with self._transaction("store a report"):
+        with self._writing("store a report"):
             cursor = self._db.execute(
                 "INSERT INTO reports (user_id, t_utc, payload, added_utc) VALUES (?, ?, ?, ?)",
                 (
@@ -126,7 +120,7 @@ class ReportOutbox:
         try:
             rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
         except sqlite3.Error as exc:
-            raise ReportOutboxError(self.path, f"cannot read it ({_reason(exc)})") from exc
+            raise ReportOutboxError(self.path, f"cannot read it ({failure_reason(exc)})") from exc
         # Read against its own time: the clock was checked when it was stored, and how old it
         # has become since is the server's to judge.
         return [
@@ -136,7 +130,7 @@ class ReportOutbox:
 
     def remove(self, waiting: Waiting) -> None:
         """The broker acknowledged it: forget it."""
-        with self._transaction("forget a sent report"):
+        with self._writing("forget a sent report"):
             self._db.execute("DELETE FROM reports WHERE id = ?", (waiting.id,))
 
     def __len__(self) -> int:
@@ -148,7 +142,7 @@ class ReportOutbox:
         return None if row is None else str(row[0])
 
     def remember_zone(self, user: str, tz: str, now: datetime | None = None) -> None:
-        with self._transaction("remember a time zone"):
+        with self._writing("remember a time zone"):
             self._db.execute(
                 "INSERT INTO zones (user_id, tz, seen_utc) VALUES (?, ?, ?) ON CONFLICT (user_id) "
                 "DO UPDATE SET tz = excluded.tz, seen_utc = excluded.seen_utc",
@@ -163,9 +157,3 @@ class ReportOutbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
