@@ -8,10 +8,10 @@ fasciculations. Two uses:
    a detector counts is a false one. The rule that judges it, on the 20-450 Hz band-passed
    signal (band top at most 0.45 fs):
 
-   - the noise floor is the 2nd percentile of the RMS in 250 ms windows: the quietest few
-     seconds. (It was the 10th until a recording of repeated contractions, plux_emg_fatigue,
-     showed that a tenth of it is low-level firing at 2.3x its quiet noise: "near the floor"
-     then admitted activity as quiet.);
+   - the noise floor is the 10th percentile of the RMS in 250 ms windows, among the windows
+     that may hold only noise: those within 2x the quietest (1st percentile). A recording of
+     repeated contractions (plux_emg_fatigue) is quiet less than a tenth of the time, and the
+     10th percentile of all its windows was low-level firing at 2.3x its noise;
    - a window is *near the floor* when its RMS is <= 1.5x the floor; runs of such windows of at
      least 2 s, less 0.5 s at each end (away from bursts), are quiet;
    - a *potential* is a peak of |x| above 5x the floor RMS (Gaussian noise crosses that about
@@ -56,7 +56,9 @@ REAL_SEMG_DIR = ROOT / "tests" / "data" / "real_semg"
 REAL_SEMG_ENV = "TWITCHWATCH_REAL_SEMG"
 #: The quiet-stretch rule (module docstring).
 WINDOW_S = 0.25
-FLOOR_PERCENTILE = 2.0
+FLOOR_PERCENTILE = 10.0
+QUIETEST_PERCENTILE = 1.0
+MAY_BE_NOISE = 2.0
 NEAR_FLOOR = 1.5
 BURST_X_FLOOR = 4.0
 MIN_QUIET_S = 2.0
@@ -147,7 +149,8 @@ def quiet_stretches(signal_uv: np.ndarray, fs: float) -> Quiet:
     w = max(1, round(WINDOW_S * fs))
     n = x.size // w
     rms = np.sqrt(np.mean(x[: n * w].reshape(n, w) ** 2, axis=1))
-    floor = float(np.percentile(rms, FLOOR_PERCENTILE))
+    may_be_noise = rms <= MAY_BE_NOISE * np.percentile(rms, QUIETEST_PERCENTILE)
+    floor = float(np.percentile(rms[may_be_noise], FLOOR_PERCENTILE))
     near = rms <= NEAR_FLOOR * floor
     edges = np.flatnonzero(np.diff(np.concatenate(([0], near.astype(np.int8), [0]))))
     runs = as_spans([(a * w / fs, b * w / fs) for a, b in edges.reshape(-1, 2)])

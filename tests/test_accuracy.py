@@ -79,7 +79,7 @@ def test_real_recordings_are_judged_and_semi_real_is_scored(real):
     assert len(real.rows) == 5
     judged = sum(r.judged_s for r in real.rows)
     assert judged > 100.0  # the rule leaves minutes of quiet to judge
-    assert sum(r.judged_s >= MIN_JUDGED_S for r in real.rows) >= 3
+    assert sum(r.judged_s >= MIN_JUDGED_S for r in real.rows) >= 2  # plux_solo: ~20 s
     for r in real.rows:
         assert 0.0 <= r.judged_s <= r.seconds and r.counted <= r.counted_total
     semi = real.semi_scores()
