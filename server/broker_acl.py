@@ -31,8 +31,7 @@ What each account may do (anything else is denied; MQTT 5 clients get "Not autho
   and write discovery configs under its own ``node_id`` (``alerts --homeassistant``);
 - server: read every ``windows``, ``status``, ``reports``, ``acks`` and ``profile``; write every
   device ``ack``, every alert and its own status, and nothing more (least privilege: it never
-  reads alerts or its status, and reads device acks only as one of several servers, which watch
-  each other's);
+  reads alerts, its status or the device acks);
 - Home Assistant: read the windows, status and alerts of people who opted in, the server's
   status, and its own discovery prefix;
 - the web view (``web = "twitchwatch-web"``, optional): write every person's ``reports`` and
@@ -128,7 +127,7 @@ class Deployment:
     """Everyone who talks to the broker."""
 
     people: tuple[Person, ...]
-    #: One account per server process (several: a share group, which watch each other's acks).
+    #: One account per server process (several: a share group, each with its own session).
     servers: tuple[str, ...] = (DEFAULT_SERVER_ACCOUNT,)
     homeassistant: str | None = None  # Home Assistant's account, if it connects
     ha_prefix: str = DEFAULT_PREFIX
@@ -258,12 +257,11 @@ def plan_accounts(deployment: Deployment) -> list[Account]:
 
 
 def _server(username: str, shared: bool) -> Account:
-    """What the server subscribes to, and what it publishes; servers of a share group also read
-    the device acks (each republishes the newer one when a stale one overtook it)."""
+    """What the server subscribes to, and what it publishes (a share group's servers settle
+    the device acks from the database, server/ack_settle.py: none reads them)."""
     reads = [Grant(Access.READ, SERVER_FILTERS[kind]) for kind in SERVER_FILTERS]
-    acks = Access.READWRITE if shared else Access.WRITE
     writes = [
-        Grant(acks, device_filter(TopicKind.ACK)),
+        Grant(Access.WRITE, device_filter(TopicKind.ACK)),
         Grant(Access.WRITE, ALL_ALERTS_FILTER),
         Grant(Access.WRITE, SERVER_STATUS_TOPIC),
     ]

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from server.ack_settle import SETTLE_S, AckSettling
 from server.errors import SessionIdError
 from server.evaluate import evaluate_user
 from server.evaluation_queue import EvaluationQueue
@@ -56,14 +57,10 @@ from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
-    DeviceAck,
     DeviceState,
     ServerStatus,
     TopicKind,
-    TwitchWatchError,
     check_id,
-    device_filter,
-    parse_topic,
 )
 from twitchwatch.mqtt_link import BrokerUrl, Message, MqttLink, Protocol, Will
 
@@ -131,6 +128,9 @@ class ServerOptions:
     #: The retained status ("online", with the server's time ``at``) is published again this
     #: often: edges compare the fresh copies with their own clock (edge/wall_clock.py).
     status_every_s: float = 60.0
+    #: Sharing the load, a device's ack is published once more from the database this long
+    #: after this server last published it (server/ack_settle.py).
+    ack_settle_s: float = SETTLE_S
     #: Backoff while the database is unavailable.
     retry_min_s: float = 0.2
     retry_max_s: float = 30.0
@@ -219,8 +219,7 @@ class Server(RetainedPublishing):
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
         self._newer: dict[str, tuple[bytes, int | None] | None] = {}  # topic -> what follows
-        #: (user, device) -> the highest ack seen on the broker (device ids are per user)
-        self._acks_seen: dict[tuple[str, str], int] = {}
+        self._settling = AckSettling(options.ack_settle_s)  # sharing the load: acks to settle
         self._link: MqttLink | None = None
         self._store: Store | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -239,13 +238,7 @@ class Server(RetainedPublishing):
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
         prefix = f"$share/{self.share_group}/" if self.share_group else ""
-        shared = [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
-        if not self.share_group:
-            return shared
-        # Sharing the load, two servers' acks for one device reach the broker in either order,
-        # and a stale one may stay retained: every server watches the acks (unshared, QoS 0) and
-        # republishes the newer one (see _watch_ack).
-        return [*shared, (device_filter(TopicKind.ACK), 0)]
+        return [(prefix + topic_filter, 1) for topic_filter in SERVER_FILTERS.values()]
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -290,6 +283,8 @@ class Server(RetainedPublishing):
                 asyncio.create_task(self._tick_forever(), name="server wall clock"),
                 asyncio.create_task(self._say_online_forever(), name="server status"),
             ]
+            if self.share_group:
+                tasks.append(asyncio.create_task(self._settle_acks_forever(), name="ack settling"))
             await self._consume(ingest)
         except _Stopped:
             pass
@@ -374,6 +369,10 @@ class Server(RetainedPublishing):
             self._count(batch, outcome)
             for ack in outcome.acks:
                 self._publish_ack(ack.user, ack.device, ack.acked_seq)
+            if self.share_group:
+                self._settling.published(
+                    ((a.user, a.device) for a in outcome.acks), time.monotonic()
+                )
             for change in outcome.alert_changes:
                 self._publish_changes(change)
             self._dirty.add(outcome.dirty_users, _reporters(batch))
@@ -391,9 +390,8 @@ class Server(RetainedPublishing):
     async def _next_batch(self, messages: AsyncIterator[Message]) -> list[Message]:
         """Wait for one message, then take whatever else has arrived (up to batch_max).
 
-        Empty while users wait for evaluation and no message is there to store (the acks that
-        other servers publish, which only _watch_ack reads, do not count): evaluating them must
-        not wait for the next message.
+        Empty while users wait for evaluation and no message is there to store: evaluating them
+        must not wait for the next message.
         """
         assert self._link is not None
         while True:
@@ -408,34 +406,11 @@ class Server(RetainedPublishing):
                 raise _Stopped
             if isinstance(first.exception(), StopAsyncIteration):  # the link was closed
                 raise _Stopped
-            if not self._watch_ack(first.result()):
-                break
+            break
         batch = [first.result()]
         while len(batch) < self.options.batch_max and self._link.pending_messages():
-            message = await anext(messages)
-            if not self._watch_ack(message):
-                batch.append(message)
+            batch.append(await anext(messages))
         return batch
-
-    def _watch_ack(self, message: Message) -> bool:
-        """A device ack seen on the broker (True). The broker delivers a topic's publishes in
-        the order it took them, so an ack lower than one seen before means a stale ack
-        overtook a newer one and is now retained: publish the newer one again."""
-        if not message.topic.endswith(f"/{TopicKind.ACK.value}") or not message.payload:
-            return False
-        try:
-            where = parse_topic(message.topic)
-            if where.kind is not TopicKind.ACK or where.device is None:
-                return False
-            seen = DeviceAck.from_payload(message.payload, device=where.device).seq
-        except TwitchWatchError:
-            return True  # not ours to judge; the store never sees acks
-        highest = self._acks_seen.get((where.user, where.device), 0)
-        if seen < highest:
-            self._publish_ack(where.user, where.device, highest)
-        else:
-            self._acks_seen[(where.user, where.device)] = seen
-        return True
 
     def _count(self, batch: Sequence[Message], outcome: BatchOutcome) -> None:
         stats = self.stats
@@ -465,6 +440,24 @@ class Server(RetainedPublishing):
             if time.monotonic() >= deadline:
                 break
         self._last_evaluation = time.monotonic()
+
+    async def _settle_acks_forever(self) -> None:
+        """Sharing the load: each device's ack once more from the store, once it has settled
+        (server/ack_settle.py): the retained ack ends on the newest seq whoever stored it."""
+        assert self._store is not None
+        while True:
+            wait_s = self._settling.next_in(time.monotonic())
+            await asyncio.sleep(self._settling.settle_s if wait_s is None else wait_s)
+            due = self._settling.due(time.monotonic())
+            if not due:
+                continue
+            try:
+                acks = await self._db(self._store.device_acks_of, due)
+            except _Stopped:
+                return
+            if self._link is not None:
+                for ack in acks:
+                    self._publish_ack(ack.user, ack.device, ack.acked_seq)
 
     async def _tick_forever(self) -> None:
         while True:

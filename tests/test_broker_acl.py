@@ -536,13 +536,13 @@ def test_server_refuses_a_client_id_that_is_not_its_account_in_one_line(tmp_path
     assert len(done.stderr.splitlines()) == 1 and "secret" not in done.stderr
 
 
-def test_share_group_servers_each_have_an_account_that_reads_the_acks(tmp_path: Path) -> None:
+def test_share_group_servers_each_have_an_account_that_writes_the_acks(tmp_path: Path) -> None:
     path = tmp_path / "accounts.toml"
     path.write_text(ACCOUNTS.replace('server = "tw-server"', 'server = ["tw-1", "tw-2"]'))
     accounts = {a.username: a for a in plan_accounts(load_deployment(path))}
     for name in ("tw-1", "tw-2"):
         grants = {(g.access.value, g.topic) for g in accounts[name].grants}
-        assert ("readwrite", "twitchwatch/v1/+/+/ack") in grants
+        assert ("write", "twitchwatch/v1/+/+/ack") in grants
         assert ("write", "twitchwatch/v1/+/alerts/#") in grants
     path.write_text(ACCOUNTS.replace('server = "tw-server"', 'server = ["tw-1", "tw-1"]'))
     with pytest.raises(BrokerAclError, match="each server needs its own"):

@@ -422,6 +422,27 @@ async def test_a_server_killed_mid_stream_loses_nothing_and_counts_nothing_twice
     assert stored_twitches(db) == (twitches_sent(windows), 2000, 4000)
 
 
+async def test_a_shared_servers_retained_ack_settles_on_the_newest_seq(
+    mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    # Another server of the group stored an earlier window and its ack reaches the broker last:
+    # the retained ack goes back. The server publishes the stored ack again once it settled.
+    options = ServerOptions(ack_settle_s=2.0)
+    server = Server(mosquitto_broker.url, sqlite_url(tmp_path / "tw.db"), share_group="tw",
+                    options=options)  # fmt: skip
+    windows = [make_window(s) for s in range(1, 11)]
+    async with running(server), client(mosquitto_broker, "edge", [ack_topic("calf-01")]) as edge:
+        await publish_all(edge, [(w.topic, w.to_payload()) for w in windows])
+        await wait_acks(edge, {"calf-01": 10})
+        stale = DeviceAck("calf-01", 7).to_payload()
+        await edge.publish(ack_topic("calf-01"), stale, retain=True)
+        seen = await wait_acks(edge, {"calf-01": 10})  # 7 comes back first, then the settled 10
+        assert seen == {"calf-01": 10}
+        await asyncio.sleep(0.5)
+    async with client(mosquitto_broker, "late", [ack_topic("calf-01")]) as late:
+        assert await wait_acks(late, {"calf-01": 1}) == {"calf-01": 10}  # the retained one
+
+
 async def test_two_servers_share_the_load_on_postgresql(
     mosquitto_broker: MosquittoBroker, postgres_url: str
 ) -> None:

@@ -234,6 +234,10 @@ class Store:
         with self.transaction() as tx:
             return tx.device_acks()
 
+    def device_acks_of(self, devices: Iterable[tuple[str, str]]) -> list[DeviceAckState]:
+        with self.transaction() as tx:
+            return tx.device_acks_of(devices)
+
     def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
         with self.transaction() as tx:
             return tx.recent_device_acks(since)

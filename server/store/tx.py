@@ -8,7 +8,7 @@ without racing another server process.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,6 +145,9 @@ class Tx:
 
     def device_acks(self) -> list[DeviceAckState]:
         return _windows.device_acks(self._db)
+
+    def device_acks_of(self, devices: Iterable[tuple[str, str]]) -> list[DeviceAckState]:
+        return _windows.device_acks_of(self._db, devices)
 
     def recent_device_acks(self, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
         """Acks of devices with a window received since ``since``, and when the latest was."""

@@ -304,6 +304,16 @@ def device_acks(db: Backend) -> list[DeviceAckState]:
     return sorted(DeviceAckState(u, d.split("/", 1)[1], s) for u, d, s in rows)
 
 
+def device_acks_of(db: Backend, devices: Iterable[tuple[str, str]]) -> list[DeviceAckState]:
+    """The stored acks of these (user, device) pairs (those with a window stored)."""
+    rows = load_devices(db, (device_key(user, device) for user, device in devices))
+    return sorted(
+        DeviceAckState(row.user, key.split("/", 1)[1], row.acked_seq)
+        for key, row in rows.items()
+        if row.acked_seq > 0
+    )
+
+
 def recent_device_acks(db: Backend, since: datetime) -> list[tuple[DeviceAckState, datetime]]:
     """Acks of devices that sent a window since ``since``, with the time of the latest."""
     rows = db.execute(
