@@ -137,6 +137,7 @@ async def test_bit_exact_emg_and_acc_at_1khz_without_gaps(bitalino_rig) -> None:
     assert rig.sink.infos[sensor.name, Kind.EMG].fs == 1000.0
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_skipped_corrupted_and_torn_frames_become_exact_gaps(bitalino_rig) -> None:
     faults = BitalinoFaults(skip_prob=0.003, corrupt_prob=0.003, lose_bytes_prob=0.01)
     rig = await bitalino_rig(faults=faults)
@@ -155,6 +156,7 @@ async def test_skipped_corrupted_and_torn_frames_become_exact_gaps(bitalino_rig)
     assert session.health.frames_rejected > 0  # CRC failures and re-syncs are reported
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_a_lost_link_restarts_acquisition_on_reconnect(bitalino_rig) -> None:
     rig = await bitalino_rig()
     session, sensor = rig.sessions[0], rig.sensors[0]

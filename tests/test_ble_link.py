@@ -131,6 +131,7 @@ async def test_disconnect_then_reconnect_resumes_with_the_gap_reported(sim_rig) 
         assert rig.sessions[0].timelines[stream_id].stats.gaps >= 1
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_silent_link_trips_the_watchdog_and_recovers(sim_rig) -> None:
     rig = await sim_rig(("left_calf",))
     session, sensor = rig.sessions[0], rig.sensors[0]
@@ -154,6 +155,7 @@ async def test_silent_link_trips_the_watchdog_and_recovers(sim_rig) -> None:
         check_stream_against_firmware(rig, sensor, stream_id)
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 @pytest.mark.parametrize("n_sensors", [4])  # 2 adds nothing 4 does not show, in 5 s of suite
 async def test_several_sensors_at_once(sim_rig, n_sensors: int) -> None:
     sites = ("left_calf", "right_calf", "left_hand", "right_forearm")[:n_sensors]
@@ -187,6 +189,7 @@ async def test_frames_fit_the_negotiated_mtu(sim_rig, mtu: int) -> None:
             assert max(sizes) == full
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_clock_drift_is_measured_from_sensor_ticks(sim_rig) -> None:
     # A large error so that a few seconds of jittery notification arrivals resolve it; real
     # crystals (20-50 ppm) need minutes, which the fit's 4-minute window provides.

@@ -89,6 +89,7 @@ async def test_edge_scan_lists_the_sensor_and_its_driver(
     assert sensor.name in row and " diy " in row
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_edge_run_streams_loses_the_link_and_reconnects(
     bluez: PrivateBluez, sensor: BluezDiySensor, tmp_path: Path
 ) -> None:
@@ -144,6 +145,7 @@ class _Rig:
 
 # bleak on BlueZ knows the ATT MTU only after AcquireNotify/_acquire_mtu(); the session reads
 # client.mtu_size for its watchdog and gets the default 23, with this warning (hardware/README §2.9).
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 @pytest.mark.filterwarnings("ignore:Using default MTU value:UserWarning")
 async def test_every_sample_arrives_bit_exact_and_the_cut_is_an_exact_gap(
     bluez: PrivateBluez, sensor: BluezDiySensor, monkeypatch: pytest.MonkeyPatch

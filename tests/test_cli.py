@@ -16,6 +16,7 @@ from twitchwatch.cli import main
 TWITCHWATCH = [sys.executable, "-m", "twitchwatch"]
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 def test_sim_and_edge_in_separate_processes(tmp_path: Path) -> None:
     port = free_port()
     sim = subprocess.Popen(

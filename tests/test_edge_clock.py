@@ -101,6 +101,7 @@ async def backend() -> AsyncIterator[Backend]:
     await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_no_windows_while_the_clock_is_unset_then_they_resume(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -229,6 +230,7 @@ def stored_windows(db: Path) -> list[datetime]:
     return [datetime.fromisoformat(start).astimezone(UTC) for start, _ in rows]
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_an_edge_two_hours_ahead_cuts_no_windows_until_its_clock_is_right(
     backend: Backend, mosquitto_broker: MosquittoBroker, tmp_path: Path, caplog
 ) -> None:

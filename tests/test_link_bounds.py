@@ -185,6 +185,7 @@ async def test_a_session_taken_over_stops_the_link_instead_of_taking_it_back(
 # --- the Will waits out a short reconnect ---------------------------------------------------------
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_a_will_delay_rides_out_a_short_reconnect(mqtt5_broker: MosquittoBroker) -> None:
     url = BrokerUrl.parse(mqtt5_broker.url)
     will = Will("dev/status", b"offline", delay_s=3)

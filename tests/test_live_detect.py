@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyedflib
+import pytest
 
 from edge.agent import Fanout
 from edge.analyze import analyze_file
@@ -17,6 +18,7 @@ from twitchwatch.contract import Kind
 pytest_plugins = ["tests.ble_fixtures"]
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_live_detection_matches_offline_and_records_edf(sim_rig, tmp_path):
     rig = await sim_rig(("left_calf",), preset="large_muscle", speed=4.0)
     site_totals = Totals()

@@ -386,6 +386,7 @@ async def _line_with(stream: asyncio.StreamReader, text: str) -> list[str]:
     return lines
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_edge_run_publishes_the_live_windows(
     mosquitto_broker: MosquittoBroker, tmp_path: Path
 ) -> None:

@@ -385,6 +385,7 @@ async def retained_acks(broker: MosquittoBroker, topic: str, wait_s: float = 1.0
     return seen
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_the_retained_ack_of_a_vanished_device_expires_and_is_not_republished(
     mosquitto_broker: MosquittoBroker, tmp_path: Path
 ) -> None:

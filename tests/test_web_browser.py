@@ -97,6 +97,7 @@ def browse(url: str, shots: Path) -> dict[str, float]:
 @pytest.mark.skipif(
     chromium_missing() is not None and not services_required(), reason=str(chromium_missing())
 )
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_a_person_on_a_phone(mosquitto_broker: MosquittoBroker, tmp_path: Path) -> None:
     if (missing := chromium_missing()) is not None:
         pytest.fail(missing, pytrace=False)
