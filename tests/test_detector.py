@@ -90,14 +90,14 @@ def test_mains_is_cancelled_when_present_and_nothing_is_touched_when_absent():
     clean = noise(t.size / FS, seed=1)
     line = 30.0 * np.sin(2 * np.pi * 50.0 * t + 0.3) + 8.0 * np.sin(2 * np.pi * 150.0 * t)
     frames = (clean + line).reshape(n_frames, design.frame_n)
-    cleaned, amplitude = cancel_mains(design, MainsState(), frames.copy())
+    cleaned, amplitude, _ = cancel_mains(design, MainsState(), frames)
     residual = (cleaned - clean.reshape(n_frames, -1))[10:]  # after the 2 s estimate fills
     assert np.sqrt(np.mean(residual**2)) < 0.1 * np.sqrt(np.mean(line**2))
     # The amplitude reported is the line cancelled: 30 µV at 50 Hz once the estimate exists.
     assert amplitude[10:, list(design.line_hz).index(50.0)].mean() == pytest.approx(30.0, rel=0.1)
 
     quiet = clean.reshape(n_frames, -1)
-    untouched, _ = cancel_mains(design, MainsState(), quiet.copy())
+    untouched, _, _ = cancel_mains(design, MainsState(), quiet)
     assert np.array_equal(untouched, quiet)
 
 
@@ -106,20 +106,21 @@ def test_mains_estimate_ignores_a_single_huge_frame():
     frames = noise(40 * design.frame_n / FS, seed=2).reshape(40, design.frame_n)
     frames[20] += 3000.0 * np.hanning(design.frame_n)  # an electrode pop
     before = frames.copy()
-    cleaned, _ = cancel_mains(design, MainsState(), frames)
+    cleaned, _, _ = cancel_mains(design, MainsState(), frames)
     assert np.array_equal(cleaned[21:], before[21:])  # no line was invented after the pop
 
 
 def test_noise_floor_follows_quiet_at_once_and_activity_slowly():
-    state = FloorState()
     level = np.concatenate((np.full(50, 3.0), np.full(50, 300.0), np.full(20, 3.0)))
-    floor = track_floor(state, level, 5, 1.01)
+    floor, _ = track_floor(FloorState(), level, 5, 1.01)
     assert floor[49] == pytest.approx(3.0)
     assert floor[99] < 3.0 * 1.01**50 + 1e-9  # rose at most 1 % per step during activity
     assert floor[-1] == pytest.approx(3.0)
     # Chunked calls give the same floor.
-    chunked_state = FloorState()
-    parts = [track_floor(chunked_state, part, 5, 1.01) for part in np.split(level, [7, 60, 61])]
+    state, parts = FloorState(), []
+    for part in np.split(level, [7, 60, 61]):
+        floor_part, state = track_floor(state, part, 5, 1.01)
+        parts.append(floor_part)
     assert np.allclose(np.concatenate(parts), floor)
 
 
@@ -140,8 +141,7 @@ def test_candidates_are_found_at_their_peaks_and_noise_alone_gives_none():
     design = EmgDesign.build(FS, CFG)
     times = np.arange(2.0, 58.0, 1.7)
     x = add_at(noise(60.0, seed=3), times, potential(120.0))
-    state = emg_step.start_state(design, 0)
-    _, cand = emg_step.process(design, state, x)
+    _, cand, _ = emg_step.process(design, emg_step.start_state(design, 0), x)
     found = cand.peak[cand.shape_ok] / FS - design.delay_s
     assert found.size == times.size
     assert np.max(np.abs(found - times)) < 0.004
@@ -150,8 +150,7 @@ def test_candidates_are_found_at_their_peaks_and_noise_alone_gives_none():
         (cand.duration_s[cand.shape_ok] > 0.003) & (cand.duration_s[cand.shape_ok] < 0.02)
     )
 
-    state = emg_step.start_state(design, 0)
-    _, cand = emg_step.process(design, state, noise(120.0, seed=4))
+    _, cand, _ = emg_step.process(design, emg_step.start_state(design, 0), noise(120.0, seed=4))
     assert cand.take(cand.shape_ok).n == 0
 
 

@@ -7,14 +7,14 @@ floor, so twitch candidates from acceleration are used only where a site has no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import AccDesign
 from .floor import FloorState, track_floor
-from .peaks import peaks_over, window_max
+from .peaks import PeakTail, peaks_over, window_max
 from .runs import SubframeGrid
 
 #: Subframes in the median that smooths the motion floor (1 s).
@@ -48,27 +48,23 @@ class AccCandidates:
     peak_g: np.ndarray  # (k,)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AccState:
     """Everything that crosses a chunk boundary of one accelerometer stream."""
 
     next_sample: int  # absolute index of pending[0]; subframes are anchored at the first one
     pending: np.ndarray  # (n_axes, m) raw samples not yet making a whole subframe
+    tail: PeakTail  # band-passed |a| the twitch finder sees again
     zi: np.ndarray | None = None  # full-rate band-pass (twitches)
     motion_zi: np.ndarray | None = None  # high-pass of the subframe means (motion)
     floor: FloorState = field(default_factory=FloorState)
     twitch_floor: FloorState = field(default_factory=FloorState)  # of the band-passed |a|
-    tail_mag: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def start_state(design: AccDesign, origin: int) -> AccState:
-    half = _context_n(design)
+    """A fresh state for data starting at absolute sample ``origin`` (stream start or gap end)."""
     return AccState(
-        next_sample=origin,
-        pending=np.zeros((3, 0)),
-        tail_mag=np.zeros(2 * half),
-        tail_thr=np.full(2 * half, np.inf),
+        next_sample=origin, pending=np.zeros((3, 0)), tail=PeakTail.lead_in(_context_n(design))
     )
 
 
@@ -83,8 +79,10 @@ def _context_n(design: AccDesign) -> int:
 
 def process(
     design: AccDesign, state: AccState, x_g: np.ndarray, find_twitches: bool
-) -> tuple[AccSubframes | None, AccCandidates]:
-    """Feed contiguous raw samples (n_axes, n) in g; return features of the subframes now complete.
+) -> tuple[AccSubframes | None, AccCandidates, AccState]:
+    """Feed contiguous raw samples (n_axes, n) in g; return features of the subframes now
+    complete, the twitch candidates found, and the state for the next call (``state`` itself is
+    not modified).
 
     Three axes (x, y, z) or one (a one-axis sensor, as the BITalino's): motion is judged on the
     axes there are, so a single axis sees only the movement along it.
@@ -100,22 +98,21 @@ def process(
     n_sub = raw.shape[1] // design.sub_n
     none = AccCandidates(np.zeros(0, np.int64), np.zeros(0))
     if n_sub == 0:
-        state.pending = raw
-        return None, none
+        return None, none, replace(state, pending=raw)
     used = n_sub * design.sub_n
-    x, state.pending = raw[:, :used], raw[:, used:]
+    x = raw[:, :used]
     first = state.next_sample
-    state.next_sample += used
     blocks = x.reshape(x.shape[0], n_sub, design.sub_n)
     means = blocks.mean(axis=2)
     # Variance as E[x^2] - E[x]^2: two passes instead of three; in float64 gravity (1 g) leaves
     # ~1e-16 g^2 of rounding beside a MEMS noise variance of ~1e-6 g^2.
     inside = np.sum((blocks * blocks).mean(axis=2) - means * means, axis=0).clip(min=0.0)
-    if state.motion_zi is None:  # steady state on the first mean: gravity does not ring
-        state.motion_zi = sosfilt_zi(design.motion_sos)[:, None, :] * means[None, :, 0, None]
-    slow, state.motion_zi = sosfilt(design.motion_sos, means, axis=-1, zi=state.motion_zi)
+    motion_zi = state.motion_zi
+    if motion_zi is None:  # steady state on the first mean: gravity does not ring
+        motion_zi = sosfilt_zi(design.motion_sos)[:, None, :] * means[None, :, 0, None]
+    slow, motion_zi = sosfilt(design.motion_sos, means, axis=-1, zi=motion_zi)
     rms = np.sqrt(np.sum(slow * slow, axis=0) + inside)
-    floor = track_floor(state.floor, rms, _SMOOTH_SUBFRAMES, 1.02)
+    floor, floor_state = track_floor(state.floor, rms, _SMOOTH_SUBFRAMES, 1.02)
     cfg = design.config
     subframes = AccSubframes(
         first_sample=first,
@@ -126,33 +123,48 @@ def process(
         moving=rms > np.maximum(cfg.acc_motion_g, 4.0 * np.minimum(floor, cfg.acc_motion_g)),
         rms_g=rms,
     )
+    # raw is a new array (or the caller's x_g, when nothing was pending): copy what is kept.
+    after = replace(
+        state,
+        next_sample=first + used,
+        pending=raw[:, used:].copy(),
+        motion_zi=motion_zi,
+        floor=floor_state,
+    )
     if not find_twitches:
-        return subframes, none
-    if state.zi is None:
-        state.zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
-    dyn, state.zi = sosfilt(design.sos, x, axis=-1, zi=state.zi)
+        return subframes, none, after
+    zi = state.zi
+    if zi is None:
+        zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
+    dyn, zi = sosfilt(design.sos, x, axis=-1, zi=zi)
     mag = np.sqrt(np.sum(dyn * dyn, axis=0))
     # The twitch threshold stands on the noise in the twitch band, not on the full-band noise
     # that motion is judged on (at 200-416 Hz most of a MEMS noise lies above 20 Hz).
     level = np.median(mag.reshape(n_sub, design.sub_n), axis=1)
-    twitch_floor = track_floor(state.twitch_floor, level, _SMOOTH_SUBFRAMES, 1.02)
+    twitch_floor, twitch_floor_state = track_floor(
+        state.twitch_floor, level, _SMOOTH_SUBFRAMES, 1.02
+    )
     thr = np.repeat(
         np.maximum(cfg.acc_candidate_k * twitch_floor, cfg.acc_twitch_min_g), design.sub_n
     )
-    return subframes, find_twitch_candidates(design, state, mag, thr, first)
+    candidates, tail = find_twitch_candidates(design, state.tail, mag, thr, first)
+    return subframes, candidates, replace(after, zi=zi, twitch_floor=twitch_floor_state, tail=tail)
 
 
 def find_twitch_candidates(
-    design: AccDesign, state: AccState, mag: np.ndarray, thr: np.ndarray, first: int
-) -> AccCandidates:
+    design: AccDesign, tail: PeakTail, mag: np.ndarray, thr: np.ndarray, first: int
+) -> tuple[AccCandidates, PeakTail]:
+    """Visible twitches: peaks of the band-passed |a| (``mag``, (n,)) over ``thr``, one per
+    refractory period and not the high-pass's undershoot of a bigger one before; and the tail of
+    samples to see again next call (so a peak near a chunk edge has its whole context)."""
     h = _context_n(design)
-    ext = np.concatenate((state.tail_mag, mag))
-    ext_thr = np.concatenate((state.tail_thr, thr))
-    ext_start = first - state.tail_mag.size
-    state.tail_mag, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
+    ext = np.concatenate((tail.x, mag))
+    ext_thr = np.concatenate((tail.thr, thr))
+    ext_start = first - tail.x.size
+    tail = PeakTail(ext[-2 * h :].copy(), ext_thr[-2 * h :].copy())
     idx = peaks_over(ext, ext_thr, _refractory_n(design), h)
     if idx.size:
         half = round(_UNDERSHOOT_S * design.fs) // 2  # the window just before each peak
         before = window_max(ext, idx - half - 1, half)
         idx = idx[ext[idx] >= _UNDERSHOOT_FRACTION * before]
-    return AccCandidates((idx + ext_start).astype(np.int64), ext[idx])
+    return AccCandidates((idx + ext_start).astype(np.int64), ext[idx]), tail

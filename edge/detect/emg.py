@@ -1,13 +1,14 @@
 """The EMG front end: band-pass, mains removal when present, noise floor, candidate potentials.
 
 Samples are processed in whole frames (``design.frame_n``) anchored at the stream's start, and
-every step carries its state across calls (filter ``zi``, the last frames' statistics, the tail
-the peak finder must see again), so any chunking of the input gives the same output.
+every step takes its state and returns the next one (filter ``zi``, the last frames' statistics,
+the tail the peak finder must see again) without touching its arguments, as ``sosfilt`` does
+with ``zi``: any chunking of the input gives the same output, and a state can be kept or replayed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from scipy.signal import sosfilt, sosfilt_zi
@@ -15,7 +16,7 @@ from scipy.signal import sosfilt, sosfilt_zi
 from .design import EmgDesign
 from .floor import FloorState, track_floor
 from .mains import MainsState, cancel_mains
-from .peaks import peaks_over, window_max
+from .peaks import PeakTail, peaks_over, window_max
 from .runs import SubframeGrid
 from .templates import TemplateLibrary, confirm
 
@@ -73,29 +74,31 @@ class Candidates:
         )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
+class FeatureState:
+    """What ``activity_features`` carries from one call to the next."""
+
+    floor: FloorState = field(default_factory=FloorState)  # of the cleaned signal
+    last_means: np.ndarray | None = None  # raw means of the previous three subframes
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class EmgState:
     """Everything that crosses a chunk boundary of one EMG stream."""
 
     next_sample: int  # absolute index of pending[0]; frames are anchored at the first one
     pending: np.ndarray  # raw samples not yet making a whole frame
+    tail: PeakTail  # cleaned samples the peak finder sees again
     bp_zi: np.ndarray | None = None
     mains: MainsState = field(default_factory=MainsState)
-    floor: FloorState = field(default_factory=FloorState)  # of the cleaned signal
-    last_means: np.ndarray | None = None  # raw means of the previous three subframes
-    tail_y: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cleaned samples kept
-    tail_thr: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    features: FeatureState = field(default_factory=FeatureState)
     templates: TemplateLibrary = field(default_factory=TemplateLibrary)  # for weak candidates
 
 
 def start_state(design: EmgDesign, origin: int) -> EmgState:
     """A fresh state for data starting at absolute sample ``origin`` (stream start or gap end)."""
-    half = _context_n(design)
     return EmgState(
-        next_sample=origin,
-        pending=np.zeros(0),
-        tail_y=np.zeros(2 * half),
-        tail_thr=np.full(2 * half, np.inf),  # no peak can be found in the virtual lead-in
+        next_sample=origin, pending=np.zeros(0), tail=PeakTail.lead_in(_context_n(design))
     )
 
 
@@ -106,14 +109,14 @@ def _context_n(design: EmgDesign) -> int:
 
 def process(
     design: EmgDesign, state: EmgState, x_uv: np.ndarray
-) -> tuple[Subframes | None, Candidates]:
+) -> tuple[Subframes | None, Candidates, EmgState]:
     """Feed contiguous raw EMG samples; return the features of every frame now complete.
 
     Parameters
     ----------
     design : EmgDesign
     state : EmgState
-        Updated in place.
+        What the previous call returned (``start_state`` at a start); not modified.
     x_uv : ndarray, shape (n,)
         Raw samples in µV, following ``state.next_sample + len(state.pending)``.
 
@@ -123,37 +126,49 @@ def process(
         Features of the subframes completed by this call (None if no frame completed).
     candidates : Candidates
         Candidate potentials whose context is now complete.
+    state : EmgState
+        To pass to the next call.
     """
     raw = np.concatenate((state.pending, np.asarray(x_uv, dtype=np.float64)))
     n_frames = raw.size // design.frame_n
     if n_frames == 0:
-        state.pending = raw
-        return None, Candidates.empty(2 * design.template_half_n + 1)
+        return None, Candidates.empty(2 * design.template_half_n + 1), replace(state, pending=raw)
     used = n_frames * design.frame_n
     frames_raw = raw[:used]
-    state.pending = raw[used:]
     first = state.next_sample
-    state.next_sample += used
 
-    y, state.bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
-    frames, line_amp = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
-    subframes, floor = activity_features(design, state, frames_raw, y, frames, line_amp, first)
+    y, bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
+    frames, line_amp, mains = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
+    y = frames.reshape(-1)
+    subframes, floor, features = activity_features(
+        design, state.features, frames_raw, y, frames, line_amp, first
+    )
     cfg = design.config
     # Peaks down to the weak tier are found; those under candidate_k must match a template.
     k = min(cfg.candidate_k, cfg.weak_candidate_k)
     thr = np.repeat(k * floor, design.frame_n)
-    candidates, strong = find_candidates(design, state, y, thr, first, k)
+    candidates, strong, tail = find_candidates(design, state.tail, y, thr, first, k)
+    templates = state.templates
     if candidates.n:  # strong ones teach the library, weak ones must match it
-        keep = confirm(
+        keep, templates = confirm(
             cfg,
-            state.templates,
+            templates,
             candidates.template,
             candidates.p2p_uv,
             candidates.shape_ok,
             strong,
         )
         candidates = candidates.take(keep)
-    return subframes, candidates
+    after = EmgState(
+        next_sample=first + used,
+        pending=raw[used:],
+        tail=tail,
+        bp_zi=bp_zi,
+        mains=mains,
+        features=features,
+        templates=templates,
+    )
+    return subframes, candidates, after
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -171,14 +186,18 @@ def bandpass(
 
 def activity_features(
     design: EmgDesign,
-    state: EmgState,
+    state: FeatureState,
     raw: np.ndarray,
     y: np.ndarray,
     frames: np.ndarray,
     line_amp: np.ndarray,
     first: int,
-) -> tuple[Subframes, np.ndarray]:
-    """Activity features per subframe, and the noise floor per frame.
+) -> tuple[Subframes, np.ndarray, FeatureState]:
+    """Activity features per subframe, the noise floor per frame, and the state to carry.
+
+    ``raw`` and ``y`` are the frames' raw and cleaned samples (n,), ``frames`` the cleaned ones
+    as (n_frames, frame_n), ``line_amp`` what ``cancel_mains`` returned, ``first`` the absolute
+    index of the first sample.
 
     The floor's level for a frame is 1.4826 x the median of |x| (MAD): a few discharging units
     (a cramp, the end of a contraction) occupy few samples and leave it at the noise, where an
@@ -200,16 +219,16 @@ def activity_features(
     level = _MAD_TO_SIGMA * np.partition(half, middle, axis=1)[:, middle]
     frame_flat = flat.reshape(-1, per).any(axis=1)
     rise = cfg.floor_rise_per_s ** (design.frame_n / design.fs)
-    floor = track_floor(state.floor, np.where(frame_flat, np.inf, level), _SMOOTH_FRAMES, rise)
+    floor, floor_state = track_floor(
+        state.floor, np.where(frame_flat, np.inf, level), _SMOOTH_FRAMES, rise
+    )
     floor_sub = np.repeat(floor, per)
     busy = (rms > cfg.busy_k * np.minimum(floor_sub, cfg.noise_max_uv)) | (
         floor_sub > cfg.noise_max_uv
     )
     means = raw.reshape(-1, design.sub_n).mean(axis=1)
-    if state.last_means is None:
-        state.last_means = np.full(3, means[0])
-    ext = np.concatenate((state.last_means, means))
-    state.last_means = ext[-3:].copy()
+    last_means = state.last_means if state.last_means is not None else np.full(3, means[0])
+    ext = np.concatenate((last_means, means))
     step = np.abs(np.diff(ext[2:]))
     # Motion jolts the electrodes: the raw mean changes course abruptly (a step, a knock, a cable
     # swinging at 1-20 Hz). Skin and electrode drift (0.05-0.3 Hz, hundreds of µV) changes it
@@ -234,31 +253,31 @@ def activity_features(
         motion=(jolt > cfg.emg_motion_step_uv) & ~busy,
         artifact=(step > cfg.emg_artifact_step_uv) | leadoff | flat,
     )
-    return subframes, floor
+    return subframes, floor, FeatureState(floor_state, ext[-3:].copy())
 
 
 def find_candidates(
-    design: EmgDesign, state: EmgState, y: np.ndarray, thr: np.ndarray, first: int, k: float
-) -> tuple[Candidates, np.ndarray]:
+    design: EmgDesign, tail: PeakTail, y: np.ndarray, thr: np.ndarray, first: int, k: float
+) -> tuple[Candidates, np.ndarray, PeakTail]:
     """Peaks of |y| over threshold (``k`` noise sigmas), one per refractory period, not in a
-    bigger peak's shadow; and (k,) bool: the peak reaches ``candidate_k`` sigmas.
+    bigger peak's shadow; (k,) bool: the peak reaches ``candidate_k`` sigmas; and the tail.
 
-    The last ``2 h`` samples (h = the widest context a test reads) are kept and seen again next
-    call, so a peak near a chunk edge is judged with its whole neighbourhood.
+    The last ``2 h`` samples (h = the widest context a test reads) are returned as the tail and
+    seen again next call, so a peak near a chunk edge is judged with its whole neighbourhood.
     """
     cfg = design.config
     h = _context_n(design)
-    ext = np.concatenate((state.tail_y, y))
-    ext_thr = np.concatenate((state.tail_thr, thr))
-    ext_start = first - state.tail_y.size
-    state.tail_y, state.tail_thr = ext[-2 * h :].copy(), ext_thr[-2 * h :].copy()
+    ext = np.concatenate((tail.x, y))
+    ext_thr = np.concatenate((tail.thr, thr))
+    ext_start = first - tail.x.size
+    tail = PeakTail(ext[-2 * h :].copy(), ext_thr[-2 * h :].copy())
     mag = np.abs(ext)
     idx = peaks_over(mag, ext_thr, design.refractory_n, h)
     if idx.size:
         idx = idx[mag[idx] >= cfg.shadow_fraction * window_max(mag, idx, design.shadow_n)]
     length = 2 * design.template_half_n + 1
     if idx.size == 0:
-        return Candidates.empty(length), np.zeros(0, bool)
+        return Candidates.empty(length), np.zeros(0, bool), tail
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n
@@ -291,10 +310,14 @@ def find_candidates(
     strong = mag[idx] > thr_at * (cfg.candidate_k / k)
     template = snip - snip.mean(axis=1, keepdims=True)
     template /= np.maximum(np.linalg.norm(template, axis=1, keepdims=True), 1e-12)
-    return Candidates(
-        peak=(idx + ext_start).astype(np.int64),
-        p2p_uv=p2p,
-        duration_s=duration_s,
-        shape_ok=shape_ok,
-        template=template,
-    ), strong
+    return (
+        Candidates(
+            peak=(idx + ext_start).astype(np.int64),
+            p2p_uv=p2p,
+            duration_s=duration_s,
+            shape_ok=shape_ok,
+            template=template,
+        ),
+        strong,
+        tail,
+    )

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FloorState:
     """The last values of the smoothing median and the floor itself (log), carried over."""
 
@@ -40,7 +40,9 @@ def median_last(x: np.ndarray) -> np.ndarray:
     return (s[..., m // 2 - 1] + s[..., m // 2]) / 2
 
 
-def track_floor(state: FloorState, level: np.ndarray, smooth_n: int, rise_per_step: float):
+def track_floor(
+    state: FloorState, level: np.ndarray, smooth_n: int, rise_per_step: float
+) -> tuple[np.ndarray, FloorState]:
     """Floor per step: the running median of ``level`` followed down at once, up slowly.
 
     ``L[i] = min(log m[i], L[i-1] + a)`` with ``a = log(rise_per_step)``, evaluated for all steps
@@ -49,7 +51,7 @@ def track_floor(state: FloorState, level: np.ndarray, smooth_n: int, rise_per_st
     Parameters
     ----------
     state : FloorState
-        Updated in place.
+        What the previous call returned (``FloorState()`` at a start).
     level : ndarray, shape (n,)
         A robust level per step (per-frame sigma, per-subframe RMS), > 0; ``inf`` where a step
         says nothing about the noise (the floor then only keeps rising slowly).
@@ -60,15 +62,16 @@ def track_floor(state: FloorState, level: np.ndarray, smooth_n: int, rise_per_st
 
     Returns
     -------
-    ndarray, shape (n,)
+    floor : ndarray, shape (n,)
         The floor in force at each step, in the unit of ``level``.
+    state : FloorState
+        To pass to the next call.
     """
-    smooth, state.history = running_median(state.history, level, smooth_n)
+    smooth, history = running_median(state.history, level, smooth_n)
     a = math.log(rise_per_step)
     j = np.arange(smooth.size)
     # Digital silence (level 0) must not pin the floor at zero for ever.
     log_level = np.log(np.maximum(smooth, 1e-9))
     running = np.minimum.accumulate(log_level - j * a) + j * a
     log_floor = np.minimum(running, state.log_floor + (j + 1) * a)
-    state.log_floor = float(log_floor[-1])
-    return np.exp(log_floor)
+    return np.exp(log_floor), FloorState(history, float(log_floor[-1]))

@@ -117,7 +117,7 @@ class EmgLane(_Lane):
     def unseen_s(self) -> float:
         """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
         assert self.state is not None
-        lag = self.state.tail_y.size // 2
+        lag = self.state.tail.x.size // 2
         return (self.state.next_sample - lag) / self.design.fs
 
     def final_s(self) -> float:
@@ -141,7 +141,7 @@ class EmgLane(_Lane):
     def _run(self, x: np.ndarray) -> None:
         assert self.state is not None
         self.moved = True
-        subframes, candidates = emg.process(self.design, self.state, x)
+        subframes, candidates, self.state = emg.process(self.design, self.state, x)
         episodes, cleared = self.activity.push(subframes, candidates, self.unseen_s())
         self._take(episodes, cleared)
         if subframes is not None:
@@ -213,7 +213,7 @@ class AccLane(_Lane):
     def unseen_s(self) -> float:
         """Where analysed acceleration ends: the peak finder's look-ahead is not."""
         assert self.state is not None
-        lag = self.state.tail_mag.size // 2
+        lag = self.state.tail.x.size // 2
         return (self.state.next_sample - lag) / self.intake.fs
 
     def final_s(self) -> float:
@@ -235,7 +235,7 @@ class AccLane(_Lane):
     def _run(self, x: np.ndarray) -> None:
         assert self.state is not None
         self.moved = True
-        subframes, candidates = acc.process(self.design, self.state, x, self.primary)
+        subframes, candidates, self.state = acc.process(self.design, self.state, x, self.primary)
         if subframes is not None:
             starts_s = subframes.starts_s()
             moving = subframes.moving

@@ -27,7 +27,7 @@ COHERENT_FRAMES = 10
 ESTIMATE_EVERY = 5
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MainsState:
     frame: int = 0  # frames since the stream's origin: the phase reference
     history: np.ndarray | None = None  # (<= COHERENT_FRAMES, k) complex de-rotated projections
@@ -37,30 +37,32 @@ class MainsState:
 
 def cancel_mains(
     design: EmgDesign, state: MainsState, frames: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, MainsState]:
     """Subtract the predicted mains line from each frame where it is present.
 
     Parameters
     ----------
     design : EmgDesign
     state : MainsState
-        Updated in place.
+        What the previous call returned (``MainsState()`` at a start).
     frames : ndarray, shape (n_frames, frame_n)
-        Band-passed EMG in µV; modified in place.
+        Band-passed EMG in µV (not modified).
 
     Returns
     -------
     frames : ndarray, shape (n_frames, frame_n)
-        The cleaned frames (the same array).
+        The cleaned frames: ``frames`` itself where no line is cancelled, else a new array.
     amplitude : ndarray, shape (n_frames, k)
         Amplitude of the line cancelled in each frame per harmonic in µV (0 where none): a
         lead-off shows here as mains pickup of hundreds of µV. Coherent by construction, so a
         big motor-unit potential (which projects on 50 Hz too) never counts.
+    state : MainsState
+        To pass to the next call.
     """
     k = design.line_hz.size
     n_frames = frames.shape[0]
     if k == 0:
-        return frames, np.zeros((n_frames, 0))
+        return frames, np.zeros((n_frames, 0)), state
     coef = frames[:, :: design.line_step] @ design.line_basis_pinv.T
     z = coef[:, :k] - 1j * coef[:, k:]  # x = Re(z exp(i w t)) within a frame
     index = state.frame + np.arange(n_frames)
@@ -111,13 +113,15 @@ def cancel_mains(
         used = np.flatnonzero(on.any(axis=0))
         basis = np.concatenate((design.line_basis[used], design.line_basis[k + used]))
         weights = np.concatenate((line[:, used].real, -line[:, used].imag), axis=1)
-        frames -= weights @ basis  # cos rows then sin rows, as in the design
+        frames = frames - weights @ basis  # cos rows then sin rows, as in the design
 
-    state.frame += n_frames
-    state.history = joined[-COHERENT_FRAMES:]
-    state.estimate = line_est[-1].copy()
-    state.on = on[-1].copy()
-    return frames, amplitude
+    after = MainsState(
+        frame=state.frame + n_frames,
+        history=joined[-COHERENT_FRAMES:],
+        estimate=line_est[-1].copy(),
+        on=on[-1].copy(),
+    )
+    return frames, amplitude, after
 
 
 def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

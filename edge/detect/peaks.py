@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 #: Gathering windows around each sample costs (samples x window); past this multiple of the
 #: signal's length a running-maximum filter over everything is cheaper (dense activity).
 _GATHER_LIMIT = 4
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PeakTail:
+    """The last samples a peak finder has seen, and their thresholds: seen again next call, so
+    a peak near a chunk edge is judged with its whole neighbourhood."""
+
+    x: np.ndarray  # (2 h,) magnitude or signal
+    thr: np.ndarray  # (2 h,) threshold per sample
+
+    @staticmethod
+    def lead_in(h: int) -> PeakTail:
+        """A start: ``2 h`` virtual samples in which no peak can be found."""
+        return PeakTail(np.zeros(2 * h), np.full(2 * h, np.inf))
 
 
 def window_max(x: np.ndarray, at: np.ndarray, half: int) -> np.ndarray:

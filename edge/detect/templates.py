@@ -16,7 +16,7 @@ import numpy as np
 from .config import DetectorConfig
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TemplateLibrary:
     """The latest confident templates of one stream (zero-mean, unit-norm rows) and sizes."""
 
@@ -31,19 +31,27 @@ def confirm(
     p2p_uv: np.ndarray,
     shape_ok: np.ndarray,
     strong: np.ndarray,
-) -> np.ndarray:
-    """(k,) bool: which candidates to keep. Strong ones always; weak ones that match a strong,
-    well-shaped one before them (this call's or the library's). Updates ``lib`` in place.
+) -> tuple[np.ndarray, TemplateLibrary]:
+    """Which candidates to keep: strong ones always; weak ones that match a strong, well-shaped
+    one before them (this call's or the library's).
 
     Parameters
     ----------
+    lib : TemplateLibrary
+        What the previous call returned (``TemplateLibrary()`` at a start).
     template : ndarray, shape (k, L)
         Zero-mean, unit-norm snippets, in time order.
     p2p_uv, shape_ok, strong : ndarray, shape (k,)
+
+    Returns
+    -------
+    keep : ndarray, shape (k,), bool
+    lib : TemplateLibrary
+        The library after these candidates, to pass to the next call.
     """
     keep_n = cfg.weak_library
-    if lib.shapes is None:
-        lib.shapes = np.zeros((0, template.shape[1]))
+    if lib.shapes is None:  # a start: the snippets' length is known from the first call
+        lib = TemplateLibrary(np.zeros((0, template.shape[1])), lib.p2p_uv)
     teach = strong & shape_ok
     shapes = np.concatenate((lib.shapes, template[teach]))
     sizes = np.concatenate((lib.p2p_uv, p2p_uv[teach]))
@@ -60,5 +68,4 @@ def confirm(
         low, high = cfg.weak_amp_ratio
         match = usable & (r >= cfg.weak_match_r) & (ratio >= low) & (ratio <= high)
         keep[weak] = match.any(axis=1)
-    lib.shapes, lib.p2p_uv = shapes[-keep_n:], sizes[-keep_n:]
-    return keep
+    return keep, TemplateLibrary(shapes[-keep_n:], sizes[-keep_n:])
