@@ -129,7 +129,7 @@ def process(
     state : EmgState
         To pass to the next call.
     """
-    raw = np.concatenate((state.pending, np.asarray(x_uv, dtype=np.float64)))
+    raw = np.concatenate((state.pending, x_uv), dtype=np.float64)  # one pass from float32
     n_frames = raw.size // design.frame_n
     if n_frames == 0:
         return None, Candidates.empty(2 * design.template_half_n + 1), replace(state, pending=raw)
@@ -207,8 +207,9 @@ def activity_features(
     per = cfg.subframes_per_frame
     sub = y.reshape(-1, design.sub_n)
     power = sub * sub
-    m2 = power.mean(axis=1)
-    m4 = (power * power).mean(axis=1)
+    # Row sums as products (einsum, BLAS): several times faster than reductions over short rows.
+    m2 = np.einsum("ij,ij->i", sub, sub) / design.sub_n
+    m4 = np.einsum("ij,ij->i", power, power) / design.sub_n
     rms = np.sqrt(m2)
     kurt = m4 / np.maximum(m2 * m2, 1e-12)
     # Flat: saturated, or an open input on the rail. Real inputs have noise; and a flat stretch
@@ -226,7 +227,7 @@ def activity_features(
     busy = (rms > cfg.busy_k * np.minimum(floor_sub, cfg.noise_max_uv)) | (
         floor_sub > cfg.noise_max_uv
     )
-    means = raw.reshape(-1, design.sub_n).mean(axis=1)
+    means = raw.reshape(-1, design.sub_n) @ np.ones(design.sub_n) / design.sub_n
     last_means = state.last_means if state.last_means is not None else np.full(3, means[0])
     ext = np.concatenate((last_means, means))
     step = np.abs(np.diff(ext[2:]))

@@ -66,9 +66,13 @@ def cancel_mains(
     coef = frames[:, :: design.line_step] @ design.line_basis_pinv.T
     z = coef[:, :k] - 1j * coef[:, k:]  # x = Re(z exp(i w t)) within a frame
     index = state.frame + np.arange(n_frames)
-    rotation = np.exp(2j * np.pi * (np.outer(index, design.line_per_frame) % 1.0))
+    # Whole cycles per frame (5 Hz multiples in 0.2 s frames, at most rates): every phase is
+    # exactly 0, and de-rotating by exp(0) = 1 would change no value.
+    rotation = None
+    if np.any(design.line_per_frame % 1.0):
+        rotation = np.exp(2j * np.pi * (np.outer(index, design.line_per_frame) % 1.0))
     history = state.history if state.history is not None else np.zeros((0, k), complex)
-    joined = np.concatenate((history, z / rotation))
+    joined = np.concatenate((history, z if rotation is None else z / rotation))
 
     # Renew the estimate at every ESTIMATE_EVERY-th frame from the frames before it; hold it.
     renew = np.flatnonzero(index % ESTIMATE_EVERY == 0)
@@ -106,14 +110,15 @@ def cancel_mains(
     line_est = in_force[held]
     on_in_force = np.concatenate((previous_on[None], on_renewed))
     on = on_in_force[held]
-    line = np.where(on, line_est * rotation, 0.0)
+    line = np.where(on, line_est if rotation is None else line_est * rotation, 0.0)
     # |line| is the held estimate's size (the rotation has modulus 1): once per renewal.
     amplitude = np.where(on_in_force, np.abs(in_force), 0.0)[held]
     if on.any():
         used = np.flatnonzero(on.any(axis=0))
         basis = np.concatenate((design.line_basis[used], design.line_basis[k + used]))
         weights = np.concatenate((line[:, used].real, -line[:, used].imag), axis=1)
-        frames = frames - weights @ basis  # cos rows then sin rows, as in the design
+        line_wave = weights @ basis  # cos rows then sin rows, as in the design
+        frames = np.subtract(frames, line_wave, out=line_wave)
 
     after = MainsState(
         frame=state.frame + n_frames,
@@ -127,7 +132,10 @@ def cancel_mains(
 def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
     twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
-    # (w, k, m): the median over the last axis.
-    frames = np.moveaxis(frames, 1, -1)
-    med = median_last(frames.real) + 1j * median_last(frames.imag)
+    # (w, k, m), contiguous: the median runs over the last axis, and sorting rows that lie
+    # contiguous in memory spares a copy of every row.
+    frames = np.ascontiguousarray(np.moveaxis(frames, 1, -1))
+    med = median_last(np.ascontiguousarray(frames.real)) + 1j * median_last(
+        np.ascontiguousarray(frames.imag)
+    )
     return med, median_last(np.abs(frames - med[..., None]))
