@@ -117,8 +117,9 @@ class EmgActivity:
     def _on_run(self, run: Run, episodes: list[Episode], cleared: list[Candidates]) -> None:
         cfg = self._design.config
         # Subframe starts are sorted: the run's subframes are one slice.
-        lo, hi = np.searchsorted(self._sub_t, (run.start_s - EPS_S, run.end_s - EPS_S))
-        n_artifact = int(self._sub_artifact[lo:hi].sum())
+        lo = int(self._sub_t.searchsorted(run.start_s - EPS_S))
+        hi = int(self._sub_t.searchsorted(run.end_s - EPS_S))
+        n_artifact = int(np.count_nonzero(self._sub_artifact[lo:hi]))
         if n_artifact and (
             run.duration_s < cfg.artifact_run_s or n_artifact >= cfg.artifact_share * (hi - lo)
         ):
@@ -269,13 +270,14 @@ class EmgActivity:
     def _learn(self, run: Run) -> None:
         """Keep the templates of a short run's potentials (isolated discharges at rest)."""
         # Candidates are sorted by peak: the run's are one slice.
-        t = self._candidates.peak / self._design.fs
-        lo, hi = np.searchsorted(t, (run.start_s, run.end_s))
-        fit = self._candidates.take(lo + np.flatnonzero(self._candidates.shape_ok[lo:hi]))
-        if fit.n:
+        cands = self._candidates
+        t = cands.peak / self._design.fs
+        lo, hi = int(t.searchsorted(run.start_s)), int(t.searchsorted(run.end_s))
+        fit = lo + np.flatnonzero(cands.shape_ok[lo:hi])
+        if fit.size:
             keep = self._design.config.template_library
-            self._library = np.concatenate((self._library, fit.template))[-keep:]
-            self._library_p2p = np.concatenate((self._library_p2p, fit.p2p_uv))[-keep:]
+            self._library = np.concatenate((self._library, cands.template[fit]))[-keep:]
+            self._library_p2p = np.concatenate((self._library_p2p, cands.p2p_uv[fit]))[-keep:]
 
     def _retain(self, starts_s: np.ndarray, subframes: Subframes) -> None:
         self._sub_t = np.concatenate((self._sub_t, starts_s))

@@ -16,7 +16,7 @@ from scipy.signal import sosfilt, sosfilt_zi
 from .design import EmgDesign
 from .floor import FloorState, track_floor
 from .mains import MainsState, cancel_mains
-from .peaks import PeakTail, peaks_over, window_max
+from .peaks import PeakTail, peaks_over
 from .runs import SubframeGrid
 from .templates import TemplateLibrary, confirm
 
@@ -62,16 +62,21 @@ class Candidates:
         return int(self.peak.size)
 
     def take(self, keep: np.ndarray) -> Candidates:
-        return Candidates(*(getattr(self, f.name)[keep] for f in fields(Candidates)))
+        return Candidates(*(getattr(self, name)[keep] for name in _CANDIDATE_FIELDS))
 
     @staticmethod
     def concat(parts: list[Candidates]) -> Candidates:
-        """One struct of the parts, in order (at least one part)."""
+        """One struct of the parts, in order (at least one part); empty parts are skipped."""
+        parts = [p for p in parts if p.n] or parts[:1]
         if len(parts) == 1:
             return parts[0]
         return Candidates(
-            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Candidates))
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in _CANDIDATE_FIELDS)
         )
+
+
+#: Field names, looked up once: ``take`` runs hundreds of times per minute of signal.
+_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidates))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -273,9 +278,8 @@ def find_candidates(
     ext_start = first - tail.x.size
     tail = PeakTail(ext[-2 * h :].copy(), ext_thr[-2 * h :].copy())
     mag = np.abs(ext)
-    idx = peaks_over(mag, ext_thr, design.refractory_n, h)
-    if idx.size:
-        idx = idx[mag[idx] >= cfg.shadow_fraction * window_max(mag, idx, design.shadow_n)]
+    shadow = (design.shadow_n, cfg.shadow_fraction)
+    idx = peaks_over(mag, ext_thr, design.refractory_n, h, shadow)
     length = 2 * design.template_half_n + 1
     if idx.size == 0:
         return Candidates.empty(length), np.zeros(0, bool), tail

@@ -26,26 +26,51 @@ class PeakTail:
         return PeakTail(np.zeros(2 * h), np.full(2 * h, np.inf))
 
 
+class WindowMax:
+    """Maxima of ``x`` over windows centred on given points, for one window width after another.
+
+    Few points with narrow windows gather their windows. Otherwise running maxima by doubling
+    (after p passes ``m[i] = max(x[i : i + 2^p])``, two overlapping spans cover a window) are
+    built over ``x[lo:hi]``, and a later, wider query adds only the passes it lacks. A maximum
+    is exact: both ways give the same values.
+    """
+
+    def __init__(self, x: np.ndarray, lo: int, hi: int) -> None:
+        self._x, self._lo = x, lo  # every window queried lies in x[lo:hi]
+        self._m, self._span = x[lo:hi], 1
+
+    def at(self, at: np.ndarray, half: int) -> np.ndarray:
+        """max(x[i - half : i + half + 1]) for each i in ``at``."""
+        width = 2 * half + 1
+        passes = (width.bit_length() - 1) - (self._span.bit_length() - 1)
+        if self._span > width or (
+            passes > 0 and at.size * width * _PASS_VS_GATHER <= self._m.size * passes
+        ):
+            return self._x[at[:, None] + np.arange(-half, half + 1)].max(axis=1)
+        while 2 * self._span <= width:
+            self._m = np.maximum(self._m[: -self._span], self._m[self._span :])
+            self._span *= 2
+        start = at - half - self._lo
+        return np.maximum(self._m[start], self._m[start + width - self._span])
+
+
 def window_max(x: np.ndarray, at: np.ndarray, half: int) -> np.ndarray:
     """max(x[i - half : i + half + 1]) for each i in ``at`` (every window inside ``x``)."""
-    width = 2 * half + 1
-    passes = max(1, width.bit_length() - 1)
-    if at.size * width * _PASS_VS_GATHER <= x.size * passes:
-        return x[at[:, None] + np.arange(-half, half + 1)].max(axis=1)
-    # Doubling: after p passes m[i] = max(x[i : i + 2^p]); two overlapping spans of 2^p cover
-    # a window (a maximum is exact, so the values equal the gather's).
-    lo, hi = int(at.min()) - half, int(at.max()) + half + 1
-    m, span = x[lo:hi], 1
-    while 2 * span <= width:
-        m = np.maximum(m[:-span], m[span:])
-        span *= 2
-    start = at - half - lo
-    return np.maximum(m[start], m[start + width - span])
+    if at.size == 0:
+        return np.zeros(0, x.dtype)
+    return WindowMax(x, int(at.min()) - half, int(at.max()) + half + 1).at(at, half)
 
 
-def peaks_over(mag: np.ndarray, thr: np.ndarray, half: int, margin: int) -> np.ndarray:
+def peaks_over(
+    mag: np.ndarray,
+    thr: np.ndarray,
+    half: int,
+    margin: int,
+    shadow: tuple[int, float] | None = None,
+) -> np.ndarray:
     """Indices ``i`` in ``[margin, n - margin)`` with ``mag[i] > thr[i]`` that are the largest
-    within ``+-half`` samples; of equal neighbouring maxima (a flat top) the first.
+    within ``+-half`` samples; of equal neighbouring maxima (a flat top) the first. With
+    ``shadow = (s, fraction)``, only those at least ``fraction`` of the largest within ``+-s``.
 
     Parameters
     ----------
@@ -56,22 +81,35 @@ def peaks_over(mag: np.ndarray, thr: np.ndarray, half: int, margin: int) -> np.n
     half : int
         Refractory half-width in samples, ``<= margin``.
     margin : int
-        Samples at each end that are only context.
+        Samples at each end that are only context (``>= s``).
+    shadow : (int, float), optional
+        Half-width in samples and fraction of the shadow test.
     """
     lo, hi = margin, mag.size - margin
     if hi <= lo:
         return np.zeros(0, np.int64)
-    above = np.flatnonzero(mag[lo:hi] > thr[lo:hi]) + lo
-    if above.size == 0:
-        return above
+    over = mag[lo:hi] > thr[lo:hi]
     # The largest in its window is at least its neighbours: keep those first (exact, and in
-    # busy EMG a tenth of the samples over threshold, so the window test costs a tenth).
-    at = mag[above]
-    top = (at >= mag[above - 1]) & (at >= mag[above + 1])
-    above, at = above[top], at[top]
+    # busy EMG a tenth of the samples over threshold, so the window test costs a tenth). Over
+    # many samples, comparing whole slices is cheaper than gathering the neighbours.
+    if lo >= 1 and hi < mag.size and 8 * np.count_nonzero(over) > hi - lo:
+        mid = mag[lo:hi]
+        over &= (mid >= mag[lo - 1 : hi - 1]) & (mid >= mag[lo + 1 : hi + 1])
+        above = np.flatnonzero(over) + lo
+        at = mag[above]
+    else:
+        above = np.flatnonzero(over) + lo
+        at = mag[above]
+        top = (at >= mag[above - 1]) & (at >= mag[above + 1])
+        above, at = above[top], at[top]
     if above.size == 0:
         return above
-    idx = above[at >= window_max(mag, above, half)]
-    if idx.size < 2:
-        return idx
-    return idx[np.concatenate(([True], np.diff(idx) > half))]
+    reach = max(half, shadow[0] if shadow is not None else 0)
+    maxima = WindowMax(mag, int(above[0]) - reach, int(above[-1]) + reach + 1)
+    idx = above[at >= maxima.at(above, half)]
+    if idx.size > 1:
+        idx = idx[np.concatenate(([True], np.diff(idx) > half))]
+    if shadow is not None and idx.size:
+        s_half, fraction = shadow
+        idx = idx[mag[idx] >= fraction * maxima.at(idx, s_half)]
+    return idx
