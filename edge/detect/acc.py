@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.signal import sosfilt, sosfilt_zi
+from scipy.signal import sosfilt
 
 from .design import AccDesign
 from .floor import FloorState, track_floor
@@ -114,7 +114,7 @@ def process(
     inside = np.sum(power - means * means, axis=0).clip(min=0.0)
     motion_zi = state.motion_zi
     if motion_zi is None:  # steady state on the first mean: gravity does not ring
-        motion_zi = sosfilt_zi(design.motion_sos)[:, None, :] * means[None, :, 0, None]
+        motion_zi = design.motion_zi[:, None, :] * means[None, :, 0, None]
     slow, motion_zi = sosfilt(design.motion_sos, means, axis=-1, zi=motion_zi)
     rms = np.sqrt(np.sum(slow * slow, axis=0) + inside)
     floor, floor_state = track_floor(state.floor, rms, _SMOOTH_SUBFRAMES, 1.02)
@@ -140,7 +140,7 @@ def process(
         return subframes, none, after
     zi = state.zi
     if zi is None:
-        zi = sosfilt_zi(design.sos)[:, None, :] * x[None, :, 0, None]
+        zi = design.sos_zi[:, None, :] * x[None, :, 0, None]
     dyn, zi = sosfilt(design.sos, x, axis=-1, zi=zi)
     mag = np.sqrt(np.sum(dyn * dyn, axis=0))
     # The twitch threshold stands on the noise in the twitch band, not on the full-band noise

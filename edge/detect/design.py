@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, group_delay, sos2tf
+from scipy.signal import butter, group_delay, sos2tf, sosfilt_zi
 
 from edge.errors import RateError
 
@@ -27,6 +27,7 @@ class EmgDesign:
     fs: float
     config: DetectorConfig
     sos: np.ndarray  # band-pass, second-order sections
+    sos_zi: np.ndarray  # sosfilt_zi(sos): its steady state for a unit input, solved once
     band_hz: tuple[float, float]
     frame_n: int  # samples per frame (line fits, noise statistics)
     sub_n: int  # samples per subframe (activity)
@@ -72,6 +73,7 @@ class EmgDesign:
             fs=fs,
             config=config,
             sos=sos,
+            sos_zi=sosfilt_zi(sos),
             band_hz=(low, high),
             frame_n=frame_n,
             sub_n=sub_n,
@@ -107,6 +109,8 @@ class AccDesign:
     sos: np.ndarray  # band-pass at fs: visible twitches
     motion_sos: np.ndarray  # high-pass at the subframe rate: gravity out, movement in
     sub_n: int
+    sos_zi: np.ndarray  # steady states for a unit input (sosfilt_zi), solved once
+    motion_zi: np.ndarray
 
     @classmethod
     @functools.cache
@@ -118,7 +122,15 @@ class AccDesign:
         sos = butter(config.acc_filter_order, (low, high), "bandpass", fs=fs, output="sos")
         sub_n = max(1, round(config.frame_s * fs / config.subframes_per_frame))
         motion_sos = butter(config.acc_filter_order, low, "highpass", fs=fs / sub_n, output="sos")
-        return cls(fs=fs, config=config, sos=sos, motion_sos=motion_sos, sub_n=sub_n)
+        return cls(
+            fs=fs,
+            config=config,
+            sos=sos,
+            motion_sos=motion_sos,
+            sub_n=sub_n,
+            sos_zi=sosfilt_zi(sos),
+            motion_zi=sosfilt_zi(motion_sos),
+        )
 
     @property
     def sub_s(self) -> float:

@@ -142,7 +142,8 @@ def process(
     frames_raw = raw[:used]
     first = state.next_sample
 
-    y, bp_zi = bandpass(design.sos, state.bp_zi, frames_raw)
+    bp_zi = state.bp_zi if state.bp_zi is not None else design.sos_zi * frames_raw[0]
+    y, bp_zi = bandpass(design.sos, bp_zi, frames_raw)
     frames, line_amp, mains = cancel_mains(design, state.mains, y.reshape(n_frames, design.frame_n))
     y = frames.reshape(-1)
     subframes, floor, features = activity_features(
@@ -222,7 +223,8 @@ def activity_features(
     flat = rms < cfg.flat_rms_uv
     half = np.abs(frames[:, ::2])
     middle = half.shape[1] // 2
-    level = _MAD_TO_SIGMA * np.partition(half, middle, axis=1)[:, middle]
+    half.partition(middle, axis=1)  # in place: half is this call's own temporary
+    level = _MAD_TO_SIGMA * half[:, middle]
     frame_flat = flat.reshape(-1, per).any(axis=1)
     rise = cfg.floor_rise_per_s ** (design.frame_n / design.fs)
     floor, floor_state = track_floor(

@@ -87,7 +87,11 @@ def cancel_mains(
     full = renew[history.shape[0] + renew >= COHERENT_FRAMES]
     if full.size:
         rows = history.shape[0] + full[:, None] + np.arange(-COHERENT_FRAMES, 0)
-        estimate[-full.size :], spread[-full.size :] = _median_and_spread(joined[rows])
+        # Real and imaginary parts apart, (k, frames): gathers then give (k, w, m) rows that
+        # lie contiguous in memory, which is how the medians' sorts run fastest.
+        re, im = np.ascontiguousarray(joined.real.T), np.ascontiguousarray(joined.imag.T)
+        med, dev = _median_and_spread_parts(re[:, rows], im[:, rows])
+        estimate[-full.size :], spread[-full.size :] = med.T, dev.T
     level = np.abs(estimate)
     # Coherent: a line's projections agree with their median far better than its own size.
     # Random projections (voluntary activity, pops) spread as widely as their median is large.
@@ -132,10 +136,15 @@ def cancel_mains(
 def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
     twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
-    # (w, k, m), contiguous: the median runs over the last axis, and sorting rows that lie
-    # contiguous in memory spares a copy of every row.
-    frames = np.ascontiguousarray(np.moveaxis(frames, 1, -1))
-    med = median_last(np.ascontiguousarray(frames.real)) + 1j * median_last(
-        np.ascontiguousarray(frames.imag)
-    )
-    return med, median_last(np.abs(frames - med[..., None]))
+    # (w, k, m): the median runs over the last axis.
+    frames = np.moveaxis(frames, 1, -1)
+    return _median_and_spread_parts(frames.real, frames.imag)
+
+
+def _median_and_spread_parts(re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_median_and_spread`` of the real and imaginary parts (..., m): medians over the last
+    axis, (...) complex, and the median of |z - median| (the same values as on complex z)."""
+    med_re, med_im = median_last(re), median_last(im)
+    dev = np.empty(re.shape, complex)
+    dev.real, dev.imag = re - med_re[..., None], im - med_im[..., None]
+    return med_re + 1j * med_im, median_last(np.abs(dev))
