@@ -119,6 +119,17 @@ def test_emg_steps_are_pure(emg_mid: emg.EmgState) -> None:
     _assert_pure(confirm, CFG, TemplateLibrary(), *args)
 
 
+def test_mains_step_is_pure_where_frames_hold_no_whole_cycles() -> None:
+    design = EmgDesign.build(1024.0, CFG)  # 204-sample frames: 9.96 cycles of 50 Hz
+    assert np.any(design.line_per_frame % 1.0)  # the phase moves from frame to frame
+    t = np.arange(30 * design.frame_n) / design.fs
+    x = np.random.default_rng(7).normal(0.0, 3.0, t.size) + 25.0 * np.sin(2 * np.pi * 50.0 * t)
+    frames = x.reshape(30, design.frame_n)
+    _, _, mid = cancel_mains(design, MainsState(), frames[:17])
+    _, amplitude, _ = _assert_pure(cancel_mains, design, mid, frames[17:])
+    assert amplitude.max() > 10.0
+
+
 def test_floor_steps_are_pure() -> None:
     level = np.random.default_rng(4).uniform(2.0, 9.0, 40)
     _, state = track_floor(FloorState(), level[:25], 5, 1.01)
