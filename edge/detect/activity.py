@@ -273,6 +273,8 @@ class EmgActivity:
         cands = self._candidates
         t = cands.peak / self._design.fs
         lo, hi = int(t.searchsorted(run.start_s)), int(t.searchsorted(run.end_s))
+        if hi == lo:  # a run of energy alone, no separable potential
+            return
         fit = lo + np.flatnonzero(cands.shape_ok[lo:hi])
         if fit.size:
             keep = self._design.config.template_library

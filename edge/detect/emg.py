@@ -62,7 +62,7 @@ class Candidates:
         return int(self.peak.size)
 
     def take(self, keep: np.ndarray) -> Candidates:
-        return Candidates(*(getattr(self, name)[keep] for name in _CANDIDATE_FIELDS))
+        return Candidates(*[getattr(self, name)[keep] for name in _CANDIDATE_FIELDS])
 
     @staticmethod
     def concat(parts: list[Candidates]) -> Candidates:
