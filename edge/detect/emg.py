@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import sosfilt, sosfilt_zi
 
 from .design import EmgDesign
@@ -292,7 +293,7 @@ def find_candidates(
     f_half = design.feature_half_n
     # One gather holds every window the measures read (nested around the peak), squared once.
     c = max(f_half, 2 * t_half, p_half)
-    win = ext[idx[:, None] + np.arange(-c, c + 1)]
+    win = sliding_window_view(ext, 2 * c + 1)[idx - c]  # rows copied, no index matrix
     sq = win * win
     snip = win[:, c - t_half : c + t_half + 1]
     near = win[:, c - p_half : c + p_half + 1]
