@@ -100,8 +100,8 @@ def process(
     )
     n_sub = raw.shape[1] // design.sub_n
     none = AccCandidates(np.zeros(0, np.int64), np.zeros(0))
-    if n_sub == 0:
-        return None, none, replace(state, pending=raw)
+    if n_sub == 0:  # raw may be the caller's own array: keep a copy
+        return None, none, replace(state, pending=raw.copy())
     used = n_sub * design.sub_n
     x = raw[:, :used]
     first = state.next_sample
