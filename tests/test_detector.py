@@ -209,6 +209,44 @@ def test_the_last_unit_slowing_down_after_a_contraction_is_not_a_twitch():
     assert voluntary[-1].end_s > tail[-1]
 
 
+def _tonic(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One unit firing steadily ~3 times a second for 20 s (a muscle not quite at rest), and
+    isolated twitches of other units before and after it."""
+    rng = np.random.default_rng(seed)
+    x = noise(60.0, seed=seed)
+    train = 10.0 + np.cumsum(rng.normal(1 / 3, 1 / 30, 60))
+    add_at(x, train[train < 30.0], potential(110.0, sigma_s=0.0014))
+    twitches = np.array([4.0, 6.5, 40.0, 47.5, 55.0])
+    add_at(x, twitches, -potential(160.0, sigma_s=0.001))
+    return x, twitches
+
+
+def test_one_unit_firing_steadily_is_tonic_activity_not_twitches():
+    x, twitches = _tonic(seed=12)
+    found = detect(x)
+    assert np.allclose(found.twitch_t_s, twitches, atol=0.004)
+    tonic = [i for i in found.excluded if "firing steadily" in i.evidence]
+    assert tonic and all(i.reason is Reason.VOLUNTARY for i in tonic)
+    assert tonic[0].start_s < 10.5 and tonic[-1].end_s > 29.5
+    other = detect(x, chunk_s=0.37)  # decided the same whatever the chunks
+    assert np.array_equal(other.twitch_t_s, found.twitch_t_s)
+    assert [(i.start_s, i.end_s) for i in other.excluded] == [
+        (i.start_s, i.end_s) for i in found.excluded
+    ]
+
+
+def test_one_unit_twitching_at_random_is_counted_every_time():
+    rng = np.random.default_rng(13)
+    x = noise(90.0, seed=13)
+    times = 3.0 + np.cumsum(rng.exponential(1.5, 80))  # a busy unit, at random intervals
+    times = times[np.concatenate(([True], np.diff(times) > 0.3))]  # isolated by Sleutjes' rule
+    times = times[(times < 87.0) & (np.diff(times, append=np.inf) > 0.3)]
+    add_at(x, times, potential(120.0))
+    found = detect(x)
+    assert found.twitch_t_s.size >= 0.9 * times.size
+    assert not any("firing steadily" in i.evidence for i in found.excluded)
+
+
 def test_a_cramp_of_units_seen_fasciculating_is_one_cramp():
     rng = np.random.default_rng(8)
     x = noise(120.0, seed=8)

@@ -106,6 +106,15 @@ class DetectorConfig:
     template_match_r: float = 0.85
     template_amp_ratio: tuple[float, float] = (0.6, 1.6)
     template_library: int = 64
+    #: Tonic firing (trains.py): one unit's discharges at steady intervals in this range, at
+    #: least train_min of them, with a spread of log intervals under train_regularity (a unit
+    #: firing steadily: ~0.1-0.3; random fasciculation intervals: ~1). Shorter intervals are
+    #: doublets (Kleine 2012: 10-110 ms) or continual firing the isolation rule already sees.
+    #: Tonic firing lasts seconds: 6 discharges (2-3 s); 4 was met by chance when two look-alike
+    #: units twitched close together (drift_rest scenario).
+    train_isi_s: tuple[float, float] = (0.11, 0.6)
+    train_min: int = 6
+    train_regularity: float = 0.35
     #: Activity longer than this is reported in pieces so memory and latency stay bounded.
     max_episode_s: float = 600.0
 

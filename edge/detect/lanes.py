@@ -37,6 +37,7 @@ from .detections import Cramp
 from .intake import StreamIntake
 from .partition import Claim
 from .runs import Run, RunTracker
+from .trains import UnitTrains
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class EmgLane(_Lane):
         self.intake = StreamIntake(site, Kind.EMG, fs, cfg.batch_s)
         self.state: emg.EmgState | None = None
         self.activity = EmgActivity(self.design)
+        self.trains = UnitTrains(cfg, fs, 2 * self.design.template_half_n + 1)
         self.motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self.artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self.moved = False  # samples were processed since the site last judged
@@ -125,7 +127,10 @@ class EmgLane(_Lane):
         if self.state is None:
             return 0.0
         return min(
-            self.activity.final_until_s, self.unseen_s(), *_open_starts(self.motion, self.artifact)
+            self.activity.final_until_s,
+            self.trains.final_s(),
+            self.unseen_s(),
+            *_open_starts(self.motion, self.artifact),
         )
 
     def _restart(self, gap_from: int, start: int) -> None:
@@ -143,7 +148,7 @@ class EmgLane(_Lane):
         self.moved = True
         subframes, candidates, self.state = emg.process(self.design, self.state, x)
         episodes, cleared = self.activity.push(subframes, candidates, self.unseen_s())
-        self._take(episodes, cleared)
+        self._take(episodes, *self.trains.push(cleared, self.activity.final_until_s))
         if subframes is not None:
             starts_s, sub_s = subframes.starts_s(), subframes.sub_s
             self._take_motion(self.motion.push(starts_s, sub_s, subframes.motion))
@@ -156,14 +161,15 @@ class EmgLane(_Lane):
             )
 
     def _close(self, end: bool = False) -> None:
-        self._take(*self.activity.flush(end))
+        episodes, cleared = self.activity.flush(end)
+        self._take(episodes, *self.trains.flush(cleared))
         self._take_motion(self.motion.flush())
         self.sink.claims(run_claims(self.artifact.flush(), Reason.ARTIFACT, self.cfg))
 
-    def _take(self, episodes, cleared: emg.Candidates) -> None:
+    def _take(self, episodes, cleared: emg.Candidates, trains: list[Claim]) -> None:
         cramps, claims = episode_claims(episodes, self.cfg)
         self.sink.cramps(cramps)
-        self.sink.claims(claims)
+        self.sink.claims(claims + trains)
         fit = cleared.take(cleared.shape_ok)
         self.sink.candidates(
             fit.peak / self.design.fs - self.design.delay_s, fit.p2p_uv, fit.duration_s
