@@ -65,27 +65,20 @@ class UnitTrains:
             return self._held.take(np.zeros(self._held.n, bool)), []
         near = Candidates.concat([self._past, self._held])
         t = near.peak / self._fs
-        nxt = self._next_of_unit(near, t)
-        # Each discharge's latest predecessor of its unit: whichever earlier ones a chunking
-        # still holds, the latest is the same.
-        prv = np.full(near.n, -1)
-        linked = np.flatnonzero(nxt >= 0)
-        np.maximum.at(prv, nxt[linked], linked)
         due = np.arange(self._past.n, self._past.n + n_due)
         member = np.zeros(n_due, bool)
         claims = []
         for k, i in enumerate(due):  # one turn per candidate: a few a minute at rest
-            chain = self._chain(int(i), t, nxt, prv)
-            if len(chain) < self._cfg.train_min:
-                continue
-            isi = np.diff(t[chain])
-            if float(np.std(np.log(isi))) > self._cfg.train_regularity:
+            train = self._unit_around(near, t, int(i))
+            isi = np.diff(t[train])
+            if train.size < self._cfg.train_min or not self._steady(isi):
                 continue
             member[k] = True
-            follows = chain.index(int(i)) + 1 < len(chain)
-            end_s = t[chain[chain.index(int(i)) + 1]] if follows else t[i]
-            pps = 1.0 / float(np.median(isi))
+            after = train[t[train] > t[i]]
+            close = after.size and t[after[0]] - t[i] <= 2 * self._cfg.train_isi_s[1]
+            end_s = t[after[0]] if close else t[i]  # across one missed discharge at most
             pad = self._cfg.exclusion_pad_s
+            pps = 1.0 / float(np.median(isi))
             claims.append(
                 Claim(t[i] - pad, end_s + pad, Reason.VOLUNTARY, EVIDENCE_TRAIN.format(pps=pps))
             )
@@ -96,34 +89,25 @@ class UnitTrains:
         self._held = near.take(np.arange(due[-1] + 1, near.n))
         return decided.take(~member), claims
 
-    def _next_of_unit(self, c: Candidates, t: np.ndarray) -> np.ndarray:
-        """(n,) index of each candidate's next discharge of the same unit, when it follows
-        within ``train_isi_s`` (past the doublet range); -1 otherwise."""
+    def _unit_around(self, c: Candidates, t: np.ndarray, i: int) -> np.ndarray:
+        """Indices, in time order, of the discharges within ``horizon_s`` of ``i`` that have its
+        shape and size (``i`` among them). Each is compared with ``i`` itself, so one discharge
+        distorted by noise or an overlap does not break the train."""
         cfg = self._cfg
-        low, high = cfg.train_isi_s
-        r = c.template @ c.template.T  # rows are zero-mean and unit-norm
-        ratio = c.p2p_uv[:, None] / np.maximum(c.p2p_uv[None, :], 1e-9)
+        window = np.flatnonzero(np.abs(t - t[i]) <= self.horizon_s)
+        r = c.template[window] @ c.template[i]  # rows are zero-mean and unit-norm
+        ratio = c.p2p_uv[window] / max(float(c.p2p_uv[i]), 1e-9)
         lo_ratio, hi_ratio = cfg.template_amp_ratio
         # The weak tier's bar: two units of a site can look alike at the cramp rule's 0.85.
         same = (r >= cfg.weak_match_r) & (ratio >= lo_ratio) & (ratio <= hi_ratio)
-        gap = t[None, :] - t[:, None]  # gap[i, j] > 0: j after i
-        later = same & (gap > 0) & (gap <= high)
-        first = np.argmax(later, axis=1)
-        found = later[np.arange(c.n), first]
-        ok = found & (gap[np.arange(c.n), first] > low)
-        return np.where(ok, first, -1)
+        return window[same | (window == i)]
 
-    def _chain(self, i: int, t: np.ndarray, nxt: np.ndarray, prv: np.ndarray) -> list[int]:
-        """The unit's chain through ``i`` within ``horizon_s`` of it."""
-        lo_s, hi_s = t[i] - self.horizon_s, t[i] + self.horizon_s
-        back = []
-        j = prv[i]
-        while j >= 0 and t[j] >= lo_s:
-            back.append(int(j))
-            j = prv[j]
-        ahead = []
-        j = nxt[i]
-        while j >= 0 and t[j] <= hi_s:
-            ahead.append(int(j))
-            j = nxt[j]
-        return [*back[::-1], i, *ahead]
+    def _steady(self, isi: np.ndarray) -> bool:
+        """Intervals of a unit firing steadily: typically in ``train_isi_s``, with a robust
+        spread of log intervals (1.4826 MAD: one missed discharge does not count) under
+        ``train_regularity``."""
+        low, high = self._cfg.train_isi_s
+        typical = float(np.median(isi))
+        log_isi = np.log(np.maximum(isi, 1e-6))
+        spread = 1.4826 * float(np.median(np.abs(log_isi - np.median(log_isi))))
+        return low < typical <= high and spread <= self._cfg.train_regularity
