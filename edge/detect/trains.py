@@ -3,14 +3,14 @@
 The isolation rule (Sleutjes 2016) calls a discharge isolated when nothing fires within 250 ms,
 so a single unit that a muscle not quite at rest keeps firing 2-4 times a second passes it
 discharge after discharge, and would count as a hundred twitches a minute. Fasciculations come
-at random, irregular intervals. So a discharge is tonic firing when it belongs to a chain of at
-least ``train_min`` discharges of one unit (same shape and size) that follow each other at
-steady intervals (log-interval spread under ``train_regularity``) between ``train_isi_s``;
-such a train is excluded as voluntary activity and none of it counts. Same-unit repeats closer
-than the lower bound are doublets (10-110 ms, Kleine 2012), which count.
+at random, irregular intervals. So a discharge is tonic firing when, within ``horizon_s`` either
+side of it, at least ``train_min`` discharges have its shape and size and follow each other at
+steady intervals (a robust log-interval spread under ``train_regularity``) typically within
+``train_isi_s``; such a train is excluded as voluntary activity and none of it counts.
+Same-unit repeats shorter than that range are doublets (10-110 ms, Kleine 2012), which count.
 
-Each discharge is judged on the chain within ``horizon_s`` either side of it, once everything
-up to ``horizon_s`` after it has arrived, so any chunking of the input gives the same decisions.
+A discharge is judged once everything up to ``horizon_s`` after it has arrived, and only on
+that window, so any chunking of the input gives the same decisions.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class UnitTrains:
 
     def __init__(self, cfg: DetectorConfig, fs: float, length: int) -> None:
         self._cfg, self._fs = cfg, fs
-        self.horizon_s = (cfg.train_min - 1) * cfg.train_isi_s[1]  # a whole shortest train
+        self.horizon_s = (cfg.train_min - 1) * cfg.train_isi_s[1]  # the slowest shortest train
         self._held = Candidates.empty(length)  # arrived, not yet decided
         self._past = Candidates.empty(length)  # decided, still within a later one's reach
         self._known_until_s = -math.inf  # every candidate before this has arrived
