@@ -10,7 +10,8 @@ steady intervals (a robust log-interval spread under ``train_regularity``) typic
 Same-unit repeats shorter than that range are doublets (10-110 ms, Kleine 2012), which count.
 
 A discharge is judged once everything up to ``horizon_s`` after it has arrived, and only on
-that window, so any chunking of the input gives the same decisions.
+that window; one with no discharge of its unit within ``reach_s`` (no member of a train is that
+alone) once that much has, so a twitch is not held 3 s. Any chunking gives the same decisions.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class UnitTrains:
     def __init__(self, cfg: DetectorConfig, fs: float, length: int) -> None:
         self._cfg, self._fs = cfg, fs
         self.horizon_s = (cfg.train_min - 1) * cfg.train_isi_s[1]  # the slowest shortest train
+        self.reach_s = 2 * cfg.train_isi_s[1]  # a member's next or last: one may be missed
         self._held = Candidates.empty(length)  # arrived, not yet decided
         self._past = Candidates.empty(length)  # decided, still within a later one's reach
         self._known_until_s = -math.inf  # every candidate before this has arrived
@@ -48,7 +50,7 @@ class UnitTrains:
         return those that are no train's, and the time trains take from rest."""
         self._held = Candidates.concat([self._held, cleared])
         self._known_until_s = known_until_s
-        return self._decide(known_until_s - self.horizon_s)
+        return self._decide(known_until_s)
 
     def flush(self, cleared: Candidates) -> tuple[Candidates, list[Claim]]:
         """Nothing follows these candidates (a gap, the end): decide them all."""
@@ -58,24 +60,38 @@ class UnitTrains:
         self._known_until_s = -math.inf
         return out
 
-    def _decide(self, until_s: float) -> tuple[Candidates, list[Claim]]:
-        """Decide the held candidates before ``until_s``."""
-        n_due = int(np.searchsorted(self._held.peak / self._fs, until_s))
-        if n_due == 0:
-            return self._held.take(np.zeros(self._held.n, bool)), []
+    def _decide(self, known_until_s: float) -> tuple[Candidates, list[Claim]]:
+        """Decide the held candidates whose answer is known by ``known_until_s``: those a
+        ``horizon_s`` before it, and sooner those with no discharge of their unit within
+        ``reach_s`` (no train's member is that alone), so twitches are not held 3 s."""
         near = Candidates.concat([self._past, self._held])
         t = near.peak / self._fs
+        alone = {}
+        n_due = 0
+        for i in range(self._past.n, near.n):  # the held, in time order, while decidable
+            if t[i] + self.horizon_s > known_until_s:
+                if t[i] + self.reach_s > known_until_s:
+                    break
+                alone[i] = self._unit_around(near, t, i, self.reach_s).size == 1
+                if not alone[i]:
+                    break
+            n_due += 1
+        if n_due == 0:
+            return self._held.take(np.zeros(self._held.n, bool)), []
         due = np.arange(self._past.n, self._past.n + n_due)
         member = np.zeros(n_due, bool)
         claims = []
         for k, i in enumerate(due):  # one turn per candidate: a few a minute at rest
-            train = self._unit_around(near, t, int(i))
+            i = int(i)
+            if alone.get(i, False) or self._unit_around(near, t, i, self.reach_s).size == 1:
+                continue
+            train = self._unit_around(near, t, i, self.horizon_s)
             isi = np.diff(t[train])
             if train.size < self._cfg.train_min or not self._steady(isi):
                 continue
             member[k] = True
             after = train[t[train] > t[i]]
-            close = after.size and t[after[0]] - t[i] <= 2 * self._cfg.train_isi_s[1]
+            close = after.size and t[after[0]] - t[i] <= self.reach_s
             end_s = t[after[0]] if close else t[i]  # across one missed discharge at most
             pad = self._cfg.exclusion_pad_s
             pps = 1.0 / float(np.median(isi))
@@ -89,12 +105,14 @@ class UnitTrains:
         self._held = near.take(np.arange(due[-1] + 1, near.n))
         return decided.take(~member), claims
 
-    def _unit_around(self, c: Candidates, t: np.ndarray, i: int) -> np.ndarray:
-        """Indices, in time order, of the discharges within ``horizon_s`` of ``i`` that have its
-        shape and size (``i`` among them). Each is compared with ``i`` itself, so one discharge
+    def _unit_around(self, c: Candidates, t: np.ndarray, i: int, within_s: float) -> np.ndarray:
+        """Indices, in time order, of the discharges within ``within_s`` of ``i`` that have its
+        shape and size (``i`` among them), its doublet partners left out (closer than
+        ``train_isi_s``: they count). Each is compared with ``i`` itself, so one discharge
         distorted by noise or an overlap does not break the train."""
         cfg = self._cfg
-        window = np.flatnonzero(np.abs(t - t[i]) <= self.horizon_s)
+        gap = np.abs(t - t[i])
+        window = np.flatnonzero((gap <= within_s) & ((gap > cfg.train_isi_s[0]) | (gap == 0)))
         r = c.template[window] @ c.template[i]  # rows are zero-mean and unit-norm
         ratio = c.p2p_uv[window] / max(float(c.p2p_uv[i]), 1e-9)
         lo_ratio, hi_ratio = cfg.template_amp_ratio
