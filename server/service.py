@@ -394,19 +394,17 @@ class Server(RetainedPublishing):
         must not wait for the next message.
         """
         assert self._link is not None
-        while True:
-            if self._dirty and not self._link.pending_messages():
-                return []
-            first = asyncio.ensure_future(anext(messages))
-            stop = asyncio.ensure_future(self._stop.wait())
-            await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            if not first.done():
-                first.cancel()
-                raise _Stopped
-            if isinstance(first.exception(), StopAsyncIteration):  # the link was closed
-                raise _Stopped
-            break
+        if self._dirty and not self._link.pending_messages():
+            return []
+        first = asyncio.ensure_future(anext(messages))
+        stop = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({first, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not first.done():
+            first.cancel()
+            raise _Stopped
+        if isinstance(first.exception(), StopAsyncIteration):  # the link was closed
+            raise _Stopped
         batch = [first.result()]
         while len(batch) < self.options.batch_max and self._link.pending_messages():
             batch.append(await anext(messages))
