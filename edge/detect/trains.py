@@ -57,7 +57,6 @@ class UnitTrains:
         self._held = Candidates.concat([self._held, cleared])
         out = self._decide(math.inf)
         self._past = self._past.take(np.zeros(self._past.n, bool))
-        self._known_until_s = -math.inf
         return out
 
     def _decide(self, known_until_s: float) -> tuple[Candidates, list[Claim]]:
