@@ -59,6 +59,7 @@ T = TypeVar("T")
 
 #: Run in a fresh interpreter per file, so its peak RSS is analyze's alone.
 _ANALYZE_CHILD = """
+import twitchwatch.one_core  # as the twitchwatch command: one BLAS thread, freed memory reused
 import json, sys, time
 def status_kb(key):
     with open("/proc/self/status") as f:
