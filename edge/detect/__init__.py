@@ -4,8 +4,9 @@
 returns twitches, cramps, excluded intervals (voluntary, motion, artifact, gap: one reason per
 instant, with its evidence) and the rest time in which twitches could be counted. It only
 orchestrates: a lane per stream (``lanes``: intake, then the front ends ``emg`` and ``acc``,
-``activity`` and ``cramp``, then ``claims``) and ``judge`` (with ``partition``); the steps are
-array functions over carried state. ``DetectorConfig`` holds every setting with its reason.
+``activity`` and ``cramp``, ``trains``, then ``claims``) and ``judge`` (with ``partition``);
+the steps are array functions over carried state. ``DetectorConfig`` holds every setting with
+its reason.
 """
 
 from .config import DetectorConfig
