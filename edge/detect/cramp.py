@@ -78,10 +78,15 @@ def sort_units(discharges: Candidates, fs: float, min_n: int) -> list[UnitFiring
         isi = isi[(isi > 0) & (isi < _MAX_ISI_S)]
         if isi.size < 3:
             continue
-        log_isi = np.log(isi)
-        spread = _MAD_TO_SIGMA * float(np.median(np.abs(log_isi - np.median(log_isi))))
-        units.append(UnitFiring(int(members.sum()), float(1.0 / np.median(isi)), spread))
+        units.append(UnitFiring(int(members.sum()), float(1.0 / np.median(isi)), irregularity(isi)))
     return units
+
+
+def irregularity(isi: np.ndarray) -> float:
+    """Robust SD of log intervals (1.4826 MAD): ~CV for gamma trains; one missed discharge or
+    pause hardly moves it."""
+    log_isi = np.log(isi)
+    return _MAD_TO_SIGMA * float(np.median(np.abs(log_isi - np.median(log_isi))))
 
 
 def fires_like_a_cramp(

@@ -23,6 +23,7 @@ import numpy as np
 from twitchwatch.contract import Reason
 
 from .config import DetectorConfig
+from .cramp import irregularity
 from .emg import Candidates
 from .partition import Claim
 
@@ -125,6 +126,4 @@ class UnitTrains:
         ``train_regularity``."""
         low, high = self._cfg.train_isi_s
         typical = float(np.median(isi))
-        log_isi = np.log(np.maximum(isi, 1e-6))
-        spread = 1.4826 * float(np.median(np.abs(log_isi - np.median(log_isi))))
-        return low < typical <= high and spread <= self._cfg.train_regularity
+        return low < typical <= high and irregularity(isi) <= self._cfg.train_regularity
