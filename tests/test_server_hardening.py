@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from server.rules import load_rule_config
 from server.service import Server, ServerOptions
 from server.store import Outcome, open_store
 from support.services import MosquittoBroker
+from tests.test_publisher import until
 from tests.test_server import (
     START,
     _start_server_process,
@@ -191,7 +191,7 @@ async def test_an_ack_that_goes_back_sends_every_held_window_again_with_first_he
             publisher.add(*w)
         await take(server, 5)
         await server.publish(ack, DeviceAck("kitchen-pi", 2).to_payload(), retain=True)
-        await until(lambda: len(outbox) == 3)
+        await until(lambda: len(outbox) == 3, "the outbox to forget acked windows", TIMEOUT_S)
         assert [m.first_held for m in received] == [1, 1, 1, 1, 1]
         await server.publish(ack, DeviceAck("kitchen-pi", 0).to_payload(), retain=True)
         await take(server, 8)
@@ -199,12 +199,6 @@ async def test_an_ack_that_goes_back_sends_every_held_window_again_with_first_he
     went_back = [r for r in caplog.records if "ack went back" in r.getMessage()]
     assert len(went_back) == 1  # said once
     outbox.close()
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def test_first_held_is_additive_and_checked() -> None:

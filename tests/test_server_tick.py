@@ -21,6 +21,7 @@ from server.service import Server, ServerOptions
 from server.store import open_store
 from support.histories import benign_calf, replay
 from support.services import MosquittoBroker
+from tests.test_publisher import until
 from tests.test_server import client, publish_all, running, wait_acks
 from tests.test_server_clock import Clock
 from tests.test_server_replay import daily_messages, keyed, person
@@ -29,13 +30,6 @@ from twitchwatch.contract import AlertEvent, Transition
 TIMEOUT_S = 60.0
 #: The day of the story the second part starts on: the persistence advisory fired before it.
 SPLIT_DAY = 28
-
-
-async def until(condition, what: str) -> None:
-    async with asyncio.timeout(TIMEOUT_S):
-        while not condition():
-            await asyncio.sleep(0.02)
-    assert condition(), what
 
 
 async def test_the_tick_defers_a_user_whose_backlog_is_still_arriving(
@@ -67,19 +61,21 @@ async def test_the_tick_defers_a_user_whose_backlog_is_still_arriving(
     ):
         await publish_all(edge, first)
         await wait_acks(acks, {p.device: seqs[0]})
-        await until(lambda: server.stats.messages >= len(first), "first part taken")
-        await until(lambda: not server.pending_evaluations, "first part evaluated")
+        await until(lambda: server.stats.messages >= len(first), "first part taken", TIMEOUT_S)
+        await until(lambda: not server.pending_evaluations, "first part evaluated", TIMEOUT_S)
         ticks = server.stats.ticks
-        await until(lambda: server.stats.ticks >= ticks + 5, "the clock ticked meanwhile")
+        await until(
+            lambda: server.stats.ticks >= ticks + 5, "the clock ticked meanwhile", TIMEOUT_S
+        )
         assert server.stats.deferred >= 5, "the alert is open: every tick found and deferred it"
 
         await publish_all(edge, second)
         await wait_acks(acks, {p.device: seqs[1]})
-        await until(lambda: server.stats.messages >= len(messages), "second part taken")
-        await until(lambda: not server.pending_evaluations, "second part evaluated")
+        await until(lambda: server.stats.messages >= len(messages), "second part taken", TIMEOUT_S)
+        await until(lambda: not server.pending_evaluations, "second part evaluated", TIMEOUT_S)
         clock.now += timedelta(minutes=1)  # the data paused for a whole period: now it is due
         ticks = server.stats.ticks
-        await until(lambda: server.stats.ticks >= ticks + 2, "the clock ticked after")
+        await until(lambda: server.stats.ticks >= ticks + 2, "the clock ticked after", TIMEOUT_S)
         await asyncio.sleep(0.3)  # the last events are on their way
         while watcher.pending_messages():
             async for message in watcher.messages():
