@@ -11,12 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from server.store.backend import Backend
-from server.store.sql import from_ts, insert_rows, touch_user
+from server.store.sql import from_ts, insert_rows, touch_user, window_key
 from twitchwatch.contract import WindowMessage
-
-
-def _key(w: WindowMessage) -> str:
-    return f"{w.user}/{w.device}"  # the store's device key (server.store.windows.device_key)
 
 
 def day_of(start: str, zone: tzinfo) -> str:
@@ -46,10 +42,10 @@ def insert_sites(
         start, end = times[i]
         n_sites += len(w.sites)
         for site, s in w.sites.items():
-            key = (_key(w), site, start)
+            key = (window_key(w), site, start)
             if key not in owner_of:
                 owner_of[key] = i
-                rows.append((_key(w), site, start, end, w.seq, w.user, s.twitches, s.cramps,
+                rows.append((window_key(w), site, start, end, w.seq, w.user, s.twitches, s.cramps,
                              s.rest_s, s.active_s, s.gap_s, s.amp_median, s.unit))  # fmt: skip
     stored = insert_rows(
         db,

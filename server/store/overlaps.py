@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from server.store.backend import Backend
-from server.store.sql import from_ts, ts
+from server.store.sql import from_ts, ts, window_key
 from twitchwatch.contract import MAX_WINDOW_S, WindowMessage
 
 #: (device, site) ranges looked up per query: one OR'd range condition each, on the key's prefix.
@@ -39,11 +39,11 @@ def overlapping(
     for i in new:
         w = windows[i]
         start, end = times[i]
-        if any(_overlaps(start, end, taken[(_key(w), site)]) for site in w.sites):
+        if any(_overlaps(start, end, taken[(window_key(w), site)]) for site in w.sites):
             refused.append(i)
             continue
         for site in w.sites:
-            bisect.insort(taken[(_key(w), site)], (start, end))
+            bisect.insort(taken[(window_key(w), site)], (start, end))
     return refused
 
 
@@ -60,10 +60,6 @@ def _overlaps(start: str, end: str, intervals: list[tuple[str, str]]) -> bool:
     return s != start and e > start
 
 
-def _key(w: WindowMessage) -> str:
-    return f"{w.user}/{w.device}"  # the store's device key (server.store.windows.device_key)
-
-
 def _stored_intervals(
     db: Backend,
     windows: Sequence[WindowMessage],
@@ -76,8 +72,8 @@ def _stored_intervals(
         w = windows[i]
         start, end = times[i]
         for site in w.sites:
-            lo, hi = span.get((_key(w), site), (start, end))
-            span[(_key(w), site)] = (min(lo, start), max(hi, end))
+            lo, hi = span.get((window_key(w), site), (start, end))
+            span[(window_key(w), site)] = (min(lo, start), max(hi, end))
     longest = timedelta(seconds=MAX_WINDOW_S)  # a stored window starts at most this before
     # start > lo - longest keeps the scan on the key; end > lo returns only candidates.
     ranges = [

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.store.backend import Backend
-from server.store.sql import insert_rows, ts
+from server.store.sql import device_key, insert_rows, ts
 from server.store.windows import (
     DeviceAckState,
     DeviceRow,
     Outcome,
     advance_devices,
-    device_key,
     load_devices,
 )
 

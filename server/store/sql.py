@@ -1,4 +1,5 @@
-"""Helpers every store statement shares: the time format and chunked multi-row inserts."""
+"""Helpers every store statement shares: device keys, the time format and chunked multi-row
+inserts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from server.store.backend import Backend
+from twitchwatch.contract import WindowMessage
 
 #: Rows per multi-row INSERT, largest first (512 x 13 columns is well under both engines' limits
 #: on host parameters); any count is a sum of these.
 ROWS_PER_INSERT = (512, 64, 8, 1)
+
+
+def device_key(user: str, device: str) -> str:
+    """A device's key in the store: ``alice/kitchen-pi``. Device ids are per user (issue 15):
+    two people may each name their computer ``kitchen-pi``; ids never hold a ``/``, and a
+    device of one user can never be another's (the broker's ACL binds its topics to its user)."""
+    return f"{user}/{device}"
+
+
+def window_key(w: WindowMessage) -> str:
+    """The store's key of the device that sent ``w``."""
+    return device_key(w.user, w.device)
+
+
+def device_of(key: str) -> str:
+    """The device id in a store key (:func:`device_key`'s inverse, less the user)."""
+    return key.split("/", 1)[1]
 
 
 def ts(t: datetime) -> str:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from server.store.backend import Backend
 from server.store.daily import insert_sites
 from server.store.overlaps import overlapping
-from server.store.sql import from_ts, insert_rows, ts
+from server.store.sql import device_key, device_of, from_ts, insert_rows, ts, window_key
 from twitchwatch.contract import DeviceStatus, WindowMessage
 
 log = logging.getLogger(__name__)
@@ -81,17 +81,17 @@ def add_windows(
     :mod:`server.store.overlaps`). A device is its user's own (:func:`device_key`). A window
     counts on the day it starts, in its user's zone (``zones``: every user of ``windows``).
     """
-    devices = load_devices(db, (device_key(w.user, w.device) for w in windows))
+    devices = load_devices(db, (window_key(w) for w in windows))
     outcomes = [Outcome.DUPLICATE] * len(windows)  # until its row is inserted below
     times: dict[int, tuple[str, str]] = {}  # window -> (start, end) as stored
     for i, w in enumerate(windows):
-        devices.setdefault(_key(w), DeviceRow(w.user, 0, 0, exists=False))
+        devices.setdefault(window_key(w), DeviceRow(w.user, 0, 0, exists=False))
         times[i] = (ts(w.start), ts(w.end))
     problems: dict[int, tuple[str, str]] = {}
     new = _insert_windows(db, windows, times, ts(received))
     inserted = set(new)
     seen = [i for i in times if i not in inserted]
-    behind = {_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
+    behind = {window_key(windows[i]) for i in seen}  # they resent: they have not seen their ack
     for i in _reused_seqs(db, windows, seen, times):
         outcomes[i] = Outcome.REJECTED
         problems[i] = ("seq_reused", f"seq {windows[i].seq} of {windows[i].device} came again "
@@ -109,11 +109,11 @@ def add_windows(
     for i in counted:
         outcomes[i] = Outcome.STORED if sites_stored[i] else Outcome.REPLAYED
     for i in new:
-        new_seqs[_key(windows[i])].add(windows[i].seq)
+        new_seqs[window_key(windows[i])].add(windows[i].seq)
     floors: dict[str, int] = {}  # device -> the seq below which its edge holds nothing
     for i in times:
         if (held := windows[i].first_held) is not None:
-            floors[_key(windows[i])] = max(floors.get(_key(windows[i]), 0), held - 1)
+            floors[window_key(windows[i])] = max(floors.get(window_key(windows[i]), 0), held - 1)
     return WindowsResult(
         outcomes=tuple(outcomes),
         acks=tuple(advance_devices(db, devices, new_seqs, behind, floors)),
@@ -131,7 +131,7 @@ def _mark_refused(
         return
     db.execute_many(
         "UPDATE windows SET refused = ? WHERE device_id = ? AND seq = ?",
-        [(reason, _key(windows[i]), windows[i].seq) for i in indexes],
+        [(reason, window_key(windows[i]), windows[i].seq) for i in indexes],
     )
 
 
@@ -144,7 +144,7 @@ def _reused_seqs(
     """Of windows whose (device, seq) is stored, those stored with another start or end."""
     by_device: dict[str, list[int]] = defaultdict(list)
     for i in seen:
-        by_device[_key(windows[i])].append(i)
+        by_device[window_key(windows[i])].append(i)
     reused = []
     for device, indexes in sorted(by_device.items()):
         seqs = sorted({windows[i].seq for i in indexes})
@@ -175,7 +175,9 @@ def _insert_windows(
     rows: dict[tuple[str, int], tuple[object, ...]] = {}  # one per key: DO UPDATE needs it
     for i, (start, end) in times.items():
         w = windows[i]
-        rows.setdefault((_key(w), w.seq), (_key(w), w.seq, w.user, start, end, received))
+        rows.setdefault(
+            (window_key(w), w.seq), (window_key(w), w.seq, w.user, start, end, received)
+        )
     inserted = set(
         insert_rows(
             db,
@@ -191,7 +193,7 @@ def _insert_windows(
     )
     new = []
     for i in times:
-        key = (_key(windows[i]), windows[i].seq)
+        key = (window_key(windows[i]), windows[i].seq)
         if key in inserted:
             inserted.discard(key)  # a second copy in this batch is a duplicate
             new.append(i)
@@ -263,7 +265,7 @@ def _advance_device(
     moved = acked != row.acked_seq
     row.acked_seq, row.max_seq, row.exists = acked, max_seq, True
     if moved or behind:
-        return DeviceAckState(row.user, device.split("/", 1)[1], acked)
+        return DeviceAckState(row.user, device_of(device), acked)
     return None
 
 
@@ -285,30 +287,24 @@ def load_devices(db: Backend, devices: Iterable[str]) -> dict[str, DeviceRow]:
 def set_status(db: Backend, user: str, status: DeviceStatus, received: datetime) -> None:
     """Record a device's online/offline state (a device is its user's own, see
     :func:`device_key`)."""
-    key = device_key(user, status.device)
-    rows = db.execute("SELECT user_id FROM devices WHERE device_id = ?", (key,))
-    if rows:
-        db.execute(
-            "UPDATE devices SET status = ?, status_utc = ? WHERE device_id = ?",
-            (status.state.value, ts(received), key),
-        )
-    else:
-        db.execute(
-            "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?)",
-            (key, user, status.state.value, ts(received)),
-        )
+    db.execute(
+        "INSERT INTO devices (device_id, user_id, status, status_utc) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, "
+        "status_utc = excluded.status_utc",
+        (device_key(user, status.device), user, status.state.value, ts(received)),
+    )
 
 
 def device_acks(db: Backend) -> list[DeviceAckState]:
     rows = db.execute("SELECT user_id, device_id, acked_seq FROM devices WHERE acked_seq > 0")
-    return sorted(DeviceAckState(u, d.split("/", 1)[1], s) for u, d, s in rows)
+    return sorted(DeviceAckState(u, device_of(d), s) for u, d, s in rows)
 
 
 def device_acks_of(db: Backend, devices: Iterable[tuple[str, str]]) -> list[DeviceAckState]:
     """The stored acks of these (user, device) pairs (those with a window stored)."""
     rows = load_devices(db, (device_key(user, device) for user, device in devices))
     return sorted(
-        DeviceAckState(row.user, key.split("/", 1)[1], row.acked_seq)
+        DeviceAckState(row.user, device_of(key), row.acked_seq)
         for key, row in rows.items()
         if row.acked_seq > 0
     )
@@ -322,17 +318,4 @@ def recent_device_acks(db: Backend, since: datetime) -> list[tuple[DeviceAckStat
         "GROUP BY d.user_id, d.device_id, d.acked_seq HAVING MAX(w.received_utc) >= ?",
         (ts(since),),
     )
-    return sorted(
-        (DeviceAckState(u, d.split("/", 1)[1], s), from_ts(last)) for u, d, s, last in rows
-    )
-
-
-def device_key(user: str, device: str) -> str:
-    """A device's key in the store: ``alice/kitchen-pi``. Device ids are per user (issue 15):
-    two people may each name their computer ``kitchen-pi``; ids never hold a ``/``, and a
-    device of one user can never be another's (the broker's ACL binds its topics to its user)."""
-    return f"{user}/{device}"
-
-
-def _key(w: WindowMessage) -> str:
-    return device_key(w.user, w.device)
+    return sorted((DeviceAckState(u, device_of(d), s), from_ts(last)) for u, d, s, last in rows)
