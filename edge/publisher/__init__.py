@@ -385,8 +385,7 @@ class EdgePublisher:
             log.error("%s: could not record the server's ack %d: %s", self.device, seq, exc)
             return
         self.resend.acked(seq, progressed=seq > self._acked_seq)
-        went_back = seq < self._acked_seq
-        if went_back:
+        if seq < self._acked_seq:
             log.warning(
                 "%s: the server's ack went back from seq %d to %d (its database was lost or "
                 "restored?): sending the %d windows still held again, from seq %d",
@@ -396,12 +395,13 @@ class EdgePublisher:
                 len(self.outbox),
                 self.outbox.first_held,
             )
+            # Every window still held goes again (it carries first_held).
+            self._cursor = seq
+            self.resend.clear()
+        else:
+            self._cursor = max(self._cursor, seq)
         self._acked_seq = seq
         self._published = {s for s in self._published if s > seq}
-        # Gone back: every window still held goes again (it carries first_held).
-        self._cursor = seq if went_back else max(self._cursor, seq)
-        if went_back:
-            self.resend.clear()
         self._update_drained()
         self._wake.set()
 

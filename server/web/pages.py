@@ -24,11 +24,10 @@ from server.web.report_form import (
     VALUE_HINTS,
     context_kinds,
     label,
-    new_report_id,
     site_groups,
     symptom_kinds,
 )
-from twitchwatch.contract import MAX_NAME_CHARS, ContractError, Rule, check_id
+from twitchwatch.contract import MAX_NAME_CHARS, ContractError, Rule, check_id, new_report_id
 
 
 def _user(request: web.Request) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -29,6 +28,7 @@ from twitchwatch.contract import (
     Report,
     ReportKind,
     is_known_site,
+    new_report_id,
 )
 
 #: Labels in a person's words; a kind missing here is shown by its contract name.
@@ -111,10 +111,6 @@ def _choices(sites: list[str]) -> list[Choice]:
 #: The form's hidden ``report_id``: a fresh one with every rendered form, so sending the same
 #: form again (the answer was lost, the person pressed again) replaces rather than duplicates.
 _FORM_REPORT_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def new_report_id() -> str:
-    return uuid.uuid4().hex
 
 
 def parse_report(form: dict[str, Any], zone: tzinfo, now: datetime) -> Report:

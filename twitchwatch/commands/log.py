@@ -13,7 +13,6 @@ first; the command then exits with 75 (EX_TEMPFAIL: try again later) instead of 
 from __future__ import annotations
 
 import argparse
-import uuid
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,7 +88,7 @@ async def run(args: argparse.Namespace) -> int:
     from person.errors import MissingSettingError
     from server.at_once import advice_at_once
     from server.rules import RULES
-    from twitchwatch.contract import ADVICE, Report, check_id
+    from twitchwatch.contract import ADVICE, Report, check_id, new_report_id
 
     config = load_person_config(args.config)
     if args.kind is None and not args.flush:
@@ -123,7 +122,7 @@ async def run(args: argparse.Namespace) -> int:
             if kind is not None:
                 t = now if args.at is None else parse_when(args.at, now, zone)
                 # An id: a resend (the PUBACK was lost) replaces the report, never doubles it.
-                report = Report(t, kind, site, args.value, args.note, id=uuid.uuid4().hex)
+                report = Report(t, kind, site, args.value, args.note, id=new_report_id())
                 stored = outbox.add(user, report, now)
             findings = [] if stored is None else advice_at_once(user, stored.report, tz=_tz(zone))
             before = client.alert_versions()

@@ -70,6 +70,7 @@ from twitchwatch.contract.reports import (
     MAX_REPORT_VALUE,
     Report,
     ReportKind,
+    new_report_id,
 )
 from twitchwatch.contract.sites import (
     LIMB_GROUP,
@@ -199,6 +200,7 @@ __all__ = [
     "format_utc",
     "is_known_site",
     "limb_group_of",
+    "new_report_id",
     "normalize_site",
     "parse_topic",
     "parse_utc",

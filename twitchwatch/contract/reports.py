@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,12 @@ from twitchwatch.errors import PayloadError
 MAX_NOTE_CHARS = 500
 #: A report's optional id (issue 15): a UUID, or any 1-64 letters, digits and ``._:-``.
 _REPORT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def new_report_id() -> str:
+    """A fresh report id: a report sent again under it (a lost PUBACK, a form sent twice)
+    replaces the stored one rather than counting twice."""
+    return uuid.uuid4().hex
 
 
 class ReportKind(StrEnum):
