@@ -333,8 +333,8 @@ def test_feeding_a_stream_the_site_does_not_have_is_an_error():
 
 _BUSY = SCENARIOS["busy_day"]
 _GEN = _BUSY.generator(_BUSY.sites[0].site)
-# The start of busy_day: a cramp at 8 s, before any twitch has been seen (held until the site's
-# units are known), then twitches, motion and voluntary contractions.
+# The start of busy_day: a cramp at 8 s, before any twitch has been seen (recognised on its
+# own), then twitches, motion and voluntary contractions.
 _FROM_S, _SECONDS = 0.0, 150.0
 _EMG = _GEN.emg(int(_FROM_S * FS), int((_FROM_S + _SECONDS) * FS)).astype(np.float32)
 _ACC = _GEN.acc(int(_FROM_S * FA), int((_FROM_S + _SECONDS) * FA)).astype(np.float32)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .detections import Detections, Interval, append_excluded, covered
+from .detections import Detections, Interval, covered
 from .partition import Claim, partition
 
 
@@ -38,24 +38,22 @@ def judge(
     take = np.ones(pending.t_s.size, bool) if final else pending.t_s < until_s
     t = pending.t_s[take]
     counted = ~covered(t, spans)
-    into.twitch_t_s = np.concatenate((into.twitch_t_s, t[counted]))
-    into.twitch_amplitude = np.concatenate(
-        (into.twitch_amplitude, pending.amplitude[take][counted])
-    )
-    into.twitch_duration_s = np.concatenate(
-        (into.twitch_duration_s, pending.duration_s[take][counted])
-    )
     pieces, rest = partition(pending.claims, max(from_s, 0.0), until_s)
-    append_excluded(
-        into.excluded,
-        [
-            Interval(p.start_s, p.end_s, p.reason, p.evidence)
-            for p in pieces
-            if p.reason is not None
-        ],
+    into.extend(
+        Detections(
+            t[counted],
+            pending.amplitude[take][counted],
+            pending.duration_s[take][counted],
+            unit=into.unit,
+            excluded=[
+                Interval(p.start_s, p.end_s, p.reason, p.evidence)
+                for p in pieces
+                if p.reason is not None
+            ],
+            rest_spans=rest,
+            decided_until_s=until_s,
+        )
     )
-    into.rest_spans = np.concatenate((into.rest_spans, rest))
-    into.decided_until_s = until_s
     return Pending(
         # Later candidates and rest lie after until_s: claims ending before it are done.
         [c for c in pending.claims if c.end_s > until_s],

@@ -81,8 +81,6 @@ class SiteDetector:
 
     def finish(self) -> Detections:
         """End of the recording: decide everything; trailing unprocessed samples are a gap."""
-        for lane in self._lanes:
-            lane.drain()
         ends = [lane.finish() for lane in self._lanes]
         self._judge(max([0.0, *(e for e in ends if e is not None)]), final=True)
         return self._hand_out()

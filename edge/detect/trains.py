@@ -66,15 +66,15 @@ class UnitTrains:
         ``reach_s`` (no train's member is that alone), so twitches are not held 3 s."""
         near = Candidates.concat([self._past, self._held])
         t = near.peak / self._fs
-        alone = {}
+        alone = set()  # decided before their horizon: no member of a train
         n_due = 0
         for i in range(self._past.n, near.n):  # the held, in time order, while decidable
             if t[i] + self.horizon_s > known_until_s:
                 if t[i] + self.reach_s > known_until_s:
                     break
-                alone[i] = self._unit_around(near, t, i, self.reach_s).size == 1
-                if not alone[i]:
+                if self._unit_around(near, t, i, self.reach_s).size > 1:
                     break
+                alone.add(i)
             n_due += 1
         if n_due == 0:
             return self._held.take(np.zeros(self._held.n, bool)), []
@@ -83,9 +83,13 @@ class UnitTrains:
         claims = []
         for k, i in enumerate(due):  # one turn per candidate: a few a minute at rest
             i = int(i)
-            if alone.get(i, False) or self._unit_around(near, t, i, self.reach_s).size == 1:
+            if i in alone:
                 continue
-            train = self._unit_around(near, t, i, self.horizon_s)
+            around = self._unit_around(near, t, i, max(self.reach_s, self.horizon_s))
+            gap = np.abs(t[around] - t[i])
+            if np.count_nonzero(gap <= self.reach_s) == 1:
+                continue
+            train = around[gap <= self.horizon_s]
             isi = np.diff(t[train])
             if train.size < self._cfg.train_min or not self._steady(isi):
                 continue
