@@ -166,7 +166,8 @@ class BitalinoFirmware:
         forced = min(self._skip_next, len(counts))
         skip[:forced] = True
         self._skip_next -= forced
-        self.log.skipped.append(counts[skip])
+        if skip.any():
+            self.log.skipped.append(counts[skip])
         counts = counts[~skip]
         if len(counts) == 0:
             return
@@ -190,7 +191,8 @@ class BitalinoFirmware:
         """``n_bytes`` left the ring: keep this batch's frame positions, shift the rest."""
         self._batch_frames = list(self._ring_counts)  # (end, count), offsets in this batch
         gone = [c for end, c in self._ring_counts if end <= n_bytes]
-        self.log.sent.append(np.asarray(gone, dtype=np.int64))
+        if gone:
+            self.log.sent.append(np.asarray(gone, dtype=np.int64))
         self._ring_counts = [(end - n_bytes, c) for end, c in self._ring_counts if end > n_bytes]
 
     def _through_bridge(self, data: bytes) -> list[bytes]:

@@ -18,6 +18,7 @@ from edge.drivers.base import Decoded, FrameBatch, FrameError, FrameFlag, Sensor
 from edge.drivers.bitalino import DRIVER
 from edge.drivers.bitalino import protocol as proto
 from edge.drivers.bitalino.framing import FrameStream
+from edge.timeline import SEQ_WRAP
 from twitchwatch.contract import Kind
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ FS_HZ = proto.RATE_HZ[RATE]
 #: A1 and A5 take frame slots 1 and 2, so both arrive with all 10 bits (slots 5-6 carry 6).
 CHANNELS = (proto.EMG_CHANNEL, proto.ACC_CHANNEL)
 EMG_STREAM, ACC_STREAM = 0, 1
-SEQ_WRAP = 1 << 16  # the timeline's sequence space; ours is the unwrapped count modulo this
 
 
 class BitalinoDriver(SensorDriver):
@@ -89,7 +89,7 @@ class BitalinoDriver(SensorDriver):
             flags[0] = FrameFlag.TIME_RESYNC  # acquisition restarted: the count began at 0
             self._first_frame = False
         common = {
-            "seq": found.count % SEQ_WRAP,
+            "seq": found.count % SEQ_WRAP,  # the timeline's sequence space
             "sensor_ticks": found.count % self.tick_wrap,
             "n_samples": np.ones(k, dtype=np.int64),
             "flags": flags,

@@ -18,7 +18,7 @@ fresh: frames are judged by the freshest frame after them in the batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,7 +57,6 @@ class FrameStream:
     _last_count: int = -1
     _floor_s: float | None = None  # smallest (arrival - sample time) seen, tracked slowly
     _floor_host_ns: int = 0
-    skipped_total: int = field(default=0)
 
     @property
     def frame_length(self) -> int:
@@ -72,7 +71,6 @@ class FrameStream:
         crc_ok, seq = proto.frame_windows(data, length)
         starts, position, skipped, failures = self._walk(crc_ok, seq)
         self._rest = data[position:].tobytes()
-        self.skipped_total += skipped
         frames = data[starts[:, None] + np.arange(length)] if len(starts) else None
         if frames is None:
             empty = np.zeros(0, dtype=np.int64)
