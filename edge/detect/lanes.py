@@ -60,9 +60,15 @@ def _gap_claim(from_s: float, start: int, fs: float, cfg: DetectorConfig) -> Cla
 
 
 class _Lane:
-    """What both lanes do with a block: a gap restarts the lane, samples gather into batches."""
+    """What both lanes do with a block: a gap restarts the lane, samples gather into batches;
+    a lane that ``owns_gaps`` (the site's primary stream) claims them, and the recording's end."""
 
     intake: StreamIntake
+    state: emg.EmgState | acc.AccState | None
+    sink: Sink
+    cfg: DetectorConfig
+    owns_gaps: bool
+    moved: bool
 
     def _accept(self, start: int, n: int, data: np.ndarray) -> None:
         gap_from = self.intake.check(start, n)
@@ -78,10 +84,39 @@ class _Lane:
         if data is not None:
             self._run(data)
 
+    def finish(self) -> float | None:
+        """End of the stream: decide everything; where it ends (None: it never started)."""
+        self.drain()
+        if self.state is None:
+            return None
+        self._close(end=True)
+        if self.owns_gaps:
+            self.sink.claims([Claim(self.unseen_s(), self.intake.end_s, Reason.GAP, EVIDENCE_END)])
+        return self.intake.end_s
+
+    def unseen_s(self) -> float:
+        """Where analysed samples end: the peak finder's look-ahead and a partial frame are not."""
+        assert self.state is not None
+        lag = self.state.tail.x.size // 2
+        return (self.state.next_sample - lag) / self.intake.fs
+
     def _restart(self, gap_from: int, start: int) -> None:
+        from_s = gap_from / self.intake.fs
+        if self.state is not None:
+            self._close()
+            from_s = self.unseen_s()
+        if self.owns_gaps:
+            self.sink.claims([_gap_claim(from_s, start, self.intake.fs, self.cfg)])
+        self.state = self._start_state(start)
+        self.moved = True
+
+    def _start_state(self, start: int) -> emg.EmgState | acc.AccState:
         raise NotImplementedError
 
     def _run(self, x: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _close(self, end: bool = False) -> None:
         raise NotImplementedError
 
 
@@ -90,6 +125,7 @@ class EmgLane(_Lane):
         self, site: str, fs: float, cfg: DetectorConfig, has_acc: bool, sink: Sink
     ) -> None:
         self.site, self.cfg, self.sink, self.has_acc = site, cfg, sink, has_acc
+        self.owns_gaps = True
         self.design = EmgDesign.build(fs, cfg)
         self.intake = StreamIntake(site, Kind.EMG, fs, cfg.batch_s)
         self.state: emg.EmgState | None = None
@@ -107,21 +143,6 @@ class EmgLane(_Lane):
             )
         self._accept(start, x.size, x)
 
-    def finish(self) -> float | None:
-        """End of the stream: decide everything; where it ends (None: it never started)."""
-        self.drain()
-        if self.state is None:
-            return None
-        self._close(end=True)
-        self.sink.claims([Claim(self.unseen_s(), self.intake.end_s, Reason.GAP, EVIDENCE_END)])
-        return self.intake.end_s
-
-    def unseen_s(self) -> float:
-        """Where analysed EMG ends: the peak finder's look-ahead and a partial frame are not."""
-        assert self.state is not None
-        lag = self.state.tail.x.size // 2
-        return (self.state.next_sample - lag) / self.design.fs
-
     def final_s(self) -> float:
         """This lane's decisions are final before this time."""
         if self.state is None:
@@ -133,15 +154,8 @@ class EmgLane(_Lane):
             *_open_starts(self.motion, self.artifact),
         )
 
-    def _restart(self, gap_from: int, start: int) -> None:
-        if self.state is not None:
-            self._close()
-            gap_start_s = self.unseen_s()
-        else:
-            gap_start_s = gap_from / self.intake.fs
-        self.sink.claims([_gap_claim(gap_start_s, start, self.intake.fs, self.cfg)])
-        self.state = emg.start_state(self.design, start)
-        self.moved = True
+    def _start_state(self, start: int) -> emg.EmgState:
+        return emg.start_state(self.design, start)
 
     def _run(self, x: np.ndarray) -> None:
         assert self.state is not None
@@ -191,6 +205,7 @@ class AccLane(_Lane):
         self, site: str, fs: float, cfg: DetectorConfig, primary: bool, sink: Sink
     ) -> None:
         self.site, self.cfg, self.sink, self.primary = site, cfg, sink, primary
+        self.owns_gaps = primary  # with no EMG, the accelerometer's gaps are the site's
         self.design = AccDesign.build(fs, cfg)
         self.intake = StreamIntake(site, Kind.ACC, fs, cfg.batch_s)
         self.state: acc.AccState | None = None
@@ -206,37 +221,13 @@ class AccLane(_Lane):
             )
         self._accept(start, data.shape[1], data)
 
-    def finish(self) -> float | None:
-        """End of the stream: decide everything; where it ends (None: it never started)."""
-        self.drain()
-        if self.state is None:
-            return None
-        self._close()
-        if self.primary:
-            self.sink.claims([Claim(self.unseen_s(), self.intake.end_s, Reason.GAP, EVIDENCE_END)])
-        return self.intake.end_s
-
-    def unseen_s(self) -> float:
-        """Where analysed acceleration ends: the peak finder's look-ahead is not."""
-        assert self.state is not None
-        lag = self.state.tail.x.size // 2
-        return (self.state.next_sample - lag) / self.intake.fs
-
     def final_s(self) -> float:
         if self.state is None:  # nothing decided before both streams have started
             return 0.0
         return min(self.unseen_s(), *_open_starts(self.motion))
 
-    def _restart(self, gap_from: int, start: int) -> None:
-        if self.state is not None:
-            self._close()
-        if self.primary:  # the accelerometer is the primary stream: its gaps are gaps
-            from_s = gap_from / self.intake.fs
-            if self.state is not None:
-                from_s = self.unseen_s()
-            self.sink.claims([_gap_claim(from_s, start, self.intake.fs, self.cfg)])
-        self.state = acc.start_state(self.design, start)
-        self.moved = True
+    def _start_state(self, start: int) -> acc.AccState:
+        return acc.start_state(self.design, start)
 
     def _run(self, x: np.ndarray) -> None:
         assert self.state is not None
@@ -252,7 +243,7 @@ class AccLane(_Lane):
             t = candidates.peak / self.design.fs
             self.sink.candidates(t, candidates.peak_g, np.full(t.size, np.nan))
 
-    def _close(self) -> None:
+    def _close(self, end: bool = False) -> None:
         self._take_motion(self.motion.flush())
 
     def _take_motion(self, runs: list[Run]) -> None:
