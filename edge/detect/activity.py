@@ -24,6 +24,7 @@ from .cramp import fires_like_a_cramp, sort_units
 from .design import EmgDesign
 from .emg import Candidates, Subframes
 from .runs import EPS_S, Run, RunTracker
+from .templates import same_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +253,14 @@ class EmgActivity:
         if self._library.shape[0] == 0:
             return np.zeros(discharges.n, bool)
         cfg = self._design.config
-        r = discharges.template @ self._library.T  # both rows are zero-mean, unit-norm
-        ratio = discharges.p2p_uv[:, None] / np.maximum(self._library_p2p[None, :], 1e-9)
-        low, high = cfg.template_amp_ratio
-        return ((r >= cfg.template_match_r) & (ratio >= low) & (ratio <= high)).any(axis=1)
+        return same_unit(
+            discharges.template,
+            discharges.p2p_uv,
+            self._library,
+            self._library_p2p,
+            cfg.template_match_r,
+            cfg.template_amp_ratio,
+        ).any(axis=1)
 
     # --- candidates and retained features -----------------------------------------------------
 

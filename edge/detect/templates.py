@@ -24,6 +24,23 @@ class TemplateLibrary:
     p2p_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+def same_unit(
+    template: np.ndarray,
+    p2p_uv: np.ndarray,
+    lib: np.ndarray,
+    lib_p2p_uv: np.ndarray,
+    min_r: float,
+    amp_ratio: tuple[float, float],
+) -> np.ndarray:
+    """(k, m) bool: potential i has the shape (correlation >= ``min_r``) and the size (ratio in
+    ``amp_ratio``) of library potential j. Rows of ``template`` and ``lib`` are zero-mean and
+    unit-norm, so their products are correlations."""
+    r = template @ lib.T
+    ratio = p2p_uv[:, None] / np.maximum(lib_p2p_uv[None, :], 1e-9)
+    low, high = amp_ratio
+    return (r >= min_r) & (ratio >= low) & (ratio <= high)
+
+
 def confirm(
     cfg: DetectorConfig,
     lib: TemplateLibrary,
@@ -63,9 +80,8 @@ def confirm(
         known = lib.shapes.shape[0] + np.cumsum(teach)[weak]  # rows seen before each weak one
         rows = np.arange(shapes.shape[0])
         usable = (rows[None, :] < known[:, None]) & (rows[None, :] >= known[:, None] - keep_n)
-        r = template[weak] @ shapes.T
-        ratio = p2p_uv[weak, None] / np.maximum(sizes[None, :], 1e-9)
-        low, high = cfg.weak_amp_ratio
-        match = usable & (r >= cfg.weak_match_r) & (ratio >= low) & (ratio <= high)
-        keep[weak] = match.any(axis=1)
+        same = same_unit(
+            template[weak], p2p_uv[weak], shapes, sizes, cfg.weak_match_r, cfg.weak_amp_ratio
+        )
+        keep[weak] = (usable & same).any(axis=1)
     return keep, TemplateLibrary(shapes[-keep_n:], sizes[-keep_n:])

@@ -26,6 +26,7 @@ from .config import DetectorConfig
 from .cramp import irregularity
 from .emg import Candidates
 from .partition import Claim
+from .templates import same_unit
 
 EVIDENCE_TRAIN = "EMG: one motor unit firing steadily, {pps:.1f} times a second (tonic activity)"
 
@@ -117,11 +118,15 @@ class UnitTrains:
         cfg = self._cfg
         gap = np.abs(t - t[i])
         window = np.flatnonzero((gap <= within_s) & ((gap > cfg.train_isi_s[0]) | (gap == 0)))
-        r = c.template[window] @ c.template[i]  # rows are zero-mean and unit-norm
-        ratio = c.p2p_uv[window] / max(float(c.p2p_uv[i]), 1e-9)
-        lo_ratio, hi_ratio = cfg.template_amp_ratio
         # The weak tier's bar: two units of a site can look alike at the cramp rule's 0.85.
-        same = (r >= cfg.weak_match_r) & (ratio >= lo_ratio) & (ratio <= hi_ratio)
+        same = same_unit(
+            c.template[window],
+            c.p2p_uv[window],
+            c.template[i : i + 1],
+            c.p2p_uv[i : i + 1],
+            cfg.weak_match_r,
+            cfg.template_amp_ratio,
+        )[:, 0]
         return window[same | (window == i)]
 
     def _steady(self, isi: np.ndarray) -> bool:
