@@ -45,13 +45,12 @@ class EmgActivity:
         self._design = design
         self._runs = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self._pending: Run | None = None  # a continual run that a later one may still join
-        self._candidates = Candidates.empty(2 * design.template_half_n + 1)
+        self._candidates = Candidates.empty(design.template_n)
         self._sub_t = np.zeros(0)  # retained subframe features, for classifying episodes
         self._sub_kurt = np.zeros(0)
         self._sub_busy = np.zeros(0, bool)
         self._sub_artifact = np.zeros(0, bool)
-        length = 2 * design.template_half_n + 1
-        self._library = np.zeros((0, length))  # templates of cleared twitch candidates
+        self._library = np.zeros((0, design.template_n))  # templates of cleared twitch candidates
         self._library_p2p = np.zeros(0)
         self.final_until_s = -math.inf
         self._fed_until_s = -math.inf  # subframes before this went to the run tracker
@@ -214,23 +213,21 @@ class EmgActivity:
             end_s = t_s + EPS_S
         return run if end_s == run.end_s else Run(run.start_s, end_s)
 
-    def _may_be_cramp(self, run: Run, kurtosis: float) -> bool:
-        """Long and sparse enough to be a cramp: a few units firing, not an interference pattern."""
-        cfg = self._design.config
-        span = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s)
-        busy = span & self._sub_busy
-        return (
-            run.duration_s >= cfg.cramp_min_s - EPS_S
-            and bool(busy.any())
-            and float(np.median(self._sub_kurt[busy])) > kurtosis
-        )
+    def _sparseness(self, run: Run) -> float:
+        """Median kurtosis of the run's busy subframes (a few units firing are sparse, an
+        interference pattern near-Gaussian: 3); 0 when the run is too short to be a cramp."""
+        if run.duration_s < self._design.config.cramp_min_s - EPS_S:
+            return 0.0
+        busy = (self._sub_t >= run.start_s) & (self._sub_t < run.end_s) & self._sub_busy
+        return float(np.median(self._sub_kurt[busy])) if busy.any() else 0.0
 
     def _classify(self, run: Run, discharges: Candidates) -> Episode:
         """A long, sparse episode is a cramp when its units fire as a cramp's do (irregularly,
         at 6-25 pps), or when they are the units seen twitching at rest here; otherwise it is
         voluntary activity."""
         cfg = self._design.config
-        if not discharges.n or not self._may_be_cramp(run, cfg.sparse_kurtosis):
+        sparseness = self._sparseness(run) if discharges.n else 0.0
+        if sparseness <= cfg.sparse_kurtosis:
             return Episode(run.start_s, run.end_s, Reason.VOLUNTARY, 0.0)
         units = sort_units(discharges, self._design.fs, round(cfg.cramp_unit_pps[0] * 5.0))
         if fires_like_a_cramp(units, discharges.n, cfg.cramp_unit_pps, cfg.cramp_irregularity):
@@ -239,9 +236,7 @@ class EmgActivity:
             )
         # Units seen twitching at rest here: only with enough of them known and an episode that
         # is clearly a few units (small known templates match a faint contraction by chance).
-        if self._library.shape[0] >= cfg.units_known and self._may_be_cramp(
-            run, cfg.known_units_kurtosis
-        ):
+        if self._library.shape[0] >= cfg.units_known and sparseness > cfg.known_units_kurtosis:
             known = self._known_units(discharges)
             if known.mean() >= cfg.cramp_template_share:
                 amp = float(np.median(discharges.p2p_uv[known]))

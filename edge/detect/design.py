@@ -90,6 +90,12 @@ class EmgDesign:
         )
 
     @property
+    def template_n(self) -> int:
+        """Samples in a potential's snippet (its template): the peak and ``template_half_n``
+        each side."""
+        return 2 * self.template_half_n + 1
+
+    @property
     def sub_s(self) -> float:
         return self.sub_n / self.fs
 

@@ -138,7 +138,7 @@ def process(
     raw = np.concatenate((state.pending, x_uv), dtype=np.float64)  # one pass from float32
     n_frames = raw.size // design.frame_n
     if n_frames == 0:
-        return None, Candidates.empty(2 * design.template_half_n + 1), replace(state, pending=raw)
+        return None, Candidates.empty(design.template_n), replace(state, pending=raw)
     used = n_frames * design.frame_n
     frames_raw = raw[:used]
     first = state.next_sample
@@ -283,9 +283,8 @@ def find_candidates(
     mag = np.abs(ext)
     shadow = (design.shadow_n, cfg.shadow_fraction)
     idx = peaks_over(mag, ext_thr, design.refractory_n, h, shadow)
-    length = 2 * design.template_half_n + 1
     if idx.size == 0:
-        return Candidates.empty(length), np.zeros(0, bool), tail
+        return Candidates.empty(design.template_n), np.zeros(0, bool), tail
 
     thr_at = ext_thr[idx]
     t_half = design.template_half_n

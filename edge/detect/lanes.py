@@ -130,7 +130,7 @@ class EmgLane(_Lane):
         self.intake = StreamIntake(site, Kind.EMG, fs, cfg.batch_s)
         self.state: emg.EmgState | None = None
         self.activity = EmgActivity(self.design)
-        self.trains = UnitTrains(cfg, fs, 2 * self.design.template_half_n + 1)
+        self.trains = UnitTrains(cfg, fs, self.design.template_n)
         self.motion = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self.artifact = RunTracker(cfg.isolation_s, cfg.max_episode_s)
         self.moved = False  # samples were processed since the site last judged

@@ -83,7 +83,7 @@ def cancel_mains(
             break
         before = joined[max(0, history.shape[0] + i - COHERENT_FRAMES) : history.shape[0] + i]
         if before.shape[0]:  # just after a start: the median of the few frames there are
-            estimate[j], spread[j] = _median_and_spread(before[None])
+            estimate[j], spread[j] = _median_and_spread_parts(before.real.T, before.imag.T)
     full = renew[history.shape[0] + renew >= COHERENT_FRAMES]
     if full.size:
         rows = history.shape[0] + full[:, None] + np.arange(-COHERENT_FRAMES, 0)
@@ -133,17 +133,10 @@ def cancel_mains(
     return frames, amplitude, after
 
 
-def _median_and_spread(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """frames (w, m, k) complex -> median over m, real and imaginary parts apart (a pop or a big
-    twitch in one frame hardly moves it), and the median distance from it; both (w, k)."""
-    # (w, k, m): the median runs over the last axis.
-    frames = np.moveaxis(frames, 1, -1)
-    return _median_and_spread_parts(frames.real, frames.imag)
-
-
 def _median_and_spread_parts(re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_median_and_spread`` of the real and imaginary parts (..., m): medians over the last
-    axis, (...) complex, and the median of |z - median| (the same values as on complex z)."""
+    """The median over the last axis of complex values given as their real and imaginary parts
+    (..., m), taken apart (a pop or a big twitch in one frame hardly moves it), (...) complex,
+    and the median distance |z - median| from it (the same values as on complex z)."""
     med_re, med_im = median_last(re), median_last(im)
     dev = np.empty(re.shape, complex)
     dev.real, dev.imag = re - med_re[..., None], im - med_im[..., None]
