@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from edge.agent import make_sessions
+from edge.agent import Fanout, make_sessions
 from edge.ble.reconnect import ReconnectPolicy
-from edge.ble.session import Backend, SensorConfig, SensorSession
+from edge.ble.session import Backend, SensorConfig, SensorSession, StreamSink
 from edge.stream import Block, Span, StreamInfo
 from edge.timeline import TimelineUpdate
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
@@ -84,6 +84,36 @@ class SimRig:
         return next(s for s in self.sensors if s.name == session.name)
 
 
+async def start_rig(
+    spec: FleetSpec,
+    *,
+    max_mtu: int = 247,
+    policy: ReconnectPolicy | None = None,
+    also: StreamSink | None = None,
+) -> SimRig:
+    """Start ``spec``'s simulated sensors on a virtual radio, and an edge session for each
+    through bleak over Bumble (``also``: a second sink beside the collecting one)."""
+    radio = VirtualRadio()
+    sensors = await start_fleet(radio, spec)
+    adapter = BumbleAdapter(radio=radio, max_mtu=max_mtu)
+    classes = bumble_backend(adapter)
+    backend = Backend(classes.scanner, classes.client)
+    sink = CollectingSink()
+    configs = [SensorConfig(s.name, s.site, s.driver) for s in sensors]
+    sessions = make_sessions(configs, sink if also is None else Fanout(sink, also), backend)
+    for session in sessions:
+        session.scan_timeout_s = 3.0
+        session.policy = policy or ReconnectPolicy(first_s=0.2, cap_s=1.0)
+    return SimRig(radio, sensors, adapter, backend, sink, sessions)  # type: ignore[arg-type]
+
+
+async def close_rigs(rigs: list[SimRig]) -> None:
+    for rig in rigs:
+        await rig.adapter.close()
+        await close_fleet(rig.sensors)
+        await asyncio.sleep(0.05)  # let Bumble finish in-flight HCI exchanges before the loop ends
+
+
 @pytest.fixture
 async def sim_rig() -> AsyncIterator[Callable[..., object]]:
     """Factory: ``await sim_rig(sites, faults=..., max_mtu=..., speed=...)`` -> SimRig."""
@@ -98,33 +128,17 @@ async def sim_rig() -> AsyncIterator[Callable[..., object]]:
         preset: str = "rest",
         policy: ReconnectPolicy | None = None,
     ) -> SimRig:
-        radio = VirtualRadio()
         spec = FleetSpec(
             tuple(SimSensor(site) for site in sites),
             preset=preset,
             speed=speed,
             faults=faults or Faults(),
         )
-        sensors = await start_fleet(radio, spec)
-        adapter = BumbleAdapter(radio=radio, max_mtu=max_mtu)
-        classes = bumble_backend(adapter)
-        backend = Backend(classes.scanner, classes.client)
-        sink = CollectingSink()
-        sessions = make_sessions(
-            [SensorConfig(s.name, s.site, s.driver) for s in sensors], sink, backend
-        )
-        for session in sessions:
-            session.scan_timeout_s = 3.0
-            session.policy = policy or ReconnectPolicy(first_s=0.2, cap_s=1.0)
-        rig = SimRig(radio, sensors, adapter, backend, sink, sessions)
-        made.append(rig)
-        return rig
+        made.append(await start_rig(spec, max_mtu=max_mtu, policy=policy))
+        return made[-1]
 
     yield make
-    for rig in made:
-        await rig.adapter.close()
-        await close_fleet(rig.sensors)
-        await asyncio.sleep(0.05)  # let Bumble finish in-flight HCI exchanges before the loop ends
+    await close_rigs(made)
 
 
 #: Notifications the firmware had handed to the radio when the link was cut: lost in the air.

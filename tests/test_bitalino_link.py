@@ -12,18 +12,13 @@ from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from edge.agent import make_sessions
-from edge.ble.reconnect import ReconnectPolicy
-from edge.ble.session import Backend, SensorConfig
 from edge.drivers.bitalino import DRIVER as BITALINO
 from edge.drivers.bitalino import protocol as proto
 from edge.drivers.registry import recognising
 from firmware_sim.bitalino import BitalinoFaults, SimulatedBitalino
 from firmware_sim.bitalino.firmware import FrameLog
-from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
-from firmware_sim.radio import VirtualRadio
-from tests.ble_fixtures import CollectingSink, SimRig
+from firmware_sim.fleet import FleetSpec, SimSensor
+from tests.ble_fixtures import SimRig, close_rigs, start_rig
 from twitchwatch.contract import Kind
 
 #: The board's clock in real time: at 1 kHz its bridge has room for twice the data, not four times.
@@ -38,29 +33,14 @@ async def bitalino_rig() -> AsyncIterator[Callable[..., object]]:
     async def make(
         sites: tuple[str, ...] = ("right_forearm",), *, faults: BitalinoFaults | None = None
     ) -> SimRig:
-        radio = VirtualRadio()
         spec = FleetSpec(
             tuple(SimSensor(site, BITALINO.name, faults) for site in sites), speed=SPEED
         )
-        started = await start_fleet(radio, spec)
-        adapter = BumbleAdapter(radio=radio)
-        classes = bumble_backend(adapter)
-        backend = Backend(classes.scanner, classes.client)
-        sink = CollectingSink()
-        configs = [SensorConfig(s.name, s.site, s.driver) for s in started]
-        sessions = make_sessions(configs, sink, backend)
-        for session in sessions:
-            session.scan_timeout_s = 3.0
-            session.policy = ReconnectPolicy(first_s=0.2, cap_s=1.0)
-        rig = SimRig(radio, started, adapter, backend, sink, sessions)  # type: ignore[arg-type]
-        made.append(rig)
-        return rig
+        made.append(await start_rig(spec))
+        return made[-1]
 
     yield make
-    for rig in made:
-        await rig.adapter.close()
-        await close_fleet(rig.sensors)
-        await asyncio.sleep(0.05)
+    await close_rigs(made)
 
 
 def edge_samples(rig: SimRig, name: str, kind: Kind) -> tuple[np.ndarray, np.ndarray, list]:

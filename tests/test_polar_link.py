@@ -11,23 +11,19 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from edge.agent import Fanout, make_sessions
-from edge.ble.reconnect import ReconnectPolicy
-from edge.ble.session import Backend, SensorConfig, StreamSink
+from edge.ble.session import StreamSink
 from edge.detection import Detection
 from edge.drivers import DriverError
 from edge.drivers.polar_pmd import DRIVER as POLAR_PMD
 from edge.drivers.polar_pmd import protocol as pmd
 from edge.drivers.polar_pmd.driver import PolarDriver
 from edge.totals import Totals
-from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
-from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
+from firmware_sim.fleet import FleetSpec, SimSensor
 from firmware_sim.physiology import TruthKind
 from firmware_sim.polar_pmd import PolarOptions
 from firmware_sim.polar_pmd.firmware import PolarFaults
 from firmware_sim.polar_pmd.peripheral import SimulatedPolarSensor
-from firmware_sim.radio import VirtualRadio
-from tests.ble_fixtures import TEST_SPEED, CollectingSink, SimRig
+from tests.ble_fixtures import TEST_SPEED, SimRig, close_rigs, start_rig
 from twitchwatch.contract import Kind, Reason
 
 VERITY_AND_H10 = (("right_forearm", "verity"), ("left_calf", "h10"))
@@ -47,7 +43,6 @@ async def polar_rig() -> AsyncIterator[Callable[..., object]]:
         seed: int = 1,
         also: StreamSink | None = None,
     ) -> SimRig:
-        radio = VirtualRadio()
         spec = FleetSpec(
             tuple(
                 SimSensor(site, POLAR_PMD.name, PolarOptions(personality, faults))
@@ -57,25 +52,11 @@ async def polar_rig() -> AsyncIterator[Callable[..., object]]:
             preset=preset,
             speed=speed,
         )
-        started = await start_fleet(radio, spec)
-        adapter = BumbleAdapter(radio=radio)
-        classes = bumble_backend(adapter)
-        backend = Backend(classes.scanner, classes.client)
-        sink = CollectingSink()
-        configs = [SensorConfig(s.name, s.site, s.driver) for s in started]
-        sessions = make_sessions(configs, sink if also is None else Fanout(sink, also), backend)
-        for session in sessions:
-            session.scan_timeout_s = 3.0
-            session.policy = ReconnectPolicy(first_s=0.2, cap_s=1.0)
-        rig = SimRig(radio, started, adapter, backend, sink, sessions)  # type: ignore[arg-type]
-        made.append(rig)
-        return rig
+        made.append(await start_rig(spec, also=also))
+        return made[-1]
 
     yield make
-    for rig in made:
-        await rig.adapter.close()
-        await close_fleet(rig.sensors)
-        await asyncio.sleep(0.05)  # let Bumble finish in-flight HCI exchanges
+    await close_rigs(made)
 
 
 def check_polar_stream(
