@@ -13,7 +13,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the whole chain with simulated sensors, no set-up: six weeks replayed, today live",
     )
     demo.add_argument(
-        "--seconds", type=float, default=25.0, help="how long today streams live (default 25)"
+        "--seconds",
+        type=float,
+        default=25.0,
+        help="how long today streams live once every sensor is connected (default 25)",
     )
     demo.add_argument(
         "--plain", action="store_true", help="plain lines instead of the live view (logs, pipes)"
