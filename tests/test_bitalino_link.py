@@ -12,6 +12,7 @@ from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
+from edge.detect import DetectorConfig, SiteDetector
 from edge.drivers.bitalino import DRIVER as BITALINO
 from edge.drivers.bitalino import protocol as proto
 from edge.drivers.registry import recognising
@@ -19,7 +20,7 @@ from firmware_sim.bitalino import BitalinoFaults, SimulatedBitalino
 from firmware_sim.bitalino.firmware import FrameLog
 from firmware_sim.fleet import FleetSpec, SimSensor
 from tests.ble_fixtures import SimRig, close_rigs, start_rig
-from twitchwatch.contract import Kind
+from twitchwatch.contract import Kind, Reason
 
 #: The board's clock in real time: at 1 kHz its bridge has room for twice the data, not four times.
 SPEED = 1.0
@@ -134,6 +135,23 @@ async def test_skipped_corrupted_and_torn_frames_become_exact_gaps(bitalino_rig)
     np.testing.assert_array_equal(np.sort(in_gaps + (count[0] - index[0])), lost)
     assert session.timelines[0].stats.frames_lost == len(lost)
     assert session.health.frames_rejected > 0  # CRC failures and re-syncs are reported
+
+    # Each hole costs the detector only itself: the filters go on across it (restarting them
+    # would lose the time they take to settle, at every one of these holes).
+    gap_s = unobserved_s(rig, sensor.name, "right_forearm")
+    lost_s = sum(g.stop - g.start for g in gaps) / 1000.0
+    cfg = DetectorConfig()  # + the start's settling, and the end's last frame not judged
+    assert lost_s <= gap_s <= lost_s + cfg.warmup_s + cfg.frame_s
+
+
+def unobserved_s(rig: SimRig, name: str, site: str) -> float:
+    """Seconds the detector could not observe in what the edge delivered from one sensor."""
+    detector = SiteDetector(site, emg_fs=1000.0, acc_fs=1000.0)
+    for kind in (Kind.EMG, Kind.ACC):
+        for block in sorted(rig.sink.blocks[name, kind], key=lambda b: b.start):
+            detector.feed(kind, block.start, block.data)
+    found = detector.finish()
+    return sum(i.end_s - i.start_s for i in found.excluded if i.reason is Reason.GAP)
 
 
 @pytest.mark.slow  # real time: seconds of streaming or waiting

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from edge.detect import DetectorConfig, DetectorInputError, RateError, SiteDetector
 from edge.detect import emg as emg_step
+from edge.detect.claims import EVIDENCE_BRIDGED
 from edge.detect.design import EmgDesign
 from edge.detect.detections import merge_spans
 from edge.detect.floor import FloorState, track_floor
@@ -319,6 +320,60 @@ def test_a_gap_is_excluded_and_restarts_the_filters():
     assert found.rest_s == pytest.approx(60.0 - gap, abs=0.01)
     with pytest.raises(DetectorInputError, match="before"):
         det.feed(Kind.EMG, 0, x[:100])
+
+
+def fed_with_holes(x: np.ndarray, holes: list[tuple[float, float]], fs: float = FS):
+    """``x`` fed in pieces, without the samples of each ``(from_s, seconds)`` hole."""
+    det = SiteDetector("left_calf", emg_fs=fs, acc_fs=None)
+    found = det.poll()
+    at = 0
+    for from_s, seconds in holes:
+        a, b = round(from_s * fs), round((from_s + seconds) * fs)
+        det.feed(Kind.EMG, at, x[at:a])
+        found.extend(det.poll())
+        at = b
+    det.feed(Kind.EMG, at, x[at:])
+    found.extend(det.finish())
+    return found
+
+
+def test_a_lost_notification_is_bridged_not_restarted():
+    """A radio link loses a few ms now and then: only the hole is unobserved, the filters go on,
+    and a twitch just after it still counts (a restart would have missed it while settling)."""
+    twitches = [5.0, 20.08, 30.05, 40.0]
+    x = add_at(noise(60.0, seed=13), twitches, potential(150.0))
+    whole = fed_with_holes(x, [])
+    holes = [(20.0, 0.02), (30.0, 0.0005), (35.0, CFG.bridge_max_s)]
+    found = fed_with_holes(x, holes)
+    assert np.allclose(found.twitch_t_s, twitches, atol=0.004)
+    lost_s = sum(seconds for _, seconds in holes)
+    assert excluded_s(found, Reason.GAP) - excluded_s(whole, Reason.GAP) == pytest.approx(
+        lost_s, abs=1e-6
+    )
+    assert whole.rest_s - found.rest_s == pytest.approx(lost_s, abs=0.01)
+    bridged = [(i.start_s, i.end_s) for i in found.excluded if i.evidence == EVIDENCE_BRIDGED]
+    assert np.allclose(bridged, [(a, a + s) for a, s in holes], atol=1e-6)
+
+
+def test_a_hole_longer_than_a_bridge_restarts_the_filters():
+    x = add_at(noise(30.0, seed=13), [5.0, 20.08], potential(150.0))
+    found = fed_with_holes(x, [(20.0, CFG.bridge_max_s + 0.01)])
+    assert np.allclose(found.twitch_t_s, [5.0], atol=0.004)  # 20.08 s: the filters settle
+    assert excluded_s(found, Reason.GAP) > CFG.bridge_max_s + CFG.warmup_s
+
+
+def test_an_accelerometer_only_site_bridges_a_lost_frame():
+    n = int(30.0 * FA)
+    acc = np.random.default_rng(12).normal(0.0, 0.001, (3, n))
+    acc[2] += 1.0
+    det = SiteDetector("left_calf", emg_fs=None, acc_fs=FA)
+    hole = slice(int(10.0 * FA), int(10.1 * FA))
+    det.feed(Kind.ACC, 0, acc[:, : hole.start])
+    det.feed(Kind.ACC, hole.stop, acc[:, hole.stop :])
+    found = det.finish()
+    bridged = [i for i in found.excluded if i.evidence == EVIDENCE_BRIDGED]
+    assert np.allclose([(i.start_s, i.end_s) for i in bridged], [(10.0, hole.stop / FA)])
+    assert found.twitch_t_s.size == 0  # the filler is not a twitch
 
 
 def test_feeding_a_stream_the_site_does_not_have_is_an_error():

@@ -169,6 +169,13 @@ class DetectorConfig:
     batch_s: float = 2.0
     #: After a start or a gap the filters and the noise floor settle: not observed.
     warmup_s: float = 0.6
+    #: A hole this short is bridged instead: a straight line from the last sample to the next
+    #: keeps the filters' state, so only the hole itself is unobserved. A radio link loses a
+    #: notification now and then (5-70 ms of samples for our sensors; a BITalino at 1 kHz lost
+    #: one frame in ~500 in the simulator): restarting with ``warmup_s`` each time cost a
+    #: BITalino most of its rest. Nothing physiological changes the filters' state (tens of
+    #: ms of memory) in a quarter of a second.
+    bridge_max_s: float = 0.25
 
     def __post_init__(self) -> None:
         low, high = self.emg_band_hz

@@ -21,6 +21,7 @@ from . import acc, emg
 from .activity import EmgActivity
 from .claims import (
     EVIDENCE_ACC_MOTION,
+    EVIDENCE_BRIDGED,
     EVIDENCE_EMG_MOTION,
     EVIDENCE_END,
     EVIDENCE_GAP,
@@ -60,8 +61,9 @@ def _gap_claim(from_s: float, start: int, fs: float, cfg: DetectorConfig) -> Cla
 
 
 class _Lane:
-    """What both lanes do with a block: a gap restarts the lane, samples gather into batches;
-    a lane that ``owns_gaps`` (the site's primary stream) claims them, and the recording's end."""
+    """What both lanes do with a block: a short hole is bridged, a longer gap restarts the lane,
+    samples gather into batches; a lane that ``owns_gaps`` (the site's primary stream) claims
+    the holes and gaps, and the recording's end."""
 
     intake: StreamIntake
     state: emg.EmgState | acc.AccState | None
@@ -72,11 +74,21 @@ class _Lane:
 
     def _accept(self, start: int, n: int, data: np.ndarray) -> None:
         gap_from = self.intake.check(start, n)
-        if gap_from is not None:
+        if gap_from is not None and self._bridgeable(gap_from, start, n):
+            data = np.concatenate((self.intake.bridge(gap_from, data), data), axis=-1)
+            if self.owns_gaps:
+                fs = self.intake.fs
+                self.sink.claims([Claim(gap_from / fs, start / fs, Reason.GAP, EVIDENCE_BRIDGED)])
+        elif gap_from is not None:
             self.drain()
             self._restart(gap_from, start)
         if self.intake.hold(data):
             self.drain()
+
+    def _bridgeable(self, gap_from: int, start: int, n: int) -> bool:
+        """A hole short enough to bridge, between samples on both sides."""
+        both_sides = self.intake.has_samples and n > 0
+        return both_sides and (start - gap_from) / self.intake.fs <= self.cfg.bridge_max_s
 
     def drain(self) -> None:
         """Process the samples gathered so far (per-call costs make tiny batches slow)."""
