@@ -169,13 +169,13 @@ class DetectorConfig:
     batch_s: float = 2.0
     #: After a start or a gap the filters and the noise floor settle: not observed.
     warmup_s: float = 0.6
-    #: A hole this short is bridged instead: a straight line from the last sample to the next
-    #: keeps the filters' state, so only the hole itself is unobserved. A radio link loses a
-    #: notification now and then (5-70 ms of samples for our sensors; a BITalino at 1 kHz lost
-    #: one frame in ~500 in the simulator): restarting with ``warmup_s`` each time cost a
-    #: BITalino most of its rest. Nothing physiological changes the filters' state (tens of
-    #: ms of memory) in a quarter of a second.
-    bridge_max_s: float = 0.25
+    #: A hole this short is bridged instead: filled for the filters only (intake.hole_filler), so
+    #: only the hole itself is unobserved. A radio link loses a notification now and then: 1 ms
+    #: of samples for a BITalino frame, ~55 ms for a DIY notification, ~0.4 s for a Polar
+    #: accelerometer frame (81 samples at 208 Hz). Restarting with ``warmup_s`` at each cost a
+    #: BITalino losing one frame in 500 most of its rest. Half a second is several times the
+    #: filters' memory, and nothing is counted inside the hole either way.
+    bridge_max_s: float = 0.5
 
     def __post_init__(self) -> None:
         low, high = self.emg_band_hz
