@@ -41,7 +41,7 @@ class StreamIntake:
         self._parts: list[np.ndarray] = []
         self._held = 0
         self._recent_n = max(2, round(RECENT_S * fs))
-        self._recent: np.ndarray | None = None  # the last samples received, to bridge a hole
+        self._recent: np.ndarray | None = None  # the last samples taken, to bridge a hole
 
     @property
     def end_s(self) -> float:
@@ -50,23 +50,21 @@ class StreamIntake:
 
     @property
     def has_samples(self) -> bool:
-        return self._recent is not None
+        return self._held > 0 or self._recent is not None
 
     def hold(self, data: np.ndarray) -> bool:
         """Gather samples; True once a batch is due."""
         self._parts.append(data)
         self._held += data.shape[-1]
-        if data.shape[-1]:
-            short = self._recent is not None and data.shape[-1] < self._recent_n
-            joined = np.concatenate((self._recent, data), axis=-1) if short else data
-            self._recent = joined[..., -self._recent_n :].copy()
         return self._held >= self.batch_n
 
     def bridge(self, gap_from: int, after: np.ndarray) -> np.ndarray:
         """The filler for the hole from sample ``gap_from`` until ``after`` starts."""
-        assert self._recent is not None and self.expected is not None
+        assert self.expected is not None
+        parts = [p for p in (self._recent, *self._parts) if p is not None]
+        recent = np.concatenate(parts, axis=-1)[..., -self._recent_n :]
         n = self.expected - after.shape[-1] - gap_from
-        return hole_filler(self._recent, after, n, seed=gap_from)
+        return hole_filler(recent, after, n, seed=gap_from)
 
     def take(self) -> np.ndarray | None:
         """The samples gathered so far, in one array (None if there are none)."""
@@ -74,6 +72,8 @@ class StreamIntake:
             return None
         data = self._parts[0] if len(self._parts) == 1 else np.concatenate(self._parts, axis=-1)
         self._parts, self._held = [], 0
+        if data.shape[-1]:  # kept once per batch, not per block: blocks come every few ms live
+            self._recent = data[..., -self._recent_n :].copy()
         return data
 
     def check(self, start: int, n: int) -> int | None:
