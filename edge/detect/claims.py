@@ -19,7 +19,7 @@ from .partition import Claim
 from .runs import EPS_S, Run
 
 EVIDENCE_GAP = "no samples arrived (then the filters settle for a moment)"
-EVIDENCE_BRIDGED = "a few samples were lost on the radio link (the signal goes on either side)"
+EVIDENCE_BRIDGED = "a few samples are missing (a lost radio packet): only they are set aside"
 EVIDENCE_START = "the filters settle after the start"
 EVIDENCE_END = "the end of the recording: the last samples cannot be judged"
 EVIDENCE_ARTIFACT = "EMG electrode artefact: a jump, saturation, a flat or an open input"
