@@ -16,6 +16,12 @@ the windows the same way, until a fresh status agrees again, or our clock steps 
 off (NTP fixed it: the server's time runs with our monotonic clock, so the skew is known without
 waiting for the next status). Nothing waits for the server: with no server (or one too old to
 send ``at``) windows are cut as before.
+
+The retained status delivered on subscribe still says something at once: a server's time is never
+earlier than a status it sent (:meth:`ClockGuard.server_time_floor`). A Pi whose clock came back
+at its last shutdown time (fake-hwclock) is days behind every status the server has sent since,
+so its first windows are held too, instead of landing on the wrong day before the first fresh
+status comes.
 """
 
 from __future__ import annotations
@@ -97,6 +103,9 @@ class ClockGuard:
         self.stepped_since: datetime | None = None
         self._last_offset_s: float | None = None
         self._offset_since: datetime | None = None
+        #: The server's time at least, from a retained status: (its ``at``, our monotonic time
+        #: when it came); None once our clock is not certainly behind it.
+        self._floor: tuple[datetime, float] | None = None
 
     def server_time(self, server_utc: datetime) -> None:
         """A fresh server status said it is ``server_utc``: compare with our clock.
@@ -112,13 +121,34 @@ class ClockGuard:
             self._skew, self._skew_offset_s = skew, now.timestamp() - mono
         else:
             self._skew = None  # poll() says windows resume
+        self._floor = None  # a fresh time says more than any floor
 
-    def _skew_problem(self, skew: timedelta) -> str:
+    def server_time_floor(self, server_utc: datetime) -> None:
+        """A retained server status said ``server_utc``, maybe hours ago: the server's time is
+        at least that. Only a clock behind it beyond the tolerance is known to be wrong."""
+        now = self.clock.utc()
+        if now >= self.not_before and server_utc - now > self.tolerance:
+            self._floor = (server_utc, self.clock.monotonic())
+
+    def _skew_problem(self, skew: timedelta, at_least: bool = False) -> str:
         side = "ahead of" if skew > timedelta(0) else "behind"
+        by = f"at least {format_offset(skew)}" if at_least else format_offset(skew)
         return (
-            f"this device's clock is {format_offset(skew)} {side} the server's: windows wait "
+            f"this device's clock is {by} {side} the server's: windows wait "
             "until it is right (is NTP running? timedatectl); detection goes on"
         )
+
+    def _behind_floor(self, now: datetime, mono: float) -> timedelta | None:
+        """How far our clock is certainly behind the server's (None: not beyond the tolerance,
+        and the floor is dropped)."""
+        if self._floor is None:
+            return None
+        server_utc, at_mono = self._floor
+        behind = server_utc + timedelta(seconds=mono - at_mono) - now
+        if behind > self.tolerance:
+            return behind
+        self._floor = None
+        return None
 
     def poll(self) -> timedelta | None:
         """Read the clock. Returns how far it stepped when it has just been set, else None."""
@@ -144,13 +174,18 @@ class ClockGuard:
             skew = self._skew + timedelta(seconds=offset_s - self._skew_offset_s)
             if abs(skew) <= self.tolerance:
                 self._skew = None
-        if self._skew is not None:
+        behind = None if self._skew is not None else self._behind_floor(now, mono)
+        if self._skew is not None or behind is not None:
+            certain = -behind if behind is not None else skew
+            problem = self._skew_problem(certain, at_least=behind is not None)
             if self.set:
                 # The clock has read this way since it last stepped (or since the agent began):
                 # remember where it stood, so the step that fixes it can be measured.
                 self.set, self._wrong_offset_s = False, offset_s
                 self._wrong_since = self._offset_since
-            self.problem = self._skew_problem(skew)
+                if behind is not None:  # a fresh status's skew was logged as it came
+                    log.warning("%s", problem)
+            self.problem = problem
             return None
         if self.set:
             return None

@@ -301,6 +301,43 @@ async def test_an_edge_two_hours_ahead_cuts_no_windows_until_its_clock_is_right(
     assert any(line.startswith("the clock is right again") for line in journal)
 
 
+def test_a_retained_status_holds_the_windows_of_a_clock_certainly_behind(caplog) -> None:
+    """A Pi whose clock came back at its last shutdown (fake-hwclock), three days ago: the
+    server's retained status, however old, is later than that; NTP then fixes the clock."""
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    clock = SteppedClock(real - timedelta(days=3))
+    guard = ClockGuard(clock)
+    with caplog.at_level(logging.INFO, logger="edge.run"):
+        assert guard.poll() is None and guard.set
+        guard.server_time_floor(real - timedelta(hours=5, seconds=-30))  # old, yet days ahead
+        assert guard.poll() is None and not guard.set
+        assert guard.problem == (
+            "this device's clock is at least 2 d 19 h behind the server's: windows wait until "
+            "it is right (is NTP running? timedatectl); detection goes on"
+        )
+        clock.step_to(real)  # NTP
+        step = guard.poll()
+        assert guard.set and guard.problem is None
+        assert step is not None and abs(step - timedelta(days=3)) < timedelta(seconds=1)
+        assert guard.stepped_since is not None
+    assert len(caplog.records) == 2  # said once, then the resume
+
+
+def test_a_retained_status_says_nothing_of_a_clock_ahead_or_close() -> None:
+    real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    ahead = ClockGuard(SteppedClock(real + timedelta(hours=2)))
+    ahead.server_time_floor(real - timedelta(hours=5))  # old: an ahead clock cannot be told
+    assert ahead.poll() is None and ahead.set
+    close = ClockGuard(SteppedClock(real))
+    close.server_time_floor(real + timedelta(minutes=4))  # within the tolerance
+    assert close.poll() is None and close.set
+    # A fresh status says more than a retained one: its verdict replaces the floor's.
+    behind = ClockGuard(SteppedClock(real - timedelta(hours=1)))
+    behind.server_time_floor(real)
+    behind.server_time(real - timedelta(hours=1))
+    assert behind.poll() is None and behind.set
+
+
 def test_a_server_whose_clock_was_wrong_resumes_windows_without_a_step() -> None:
     """Our clock never moved: the server's was the wrong one, and its next status agrees."""
     real = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
