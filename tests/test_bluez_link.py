@@ -231,6 +231,7 @@ async def test_edge_scan_lists_a_bitalino_with_a_config_block(
     assert f'name = "{BITALINO_NAME}"\nsite = ' in text and 'driver = "bitalino"' in text
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 async def test_edge_run_streams_a_bitalino_loses_the_link_and_reconnects(
     bluez: PrivateBluez, bitalino: BluezBitalino, tmp_path: Path
 ) -> None:
@@ -276,6 +277,7 @@ async def test_edge_run_streams_a_bitalino_loses_the_link_and_reconnects(
     assert bitalino.log.largest_notification <= bitalino_proto.MAX_NOTIFICATION_BYTES
 
 
+@pytest.mark.slow  # real time: seconds of streaming or waiting
 @pytest.mark.filterwarnings("ignore:Using default MTU value:UserWarning")
 async def test_bitalino_samples_arrive_bit_exact_through_bluez(
     bluez: PrivateBluez, bitalino: BluezBitalino, monkeypatch: pytest.MonkeyPatch
