@@ -1,6 +1,6 @@
 """The users whose stored data awaits rule evaluation, in the order the server evaluates them.
 
-Under load the server evaluates in time slices between batches (service.py), so the order
+Under load the server evaluates in time slices between batches (evaluation_rounds.py), so the order
 decides who waits: a user who reported something comes first (a report of slurred speech is
 urgent, and one evaluation answers it), then everyone else, longest waiting first, so that no
 user starves however many others keep sending windows. A user already waiting keeps their

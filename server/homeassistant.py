@@ -22,7 +22,7 @@ announces itself (``online`` on ``<prefix>/status``) so a restarted Home Assista
 An alert removed from the broker (empty retained state) removes its entity.
 
 ``node_id`` is ``twitchwatch_<user>`` so that a broker ACL can let each person's account write
-discovery configs for that person only (server/broker_acl.py). Templates are plain expressions
+discovery configs for that person only (server/broker_acl/). Templates are plain expressions
 (subscripts, arithmetic, ``a if c else b``) that read the same in Jinja and Python, so the tests
 evaluate exactly what Home Assistant will.
 """

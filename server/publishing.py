@@ -1,5 +1,10 @@
 """The server's publishing: retained state (latest wins) and alert events, marked once acked.
 
+Retained state is each device's ack, each alert's state and the server's own status (online,
+with its time, every ``status_every_s``: edges check their clocks against it). After a crash or
+a lost session it is all published again from the store; sharing the load, each device's ack
+is published once more from the store once it has settled (server/ack_settle.py).
+
 A mixin of :class:`server.service.Server`, which owns the link, the store and the database
 thread; kept apart so the service module stays about its loop.
 """
@@ -9,15 +14,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
+from server.ack_settle import AckSettling
+from server.db_thread import StopRequested
 from server.evaluate import AlertChanges
+from server.service_options import ServerOptions, ServerStats
 from server.store import Store
 from twitchwatch.contract import (
+    SERVER_STATUS_TOPIC,
     AlertEvent,
     AlertState,
     DeviceAck,
+    DeviceState,
+    ServerStatus,
     TopicKind,
     alert_events_topic,
     alert_topic,
@@ -25,14 +38,7 @@ from twitchwatch.contract import (
 )
 from twitchwatch.mqtt_link import MqttLink
 
-if TYPE_CHECKING:
-    from server.service import ServerOptions, ServerStats
-
 log = logging.getLogger("server.service")  # one logger for the server's lines, as before
-
-
-class StopRequested(Exception):
-    """Stop was requested while waiting for the database."""
 
 
 class RetainedPublishing:
@@ -40,12 +46,56 @@ class RetainedPublishing:
 
     options: ServerOptions
     stats: ServerStats
+    clock: Callable[[], datetime]
     _link: MqttLink | None
     _store: Store | None
+    _settling: AckSettling
     _tasks: set[asyncio.Task[None]]
     _inflight: set[asyncio.Future[None]]
     _newer: dict[str, tuple[bytes, int | None] | None]
     _db: Callable[..., Awaitable[Any]]
+
+    def _say(self, state: DeviceState) -> None:
+        """The server's retained status with its time (its Last Will says offline, no time)."""
+        status = ServerStatus(state, at=self.clock())
+        self._publish_retained(SERVER_STATUS_TOPIC, status.to_payload(), None)
+
+    async def _say_online_forever(self) -> None:
+        """Online again, with the time, every ``status_every_s``: edges check their clocks."""
+        while True:
+            await asyncio.sleep(self.options.status_every_s)
+            if self._link is not None and self._link.connected.is_set():
+                self._say(DeviceState.ONLINE)
+
+    async def _republish_retained(self) -> None:
+        """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their
+        last window (a vanished device's ack is left to expire), and every alert state."""
+        assert self._store is not None
+        now = self.clock()
+        expiry = timedelta(seconds=self.options.ack_expiry_s)
+        for ack, last in await self._db(self._store.recent_device_acks, now - expiry):
+            left_s = max(1, int((last + expiry - now).total_seconds()))
+            self._publish_ack(ack.user, ack.device, ack.acked_seq, left_s)
+        for record in await self._db(self._store.all_alerts):
+            self._publish_state(record.user, record.state())
+
+    async def _settle_acks_forever(self) -> None:
+        """Sharing the load: each device's ack once more from the store, once it has settled
+        (server/ack_settle.py): the retained ack ends on the newest seq whoever stored it."""
+        assert self._store is not None
+        while True:
+            wait_s = self._settling.next_in(time.monotonic())
+            await asyncio.sleep(self._settling.settle_s if wait_s is None else wait_s)
+            due = self._settling.due(time.monotonic())
+            if not due:
+                continue
+            try:
+                acks = await self._db(self._store.device_acks_of, due)
+            except StopRequested:
+                return
+            if self._link is not None:
+                for ack in acks:
+                    self._publish_ack(ack.user, ack.device, ack.acked_seq)
 
     def _publish_ack(self, user: str, device: str, seq: int, expiry_s: int | None = None) -> None:
         topic = device_topic(user, device, TopicKind.ACK)

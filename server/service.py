@@ -12,25 +12,18 @@ twice:
    state and each new transition. Users stay marked in the store until evaluated, and
    transitions until the broker acknowledged them, so both resume after a restart.
 
-Evaluation is time-sliced: a round evaluates users for at most ``evaluate_slice_s``, reporters
-first (server/evaluation_queue.py), then goes back to the intake, so a thousand users sending
-windows never hold up the acks for seconds; while no message waits, slices follow each other.
-
-Beside the loop, the wall clock: every ``tick_s`` (an hour), and once at start, every user with
-an open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
-stopped sending says so even when no data arrives. A user whose data was stored within the last
-tick period waits for a later tick (server/tick_deferral.py): their backlog may still be
-arriving, and its days must be evaluated one by one before the clock moves them to now. The server's own retained status
+Between batches, users are evaluated in time slices, reporters first, so acks never wait for a
+thousand users' evaluations; every user with an open alert is also evaluated on the wall clock,
+every ``tick_s`` and once at start, data or not (server/evaluation_rounds.py). Retained state and
+alert events are published by server/publishing.py. The server's own retained status
 (``twitchwatch/v1/_server/status``: online, and offline from its Last Will or a clean stop)
 tells Home Assistant whether the alerts it shows are still being evaluated; the Will waits
 ``will_delay_s`` (MQTT 5 Will Delay Interval, as the edge's), so a reconnect or a restart by
 systemd within it never shows the alerts as unavailable.
 
-The store is called on one dedicated thread: a PostgreSQL round trip or a rule evaluation then
-never stalls the event loop, where paho's callbacks deliver messages and PUBACKs, and a SQLite
-connection is only ever used by that one thread at a time. A transient database error leaves the
-batch unacknowledged and is retried with backoff; a bad message is rejected and counted, never
-retried.
+The store is called on one dedicated thread (server/db_thread.py), so the event loop never
+stalls on it. A transient database error leaves the batch unacknowledged and is retried with
+backoff; a bad message is rejected and counted, never retried.
 """
 
 from __future__ import annotations
@@ -40,18 +33,19 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from server.ack_settle import SETTLE_S, AckSettling
+from server.ack_settle import AckSettling
+from server.db_thread import DatabaseThread, StopRequested
 from server.errors import SessionIdError
-from server.evaluate import evaluate_user
 from server.evaluation_queue import EvaluationQueue
+from server.evaluation_rounds import EvaluationRounds
 from server.ingest import BatchOutcome, Ingest
-from server.publishing import RetainedPublishing, StopRequested
+from server.publishing import RetainedPublishing
 from server.rules import RuleConfig, load_rule_config
-from server.store import Outcome, Store, StoreUnavailable, open_store
+from server.service_options import ServerOptions, ServerStats
+from server.store import Outcome, Store, open_store
 from server.store.backend import redact
 from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
@@ -93,76 +87,7 @@ def _reporters(batch: Sequence[Message]) -> set[str]:
     return {m.topic.split("/")[2] for m in batch if m.topic.endswith(suffix)}
 
 
-@dataclass(frozen=True, slots=True)
-class ServerOptions:
-    """Tuning; the defaults suit one server for thousands of devices."""
-
-    #: Most messages stored per transaction: larger batches amortise the commit's fsync.
-    batch_max: int = 500
-    #: MQTT 5 flow control: unacknowledged messages the broker may have in flight to us, which
-    #: bounds what waits in memory (Mosquitto 2.0.11 overshoots it once acks flow:
-    #: eclipse-mosquitto/mosquitto#2301).
-    receive_maximum: int = 200
-    #: The broker keeps our session, and queues messages for us, this long while we are down.
-    session_expiry_s: int = 7 * 86400
-    #: Retained alert states and events expire from the broker after this long (health data
-    #: must not linger); a change republishes the state.
-    alert_expiry_s: int = 30 * 86400
-    #: A device's retained ack expires from the broker this long after the device's last
-    #: window (every window that moves it publishes it again): a vanished device's ack does
-    #: not stay retained for ever, and a restart republishes only the acks of recent devices.
-    ack_expiry_s: int = 30 * 86400
-    #: While messages keep arriving, users are evaluated at most this often (their data is
-    #: marked in the store meanwhile); when the stream pauses, at once.
-    evaluate_every_s: float = 1.0
-    #: A round of evaluations stops after this long and the intake goes on (the rest wait in
-    #: order): acks never wait for a thousand users' evaluations.
-    evaluate_slice_s: float = 0.2
-    #: Users with an open alert are evaluated on the wall clock at least this often, data or
-    #: not: reminders are due by the hour at most, and a day's end passes once a day.
-    tick_s: float = 3600.0
-    #: The broker publishes our Last Will (status offline) only if we are not back within this
-    #: long (MQTT 5 Will Delay Interval; 3.1.1 sends it at once): a short network drop or a
-    #: restart does not flap Home Assistant's availability.
-    will_delay_s: int = 30
-    #: The retained status ("online", with the server's time ``at``) is published again this
-    #: often: edges compare the fresh copies with their own clock (edge/wall_clock.py).
-    status_every_s: float = 60.0
-    #: Sharing the load, a device's ack is published once more from the database this long
-    #: after this server last published it (server/ack_settle.py).
-    ack_settle_s: float = SETTLE_S
-    #: Backoff while the database is unavailable.
-    retry_min_s: float = 0.2
-    retry_max_s: float = 30.0
-    #: How long a clean stop waits for the broker to acknowledge what we published.
-    drain_s: float = 5.0
-    #: A broker that does not answer within this long at start is an error (exit code 1).
-    connect_timeout_s: float = 10.0
-
-
-@dataclass(slots=True)
-class ServerStats:
-    """Counters since start (the store's ``rejects`` table keeps the rejections for good)."""
-
-    batches: int = 0
-    messages: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    replayed: int = 0
-    rejected: int = 0
-    evaluations: int = 0
-    ticks: int = 0  # wall-clock rounds over the users with open alerts
-    deferred: int = 0  # users a tick left for later: their data was still arriving
-    alert_states: int = 0
-    alert_events: int = 0
-    device_acks: int = 0
-    db_retries: int = 0
-
-
-_Stopped = StopRequested  # stop was requested while waiting for the database
-
-
-class Server(RetainedPublishing):
+class Server(RetainedPublishing, EvaluationRounds):
     """Consumes TwitchWatch messages from a broker into a store and publishes alerts.
 
     Parameters
@@ -222,7 +147,7 @@ class Server(RetainedPublishing):
         self._settling = AckSettling(options.ack_settle_s)  # sharing the load: acks to settle
         self._link: MqttLink | None = None
         self._store: Store | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._database: DatabaseThread | None = None
         self._stop = asyncio.Event()
 
     @property
@@ -246,7 +171,7 @@ class Server(RetainedPublishing):
         """Serve until ``stop`` is set. StoreError or MqttLinkError if either cannot be reached."""
         self._stop = stop or asyncio.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="twitchwatch-db") as pool:
-            self._pool = pool
+            self._database = DatabaseThread(pool, self._stop, self.options, self.stats)
             # Open the database first: a wrong URL must fail before the broker keeps a session.
             self._store = await self._db(open_store, self.store_url)
             try:
@@ -286,7 +211,7 @@ class Server(RetainedPublishing):
             if self.share_group:
                 tasks.append(asyncio.create_task(self._settle_acks_forever(), name="ack settling"))
             await self._consume(ingest)
-        except _Stopped:
+        except StopRequested:
             pass
         finally:
             for task in tasks:
@@ -315,30 +240,6 @@ class Server(RetainedPublishing):
             log.warning("the broker lost our session: republishing retained acks and alerts")
             self._spawn(self._republish_retained())
 
-    def _say(self, state: DeviceState) -> None:
-        """The server's retained status with its time (its Last Will says offline, no time)."""
-        status = ServerStatus(state, at=self.clock())
-        self._publish_retained(SERVER_STATUS_TOPIC, status.to_payload(), None)
-
-    async def _say_online_forever(self) -> None:
-        """Online again, with the time, every ``status_every_s``: edges check their clocks."""
-        while True:
-            await asyncio.sleep(self.options.status_every_s)
-            if self._link is not None and self._link.connected.is_set():
-                self._say(DeviceState.ONLINE)
-
-    async def _republish_retained(self) -> None:
-        """Acks of devices heard from within ``ack_expiry_s``, expiring that long after their
-        last window (a vanished device's ack is left to expire), and every alert state."""
-        assert self._store is not None
-        now = self.clock()
-        expiry = timedelta(seconds=self.options.ack_expiry_s)
-        for ack, last in await self._db(self._store.recent_device_acks, now - expiry):
-            left_s = max(1, int((last + expiry - now).total_seconds()))
-            self._publish_ack(ack.user, ack.device, ack.acked_seq, left_s)
-        for record in await self._db(self._store.all_alerts):
-            self._publish_state(record.user, record.state())
-
     async def _drain(self) -> None:
         """Let the broker acknowledge what we published (events are then marked published)."""
         deadline = time.monotonic() + self.options.drain_s
@@ -360,7 +261,7 @@ class Server(RetainedPublishing):
             batch = await self._next_batch(messages)
             if not batch:  # nothing to store, users to evaluate: a slice, then look again
                 if self._stop.is_set():
-                    raise _Stopped
+                    raise StopRequested
                 await self._evaluate(force=True)
                 continue
             outcome = await self._db(self._ingest, ingest, batch)
@@ -402,9 +303,9 @@ class Server(RetainedPublishing):
         stop.cancel()
         if not first.done():
             first.cancel()
-            raise _Stopped
+            raise StopRequested
         if isinstance(first.exception(), StopAsyncIteration):  # the link was closed
-            raise _Stopped
+            raise StopRequested
         batch = [first.result()]
         while len(batch) < self.options.batch_max and self._link.pending_messages():
             batch.append(await anext(messages))
@@ -420,82 +321,7 @@ class Server(RetainedPublishing):
         stats.rejected += outcome.outcomes.count(Outcome.REJECTED)
         log.debug("batch of %d: %s", len(batch), dict(outcome.rejected) or "no rejects")
 
-    async def _evaluate(self, force: bool) -> None:
-        """A slice of evaluations (``evaluate_slice_s``): when the stream pauses, or every
-        ``evaluate_every_s`` under load; the users left wait for the next slice, in order."""
-        now = time.monotonic()
-        if not self._dirty or (
-            not force and now - self._last_evaluation < self.options.evaluate_every_s
-        ):
-            return
-        assert self._store is not None
-        deadline = now + self.options.evaluate_slice_s
-        for user in self._dirty.in_order():
-            change = await self._db(evaluate_user, self._store, user, self.rule_config)
-            self._dirty.done(user)
-            self.stats.evaluations += 1
-            self._publish_changes(change)
-            if time.monotonic() >= deadline:
-                break
-        self._last_evaluation = time.monotonic()
-
-    async def _settle_acks_forever(self) -> None:
-        """Sharing the load: each device's ack once more from the store, once it has settled
-        (server/ack_settle.py): the retained ack ends on the newest seq whoever stored it."""
-        assert self._store is not None
-        while True:
-            wait_s = self._settling.next_in(time.monotonic())
-            await asyncio.sleep(self._settling.settle_s if wait_s is None else wait_s)
-            due = self._settling.due(time.monotonic())
-            if not due:
-                continue
-            try:
-                acks = await self._db(self._store.device_acks_of, due)
-            except _Stopped:
-                return
-            if self._link is not None:
-                for ack in acks:
-                    self._publish_ack(ack.user, ack.device, ack.acked_seq)
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.tick_s)
-            try:
-                await self._tick()
-            except _Stopped:
-                return
-
-    async def _tick(self) -> None:
-        """Evaluate every user with an open alert at the wall clock's time (see evaluate_user),
-        except those whose data is still arriving (see TickDeferral)."""
-        assert self._store is not None
-        open_alerts = await self._db(self._store.users_with_open_alerts)
-        users, deferred = self._deferral.due(open_alerts, self.clock())
-        self.stats.ticks += 1
-        self.stats.deferred += len(deferred)
-        for user in users:
-            change = await self._db(
-                evaluate_user, self._store, user, self.rule_config, self.clock()
-            )
-            self.stats.evaluations += 1
-            self._publish_changes(change)
-
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the database thread; transient failures retried with backoff."""
-        assert self._pool is not None
-        loop = asyncio.get_running_loop()
-        delay = self.options.retry_min_s
-        while True:
-            try:
-                return await loop.run_in_executor(self._pool, fn, *args)
-            except StoreUnavailable as exc:
-                self.stats.db_retries += 1
-                log.warning(
-                    "%s; retrying in %.1f s (nothing is acknowledged meanwhile)", exc, delay
-                )
-                try:
-                    async with asyncio.timeout(delay):
-                        await self._stop.wait()
-                    raise _Stopped from exc
-                except TimeoutError:
-                    delay = min(delay * 2, self.options.retry_max_s)
+        """``fn(*args)`` on the database thread (server/db_thread.py)."""
+        assert self._database is not None
+        return await self._database.call(fn, *args)

@@ -1,7 +1,7 @@
 """Broker accounts and the production Mosquitto template, against a real Mosquitto.
 
 The broker runs deploy/mosquitto/mosquitto.conf itself (ports and paths moved into a temp dir)
-with files written by server/broker_acl.py, so what is tested is what gets deployed.
+with files written by server/broker_acl/, so what is tested is what gets deployed.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from edge.windows import WindowBuilder
 from firmware_sim.bleak_backend import BumbleAdapter, bumble_backend
 from firmware_sim.fleet import FleetSpec, SimSensor, close_fleet, start_fleet
 from firmware_sim.radio import VirtualRadio
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from support.services import MosquittoBroker, free_port
 from tests.test_server import client, running
 from twitchwatch.contract import SERVER_STATUS_TOPIC, DeviceState, ServerStatus

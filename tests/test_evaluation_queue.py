@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from server.evaluation_queue import EvaluationQueue
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from support.services import MosquittoBroker
 from tests.test_server import TIMEOUT_S, client, make_window, publish_all, running
 from twitchwatch.contract import (

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from server.store import open_store
 from support.services import MosquittoBroker
 from twitchwatch.cli import main

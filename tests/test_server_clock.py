@@ -12,7 +12,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from support.services import MosquittoBroker
 from tests.test_server import client, running
 from twitchwatch.contract import (

@@ -25,7 +25,8 @@ from server.report.data import load_report_data
 from server.report.figures import render_figures
 from server.report.html import render_html
 from server.rules import load_rule_config
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from server.store import Outcome, open_store
 from support.services import MosquittoBroker
 from tests.test_publisher import until

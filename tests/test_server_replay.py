@@ -23,7 +23,8 @@ import pytest
 
 from server.localdays import local_day
 from server.rules import load_rule_config
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from support.histories import (
     HistoryBuilder,
     Scenario,

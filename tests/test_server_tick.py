@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from server.rules import load_rule_config
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from server.store import open_store
 from support.histories import benign_calf, replay
 from support.services import MosquittoBroker

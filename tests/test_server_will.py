@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from server.service import Server, ServerOptions
+from server.service import Server
+from server.service_options import ServerOptions
 from support.services import MosquittoBroker
 from tests.test_server import client, running
 from twitchwatch.contract import SERVER_STATUS_TOPIC, DeviceState, ServerStatus

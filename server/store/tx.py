@@ -2,19 +2,19 @@
 
 A :class:`Tx` exists only between ``BEGIN`` and ``COMMIT`` (see :meth:`Store.transaction`), with
 the rows of the users it will write already locked, so every method here may read and then write
-without racing another server process.
+without racing another server process. The bigger tables' work lives in modules of its own
+(``windows.py``, ``refusals.py``, ``alerts.py``), which Tx calls with its backend.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.localdays import day_start, local_day
 from server.model import AlertRecord, DaySite, History
+from server.store import alerts as _alerts
 from server.store import refusals as _refusals
 from server.store import windows as _windows
 from server.store.backend import Backend
@@ -25,15 +25,12 @@ from server.store.windows import DeviceAckState, WindowsResult
 from twitchwatch.contract import (
     DEFAULT_TZ,
     AlertEvent,
-    AlertStatus,
     DeviceStatus,
     Profile,
     Report,
     ReportKind,
     Rule,
-    Severity,
     WindowMessage,
-    encode_json,
 )
 
 MAX_DETAIL_CHARS = 300
@@ -87,10 +84,7 @@ class Tx:
 
     def users_with_open_alerts(self) -> list[str]:
         """Users with a pending or firing alert: the server's wall clock evaluates them."""
-        rows = self._db.execute(
-            "SELECT DISTINCT user_id FROM alerts WHERE status <> ?", (AlertStatus.RESOLVED.value,)
-        )
-        return sorted(u for (u,) in rows)
+        return _alerts.users_with_open_alerts(self._db)
 
     # --- the profile: the person's zone ----------------------------------------------------------
 
@@ -218,126 +212,33 @@ class Tx:
         reports.sort(key=lambda r: (r.t, r.kind.value, r.site or ""))
         return History(user, tuple(days), tuple(reports), tz)
 
-    # --- alerts --------------------------------------------------------------------------------
-
-    _ALERT_COLUMNS = (
-        "user_id, rule, scope, severity, status, since_utc, pending_since_utc, "
-        "last_notified_utc, acknowledged, version, message, evidence, context, stage, folded_into, "
-        "resolved_by_person, asked_utc, no_data_utc"
-    )
+    # --- alerts and their transitions (server/store/alerts.py) -------------------------------
 
     def load_alerts(self, user: str) -> list[AlertRecord]:
-        rows = self._db.execute(
-            f"SELECT {self._ALERT_COLUMNS} FROM alerts WHERE user_id = ?", (user,)
-        )
-        return sorted((_alert(row) for row in rows), key=lambda a: (a.rule.value, a.scope))
+        return _alerts.load_alerts(self._db, user)
 
     def load_alert(self, user: str, rule: Rule, scope: str) -> AlertRecord | None:
-        rows = self._db.execute(
-            f"SELECT {self._ALERT_COLUMNS} FROM alerts "
-            "WHERE user_id = ? AND rule = ? AND scope = ?",
-            (user, rule.value, scope),
-        )
-        return _alert(rows[0]) if rows else None
+        return _alerts.load_alert(self._db, user, rule, scope)
 
     def all_alerts(self) -> list[AlertRecord]:
-        rows = self._db.execute(f"SELECT {self._ALERT_COLUMNS} FROM alerts")
-        return sorted((_alert(r) for r in rows), key=lambda a: (a.user, a.rule.value, a.scope))
+        return _alerts.all_alerts(self._db)
 
     def save_alert(self, record: AlertRecord) -> None:
-        insert_rows(
-            self._db,
-            f"INSERT INTO alerts ({self._ALERT_COLUMNS})",
-            [
-                (
-                    record.user,
-                    record.rule.value,
-                    record.scope,
-                    record.severity.value,
-                    record.status.value,
-                    ts(record.since),
-                    maybe_ts(record.pending_since),
-                    maybe_ts(record.last_notified),
-                    int(record.acknowledged),
-                    record.version,
-                    record.message,
-                    encode_json(dict(record.evidence)).decode(),
-                    encode_json(list(record.context)).decode(),
-                    record.stage,
-                    record.folded_into,
-                    int(record.resolved_by_person),
-                    maybe_ts(record.asked),
-                    maybe_ts(record.no_data_noticed),
-                )
-            ],
-            "ON CONFLICT (user_id, rule, scope) DO UPDATE SET severity = excluded.severity, "
-            "status = excluded.status, since_utc = excluded.since_utc, "
-            "pending_since_utc = excluded.pending_since_utc, "
-            "last_notified_utc = excluded.last_notified_utc, "
-            "acknowledged = excluded.acknowledged, version = excluded.version, "
-            "message = excluded.message, evidence = excluded.evidence, context = excluded.context, "
-            "stage = excluded.stage, folded_into = excluded.folded_into, "
-            "resolved_by_person = excluded.resolved_by_person, asked_utc = excluded.asked_utc, "
-            "no_data_utc = excluded.no_data_utc",
-        )
+        _alerts.save_alert(self._db, record)
 
     def add_events(self, user: str, events: Sequence[AlertEvent]) -> list[AlertEvent]:
         """Record transitions once each; the ones that were new (to publish)."""
-        rows = [
-            (
-                user,
-                e.alert.rule.value,
-                e.alert.scope,
-                e.alert.version,
-                e.transition.value,
-                ts(e.t),
-                e.to_payload().decode(),
-            )
-            for e in events
-        ]
-        added = {
-            (rule, scope, version, transition)
-            for rule, scope, version, transition in insert_rows(
-                self._db,
-                "INSERT INTO alert_events (user_id, rule, scope, version, transition, t_utc, "
-                "payload)",
-                rows,
-                "ON CONFLICT (user_id, rule, scope, version, transition) DO NOTHING "
-                "RETURNING rule, scope, version, transition",
-            )
-        }
-        return [
-            e
-            for e in events
-            if (e.alert.rule.value, e.alert.scope, e.alert.version, e.transition.value) in added
-        ]
+        return _alerts.add_events(self._db, user, events)
 
     def alert_events(self, user: str, since: datetime, until: datetime) -> list[AlertEvent]:
         """Every transition recorded for ``user`` with since <= t <= until, oldest first."""
-        rows = self._db.execute(
-            "SELECT payload FROM alert_events WHERE user_id = ? AND t_utc >= ? AND t_utc <= ?",
-            (user, ts(since), ts(until)),
-        )
-        events = [AlertEvent.from_payload(payload.encode()) for (payload,) in rows]
-        # Sorted here, not in SQL (collations differ); version orders one alert's transitions.
-        events.sort(key=lambda e: (e.t, e.alert.rule.value, e.alert.scope, e.alert.version))
-        return events
+        return _alerts.alert_events(self._db, user, since, until)
 
     def unpublished_events(self) -> list[tuple[str, AlertEvent]]:
-        rows = self._db.execute(
-            "SELECT user_id, payload FROM alert_events WHERE published = 0 ORDER BY t_utc"
-        )
-        return [(user, AlertEvent.from_payload(payload.encode())) for user, payload in rows]
+        return _alerts.unpublished_events(self._db)
 
     def mark_published(self, user: str, events: Sequence[AlertEvent]) -> None:
-        self._db.execute_many(
-            "UPDATE alert_events SET published = 1 WHERE user_id = ? AND rule = ? AND scope = ? "
-            "AND version = ? AND transition = ?",
-            [
-                (user, e.alert.rule.value, e.alert.scope, e.alert.version, e.transition.value)
-                for e in events
-            ],
-        )
+        _alerts.mark_published(self._db, user, events)
 
     # --- rejects -------------------------------------------------------------------------------
 
@@ -356,46 +257,3 @@ class Tx:
 
     def rejects(self) -> dict[str, int]:
         return {reason: n for reason, n in self._db.execute("SELECT reason, count FROM rejects")}
-
-
-def _alert(row: Sequence[Any]) -> AlertRecord:
-    (
-        user,
-        rule,
-        scope,
-        severity,
-        status,
-        since,
-        pending_since,
-        last_notified,
-        acknowledged,
-        version,
-        message,
-        evidence,
-        context,
-        stage,
-        folded_into,
-        resolved_by_person,
-        asked,
-        no_data,
-    ) = row
-    return AlertRecord(
-        user=user,
-        rule=Rule(rule),
-        scope=scope,
-        severity=Severity(severity),
-        status=AlertStatus(status),
-        since=from_ts(since),
-        pending_since=maybe_from_ts(pending_since),
-        last_notified=maybe_from_ts(last_notified),
-        acknowledged=bool(acknowledged),
-        version=int(version),
-        message=message,
-        evidence=json.loads(evidence),
-        context=tuple(json.loads(context)),
-        stage=int(stage),
-        folded_into=folded_into,
-        resolved_by_person=bool(resolved_by_person),
-        asked=maybe_from_ts(asked),
-        no_data_noticed=maybe_from_ts(no_data),
-    )

@@ -144,7 +144,8 @@ async def run(args: argparse.Namespace) -> int:
     import signal
 
     from server.rules import load_rule_config
-    from server.service import Server, ServerOptions
+    from server.service import Server
+    from server.service_options import ServerOptions
     from twitchwatch.errors import redact_url
     from twitchwatch.mqtt_link import Protocol
 
