@@ -28,9 +28,8 @@ MIN_REST_FOR_RATE_S = 60.0
 
 #: Named in the document's ``detector`` record; raised when the detector's decisions change.
 DETECTOR_NAME = "twitchwatch.edge.detect"
-DETECTOR_VERSION = (
-    "4"  # 3: no potential under 10 µV, derecruitment tail, tonic trains; 4: short holes bridged
-)
+# 3: no potential under 10 µV, derecruitment tail, tonic trains; 4: short holes bridged
+DETECTOR_VERSION = "4"
 
 
 def detector_record(config: DetectorConfig | None = None) -> dict[str, Any]:
