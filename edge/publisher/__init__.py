@@ -37,7 +37,8 @@ from functools import partial
 from types import TracebackType
 from typing import Self
 
-from edge.outbox import Outbox, OutboxError
+from edge.errors import OutboxError
+from edge.outbox import Outbox
 from edge.publisher.profile import ProfileSync
 from edge.publisher.resend import RESEND_AFTER_S, ResendSchedule
 from edge.publisher.state import BrokerState, PublisherStats
