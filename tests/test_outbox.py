@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.outbox import Outbox, OutboxError
+from edge.errors import OutboxError
+from edge.outbox import Outbox
 from twitchwatch.contract import PayloadError, SiteWindow, WindowMessage
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)

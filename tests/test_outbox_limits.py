@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.outbox import Outbox
-from edge.outbox_files import WAL_LIMIT_BYTES
+from edge.outbox.files import WAL_LIMIT_BYTES
 from twitchwatch.contract import SiteWindow
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)

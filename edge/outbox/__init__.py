@@ -14,44 +14,31 @@ Bounded: the file is created private (0600), its write-ahead log is truncated af
 checkpoint, and it holds at most ``max_windows``; beyond that the oldest waiting window is
 dropped, counted and logged as an error each time, because a server that acknowledges nothing
 for weeks must not fill the disk. A damaged file is moved aside and what it still holds is kept
-(:mod:`edge.outbox_files`).
+(:mod:`edge.outbox.database`, :mod:`edge.outbox.files`).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from edge.errors import OutboxError
-from edge.outbox_files import (
-    Salvage,
-    check,
-    create_private,
-    is_damage,
-    limit_wal,
-    move_aside,
-    read_back,
-    restore_into,
-    salvageable,
+from edge.outbox.database import (
+    meta_int,
+    meta_text,
+    open_database,
+    read,
+    read_message,
+    set_meta,
+    writing,
 )
-from twitchwatch.contract import (
-    SiteWindow,
-    TwitchWatchError,
-    WindowMessage,
-    check_id,
-    format_utc,
-    parse_utc,
-)
-from twitchwatch.local_db import failure_reason, write_transaction
+from edge.outbox.files import Salvage
+from twitchwatch.contract import SiteWindow, WindowMessage, check_id, format_utc, parse_utc
 
-#: Bumped when the file layout changes; an older agent refuses a newer file.
-SCHEMA = 1
-#: A busy writer (another agent on the same file) is waited for this long, then it is an error.
-BUSY_TIMEOUT_S = 5.0
+__all__ = ["Outbox"]
+
 #: Windows kept waiting for the server's ack at most: 100,000 one-minute windows are about ten
 #: weeks, some 100 MB with a few sites each. Beyond it the oldest is dropped, loudly.
 MAX_WINDOWS = 100_000
@@ -59,21 +46,6 @@ MAX_WINDOWS = 100_000
 NEARLY_FULL = 0.9
 
 log = logging.getLogger(__name__)
-
-
-class _Damaged(Exception):
-    """The file is damaged (SQLite's own words in ``args[0]``)."""
-
-
-_SCHEMA_SQL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS windows (
-    seq INTEGER PRIMARY KEY,
-    start TEXT NOT NULL,
-    "end" TEXT NOT NULL,
-    payload BLOB NOT NULL
-);
-"""
 
 
 class Outbox:
@@ -97,91 +69,19 @@ class Outbox:
         if max_windows < 1:
             raise ValueError(f"max_windows must be >= 1, got {max_windows}")
         self.max_windows = max_windows
-        #: What a damaged file held when this one replaced it at open (None: it was sound).
-        self.recovered: Salvage | None = None
         self._warned_full = False
-        try:
-            self._connect()
-        except _Damaged as damaged:
-            self._recover(str(damaged))
-
-    def _connect(self) -> None:
-        try:
-            create_private(self.path)
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise OutboxError(self.path, f"cannot open it ({failure_reason(exc)})") from exc
-        try:
-            self._open()
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _open(self) -> None:
-        try:
-            # WAL: readers never block the writer; FULL: a commit is on disk when it returns.
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            self._db.execute("PRAGMA synchronous=FULL")
-            limit_wal(self._db)
-            problem = check(self._db)
-        except sqlite3.Error as exc:
-            if is_damage(exc):
-                raise _Damaged(failure_reason(exc)) from exc
-            raise OutboxError(self.path, f"cannot open it ({failure_reason(exc)})") from exc
-        if problem is not None:
-            raise _Damaged(problem)
-        if str(mode).lower() != "wal":
-            raise OutboxError(self.path, f"cannot use write-ahead logging (journal mode {mode})")
-        with self._writing("set it up"):
-            for statement in _SCHEMA_SQL.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-            if not meta:
-                self._db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("schema", str(SCHEMA)),
-                        ("user", self.user),
-                        ("device", self.device),
-                        ("next_seq", "1"),
-                        ("acked_seq", "0"),
-                        ("synced", "0"),
-                    ],
-                )
-                return
-        if meta.get("schema") != str(SCHEMA):
-            raise OutboxError(self.path, f"file format {meta.get('schema')!r}, expected {SCHEMA}")
-        if (meta.get("user"), meta.get("device")) != (self.user, self.device):
-            raise OutboxError(
-                self.path,
-                f"belongs to user {meta.get('user')!r} device {meta.get('device')!r}, "
-                f"not {self.user!r} {self.device!r}; each device needs its own outbox",
-            )
+        db, recovered = open_database(self.path, self.user, self.device)
+        self._db = db
+        #: What a damaged file held when this one replaced it at open (None: it was sound).
+        self.recovered: Salvage | None = recovered
 
     # --- plumbing ------------------------------------------------------------------------------
 
     def _writing(self, doing: str) -> AbstractContextManager[None]:
-        """This file's write transaction; an SQLite error becomes an OutboxError saying
-        ``doing``."""
-        return write_transaction(self._db, doing, lambda problem: OutboxError(self.path, problem))
-
-    def _meta_int(self, key: str) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def _set_meta(self, key: str, value: object) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, str(value)),
-        )
+        return writing(self._db, self.path, doing)
 
     def _read(self, doing: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
-        try:
-            return self._db.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise OutboxError(self.path, f"cannot {doing} ({failure_reason(exc)})") from exc
+        return read(self._db, self.path, doing, sql, args)
 
     # --- the outbox ------------------------------------------------------------------------------
 
@@ -191,7 +91,7 @@ class Outbox:
         The payload is validated as the server will validate it (PayloadError if not).
         """
         with self._writing("store a window"):
-            seq = self._meta_int("next_seq")
+            seq = meta_int(self._db, "next_seq")
             message = WindowMessage(self.user, self.device, seq, start, end, dict(sites))
             payload = message.to_payload()
             WindowMessage.from_payload(payload, user=self.user, device=self.device, now=end)
@@ -199,10 +99,10 @@ class Outbox:
                 'INSERT INTO windows (seq, start, "end", payload) VALUES (?, ?, ?, ?)',
                 (seq, format_utc(start), format_utc(end), payload),
             )
-            self._set_meta("next_seq", seq + 1)
-            last_end = self._meta_text("last_end")
+            set_meta(self._db, "next_seq", seq + 1)
+            last_end = meta_text(self._db, "last_end")
             if last_end is None or parse_utc(last_end, "outbox", "last_end") < end:
-                self._set_meta("last_end", format_utc(end))
+                set_meta(self._db, "last_end", format_utc(end))
             self._keep_within_cap()
         return message
 
@@ -223,16 +123,12 @@ class Outbox:
             "SELECT seq, start FROM windows ORDER BY seq LIMIT ?", (over,)
         ).fetchall()
         self._db.execute("DELETE FROM windows WHERE seq <= ?", (oldest[-1][0],))
-        self._set_meta("dropped", self._meta_int("dropped") + over)
+        set_meta(self._db, "dropped", meta_int(self._db, "dropped") + over)
         log.error(
             "outbox %s is full (%d windows waiting for the server's ack): dropped the oldest, "
             "seq %d from %s; the server will never receive it",
             self.path, self.max_windows, oldest[-1][0], oldest[-1][1],
         )  # fmt: skip
-
-    def _meta_text(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
 
     def pending(self, limit: int | None = None, *, after: int = 0) -> list[WindowMessage]:
         """Stored windows not yet covered by the server's ack, in seq order (seq > ``after``)."""
@@ -251,12 +147,7 @@ class Outbox:
         return self._message(*rows[0]) if rows else None
 
     def _message(self, end: str, payload: bytes) -> WindowMessage:
-        return WindowMessage.from_payload(
-            bytes(payload),
-            user=self.user,
-            device=self.device,
-            now=datetime.fromisoformat(end).astimezone(UTC),
-        )
+        return read_message(end, payload, self.user, self.device)
 
     def __len__(self) -> int:
         return int(self._read("count windows", "SELECT count(*) FROM windows")[0][0])
@@ -272,8 +163,8 @@ class Outbox:
             return 0
         with self._writing("forget acked windows"):
             gone = self._db.execute("DELETE FROM windows WHERE seq <= ?", (seq,)).rowcount
-            if seq > self._meta_int("acked_seq"):
-                self._set_meta("acked_seq", seq)
+            if seq > meta_int(self._db, "acked_seq"):
+                set_meta(self._db, "acked_seq", seq)
         return int(gone)
 
     def _needs_fast_forward(self, server_seq: int) -> bool:
@@ -289,9 +180,9 @@ class Outbox:
         Returns how many waiting windows were renumbered.
         """
         with self._writing("fast-forward"):
-            next_seq = self._meta_int("next_seq")
-            unsynced = self._meta_int("synced") == 0
-            self._set_meta("synced", 1)
+            next_seq = meta_int(self._db, "next_seq")
+            unsynced = meta_int(self._db, "synced") == 0
+            set_meta(self._db, "synced", 1)
             if not (server_seq >= next_seq or (server_seq > 0 and unsynced)):
                 return 0
             rows = self._db.execute('SELECT "end", payload FROM windows ORDER BY seq').fetchall()
@@ -305,8 +196,8 @@ class Outbox:
                     'INSERT INTO windows (seq, start, "end", payload) VALUES (?, ?, ?, ?)',
                     (seq, format_utc(old.start), format_utc(old.end), new.to_payload()),
                 )
-            self._set_meta("next_seq", seq + 1)
-            self._set_meta("acked_seq", server_seq)
+            set_meta(self._db, "next_seq", seq + 1)
+            set_meta(self._db, "acked_seq", server_seq)
         return len(rows)
 
     @property
@@ -343,7 +234,7 @@ class Outbox:
     def mark_synced(self) -> None:
         """The server has no ack for this device: numbering from 1 is safe."""
         with self._writing("mark it synced"):
-            self._set_meta("synced", 1)
+            set_meta(self._db, "synced", 1)
 
     @property
     def last_end_utc(self) -> datetime | None:
@@ -359,50 +250,10 @@ class Outbox:
 
     def mark_tz_published(self, tz: str) -> None:
         with self._writing("record the published time zone"):
-            self._set_meta("profile_tz", tz)
+            set_meta(self._db, "profile_tz", tz)
 
     def close(self) -> None:
         self._db.close()
-
-    # --- a damaged file ------------------------------------------------------------------------
-
-    def _recover(self, problem: str) -> None:
-        """Move the damaged file aside, open a fresh one, put back what can be read; say so."""
-        try:
-            if not salvageable(self.path):
-                with self.path.open("rb") as f:
-                    start = f.read(16)
-                raise OutboxError(
-                    self.path,
-                    f"cannot open it: not a SQLite database (starts with {start!r}): is "
-                    "[mqtt] outbox the right path?",
-                )
-            salvage = read_back(move_aside(self.path, problem))
-        except OSError as exc:
-            raise OutboxError(self.path, f"damaged ({problem}) and cannot be moved aside "
-                              f"({failure_reason(exc)})") from exc  # fmt: skip
-        self._connect()
-        try:
-            self._restore(salvage)
-        except BaseException:
-            self._db.close()
-            raise
-        self.recovered = salvage
-        log.error(
-            "outbox %s was damaged (%s): moved to %s; %s, sent as before",
-            self.path, problem, salvage.moved_to.name, salvage.summary,
-        )  # fmt: skip
-
-    def _restore(self, salvage: Salvage) -> None:
-        def valid(end: str, payload: bytes) -> bool:
-            try:
-                self._message(end, payload)  # validated as the server will
-            except (TwitchWatchError, ValueError):
-                return False
-            return True
-
-        with self._writing("restore what a damaged file held"):
-            restore_into(self._db, salvage, valid)
 
     def __enter__(self) -> Outbox:
         return self
