@@ -106,8 +106,9 @@ class Agent:
         #: No windows are cut while the wall clock is not set (edge/wall_clock.py).
         self.clock_guard = ClockGuard(tuning.clock)
         self.clock_guard.poll()
-        if uplink is not None:  # fresh server statuses tell the guard the server's time
+        if uplink is not None:  # server statuses tell the guard the server's time
             uplink.publisher.on_server_time = self.clock_guard.server_time
+            uplink.publisher.on_server_time_floor = self.clock_guard.server_time_floor
         self.totals = Totals()
         sinks: list[DetectionSink] = [self.totals]
         if record is not None:

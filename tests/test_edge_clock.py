@@ -211,11 +211,14 @@ async def test_only_fresh_server_statuses_reach_the_clock_check(
         heard: list[datetime] = []
         with Outbox(tmp_path / "outbox.db", "alice", "pi") as outbox:
             publisher = EdgePublisher(outbox, mosquitto_broker.url)
+            floors: list[datetime] = []
             publisher.on_server_time = heard.append
+            publisher.on_server_time_floor = floors.append
             async with publisher:
                 await publisher.link.wait_connected(10.0)
                 await asyncio.sleep(0.5)
                 assert heard == []  # the retained copy is hours old: not a time to compare
+                assert floors == [hours_ago]  # only the least the server's time can be
                 fresh = datetime.now(UTC).replace(microsecond=0)
                 payload = ServerStatus(DeviceState.ONLINE, at=fresh).to_payload()
                 await server.publish(SERVER_STATUS_TOPIC, payload, retain=True)

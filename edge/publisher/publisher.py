@@ -117,6 +117,8 @@ class EdgePublisher:
         #: Called with the server's time from each fresh (not retained) server status: the
         #: agent's ClockGuard compares it with the edge's clock (edge/wall_clock.py).
         self.on_server_time: Callable[[datetime], None] | None = None
+        #: Called with a retained status's time, maybe hours old: the least the server's is.
+        self.on_server_time_floor: Callable[[datetime], None] | None = None
 
     @property
     def denied_topic(self) -> str | None:
@@ -286,8 +288,10 @@ class EdgePublisher:
                 self._update_drained()
 
     def _on_server_status(self, payload: bytes, *, retained: bool) -> None:
-        """Only a fresh status says what time it is now: the retained one may be hours old."""
-        if retained or self.on_server_time is None:
+        """Only a fresh status says what time it is now: the retained one may be hours old,
+        so it says only what time it is at least."""
+        handler = self.on_server_time_floor if retained else self.on_server_time
+        if handler is None:
             return
         try:
             status = ServerStatus.from_payload(payload)
@@ -295,7 +299,7 @@ class EdgePublisher:
             log.warning("%s: ignoring the server's status: %s", self.device, exc)
             return
         if status.at is not None:
-            self.on_server_time(status.at)
+            handler(status.at)
 
     def _update_drained(self) -> None:
         try:
