@@ -58,7 +58,8 @@ from bench.rest_time import complement, intersection, total_s
 from bench.scoring import CrampScore, TwitchScore, combine, score_cramps, score_twitches
 from edge.detect import Detections, SiteDetector
 from firmware_sim.physiology import TruthKind
-from firmware_sim.scenarios import SCENARIOS, Scenario, SiteSpec, TruthRecord
+from firmware_sim.scenario import Scenario, SiteSpec, TruthRecord
+from firmware_sim.scenarios import SCENARIOS
 from twitchwatch.contract import Kind
 
 ACC_TOLERANCE_S = 0.2

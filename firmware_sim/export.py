@@ -17,7 +17,8 @@ from edge.stream import Block, StreamInfo
 from twitchwatch.contract import Kind
 
 from .physiology import SiteGenerator
-from .scenarios import ACC_UNITS, Scenario, truth_json
+from .scenario import ACC_UNITS, Scenario
+from .scenario_truth import truth_json
 
 #: Samples are generated and written this many seconds at a time: memory stays flat.
 _PIECE_S = 10.0

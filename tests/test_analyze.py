@@ -21,7 +21,8 @@ from scipy.signal import resample_poly
 from bench.emgdb import EMGDB_ENV, emgdb_dir, emgdb_records
 from edge.edf import EdfRecorder
 from edge.stream import Block, Span, StreamInfo
-from firmware_sim.scenarios import SCENARIOS, Scenario
+from firmware_sim.scenario import Scenario
+from firmware_sim.scenarios import SCENARIOS
 from tests.test_edf import write_third_party
 from twitchwatch.cli import main
 from twitchwatch.contract import Kind, Reason

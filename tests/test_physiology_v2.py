@@ -13,7 +13,7 @@ import pytest
 from edge.edf.read import open_recording
 from firmware_sim.export import export_scenario
 from firmware_sim.physiology import SiteGenerator, TruthKind
-from firmware_sim.physiology.plan import draw_units
+from firmware_sim.physiology.units import draw_units
 from firmware_sim.scenarios import SCENARIOS
 from tests.test_physiology import model, n_acc, n_emg
 from tests.test_scenarios import SILENT

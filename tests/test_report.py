@@ -22,7 +22,8 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from server.report import ReportData, figures_dir, load_report_data, write_report
-from server.report.figures import day_centres, rate_heatmap, rate_lines
+from server.report.chart_parts import day_centres
+from server.report.rate_charts import rate_heatmap, rate_lines
 from server.rules import RuleConfig, load_rule_config
 from server.store import Store, open_store
 from support.histories import Scenario, red_flag_only

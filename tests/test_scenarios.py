@@ -19,19 +19,12 @@ from firmware_sim.physiology import (
     TruthEvent,
     TruthKind,
 )
+from firmware_sim.physiology.episodes import LEADOFF_DURATION_S, LEADOFF_PICKUP_UV
 from firmware_sim.physiology.interference import MAINS_HARMONIC_FRACTION, MAINS_HARMONICS
-from firmware_sim.physiology.plan import LEADOFF_DURATION_S, LEADOFF_PICKUP_UV, REST_MARGIN_S
-from firmware_sim.scenarios import (
-    ACC_FS_HZ,
-    EMG_FS_HZ,
-    SCENARIOS,
-    Scenario,
-    SiteSpec,
-    TruthRecord,
-    truth_from_json,
-    truth_json,
-    write_truth,
-)
+from firmware_sim.physiology.plan import REST_MARGIN_S
+from firmware_sim.scenario import ACC_FS_HZ, EMG_FS_HZ, Scenario, SiteSpec, TruthRecord
+from firmware_sim.scenario_truth import truth_from_json, truth_json, write_truth
+from firmware_sim.scenarios import SCENARIOS
 from tests.test_physiology import model, n_acc, n_emg  # same rates as the scenarios
 
 #: Every new component at once, dense enough that two minutes hold several lead-offs.

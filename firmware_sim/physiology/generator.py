@@ -24,26 +24,21 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from .episodes import Episode, plan_episodes
 from .interference import Interference
 from .model import EMG_BAND_HZ, EMG_RAIL_UV, SiteModel, TruthEvent, TruthKind
 from .noise import colour_filter, coloured_block, quantise
 from .plan import (
     MAX_REACH_S,
-    SEGMENT_S,
     Candidates,
-    Episode,
     Item,
-    Part,
-    RenderContext,
     draw_candidates,
-    draw_cramp_units,
-    draw_units,
-    plan_episodes,
     plan_twitches,
     raw_twitch_rate_per_s,
-    rng_for,
 )
 from .render import render_acc, render_emg
+from .streams import SEGMENT_S, Part, rng_for
+from .units import RenderContext, draw_cramp_units, draw_units
 from .walking import plan_walking
 
 #: Render block length. A block is drawn whole and cached; chunked reads slice it.

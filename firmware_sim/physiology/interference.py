@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import SiteModel
-from .plan import Part, rng_for
+from .streams import Part, rng_for
 
 #: Odd harmonics of the mains (rectifier and transformer loads distort it symmetrically) and the
 #: range of each one's amplitude relative to the fundamental. [M] typical of indoor pickup.

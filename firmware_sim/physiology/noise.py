@@ -18,7 +18,7 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from .model import EMG_BAND_HZ, EMG_RAIL_UV
-from .plan import Part, rng_for
+from .streams import Part, rng_for
 
 #: Below this the coloured noise is flat: slower wander and drift are modelled on their own.
 CORNER_HZ = 1.0

@@ -13,20 +13,12 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from .episodes import POP_EXTENT_TAUS, Episode
 from .interference import LEADOFF_MAINS_HZ, draw_mains
 from .model import EMG_RAIL_UV, TruthKind
-from .plan import (
-    POP_EXTENT_TAUS,
-    UNIT_WIDTH_S,
-    Detail,
-    Episode,
-    Item,
-    Part,
-    RenderContext,
-    Twitch,
-    log_uniform,
-    rng_for,
-)
+from .plan import Item, Twitch
+from .streams import Detail, Part, log_uniform, rng_for
+from .units import UNIT_WIDTH_S, RenderContext
 from .walking import walking_acc, walking_emg
 from .waveforms import (
     gamma_train_s,

@@ -21,8 +21,10 @@ import math
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from .episodes import Episode
 from .model import EMG_BAND_HZ, TruthKind
-from .plan import SEGMENT_S, Detail, Episode, Part, RenderContext, log_uniform, rng_for
+from .streams import SEGMENT_S, Detail, Part, log_uniform, rng_for
+from .units import RenderContext
 from .waveforms import grid, ramp_envelope
 
 #: Bout length: at most MAX_REACH_S of the planner (an episode may reach that far past its segment).

@@ -16,9 +16,11 @@ waiting itself and ends on close.
 
 The modules: ``url`` (BrokerUrl, Protocol, Will), ``message`` (Message), ``refusal`` (what the
 broker's refusals mean), ``flow`` (how much a link takes in before it stops reading its socket),
-``inbox`` (received messages and their iterators), ``link`` (MqttLink) and ``paho_client`` (its
-paho client, set up), the only modules that import paho, ``credentials`` (passwords from a file,
-a variable or systemd credentials). Its errors live in :mod:`twitchwatch.errors` with the rest of
+``inbox`` (received messages and their iterators), ``connection`` (what a link knows of its
+connection), ``pubacks`` (messages awaiting the broker's answer), ``link`` (MqttLink),
+``paho_client`` (its paho client, set up) and ``paho_callbacks`` (paho's callbacks, handing over
+to the loop), the only modules that import paho, ``credentials`` (passwords from a file, a
+variable or systemd credentials). Its errors live in :mod:`twitchwatch.errors` with the rest of
 the ground floor's.
 """
 

@@ -1,5 +1,6 @@
 """MqttLink: one MQTT connection kept up by paho, used from asyncio. With
-:mod:`twitchwatch.mqtt_link.paho_client` (which sets the client up), the only paho importer.
+:mod:`twitchwatch.mqtt_link.paho_client` (which sets the client up) and
+:mod:`twitchwatch.mqtt_link.paho_callbacks` (paho's callbacks), the only paho importer.
 
 paho runs its own network thread (``loop_start``), which connects, reconnects with backoff and
 re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the asyncio loop with
@@ -7,40 +8,36 @@ re-sends unacknowledged QoS 1 messages. Its callbacks only hand things to the as
 (:mod:`twitchwatch.mqtt_link.flow`), which stops that thread reading the socket while the
 consumer is behind. Never hold a lock around a paho call that a callback could also wait on: paho
 calls ``on_publish`` while holding its own outgoing-message lock.
+
+The link holds the options and the lifecycle, publishes and receives; what it knows of the
+connection is :mod:`.connection`'s, the messages awaiting PUBACK are :mod:`.pubacks`'.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
-from twitchwatch.errors import (
-    BrokerHandshakeError,
-    BrokerUnreachableError,
-    ConnectRefusedError,
-    LinkLost,
-    PublishNotQueuedError,
-    PublishRefusedError,
-    SessionTakenOverError,
-)
+from twitchwatch.errors import PublishNotQueuedError, SessionTakenOverError
+from twitchwatch.mqtt_link.connection import SHORT_LIVED_IN_A_ROW, ConnectionState
 from twitchwatch.mqtt_link.flow import ReceiveLimits, ReceiveWindow
 from twitchwatch.mqtt_link.inbox import Inbox
 from twitchwatch.mqtt_link.message import Message
+from twitchwatch.mqtt_link.paho_callbacks import LoopHandlers, PahoCallbacks
 from twitchwatch.mqtt_link.paho_client import (
     PausingClient,
     Session,
     make_client,
 )
+from twitchwatch.mqtt_link.pubacks import Pubacks
 from twitchwatch.mqtt_link.refusal import ConnectRefusal
 from twitchwatch.mqtt_link.url import BrokerUrl, Protocol, Will
 
@@ -50,12 +47,6 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 30
 CONNECT_TIMEOUT_S = 10.0
 DEFAULT_RECEIVE_LIMITS = ReceiveLimits()
-#: DISCONNECT reason code from the broker: another connection took our client id's session.
-SESSION_TAKEN_OVER = 0x8E
-#: Mosquitto 2.0.11 closes a taken-over connection without that DISCONNECT, and two clients with
-#: one client id then take the session from each other at every reconnect. Connections closed
-#: this soon after they were accepted, this many times in a row, are said to be that, once.
-SHORT_LIVED_S, SHORT_LIVED_IN_A_ROW = 3.0, 3
 
 
 class MqttLink:
@@ -97,33 +88,46 @@ class MqttLink:
         self.subscriptions = list(subscriptions)
         self.session_expiry_s = session_expiry_s
         self.manual_ack = manual_ack
-        self.connected = asyncio.Event()
+        self._state = ConnectionState()
+        self.connected = self._state.connected
         #: Every subscription of the last connect was answered (SUBACK): messages published
         #: from now on reach us. ``connected`` alone does not promise that.
-        self.subscribed = asyncio.Event()
-        self._unacked_subscriptions: set[int] = set()
-        self.connects = 0  # successful connections so far
-        self.session_present = False  # on the last connect
-        #: The broker's last refusal of CONNECT; None once a connection is accepted.
-        self.refusal: ConnectRefusal | None = None
-        #: Attempts in a row that reached no broker (refused TCP, no route, TLS); 0 once connected.
-        self.connect_failures = 0
+        self.subscribed = self._state.subscribed
         #: Called in the loop after each connect, with session_present.
         self.on_connected: Callable[[bool], None] | None = None
-        #: Another connection took over our session (MQTT 5): the link stopped for good.
-        self.taken_over = False
         self.receive_limits = receive_limits
         #: Received messages not yet taken by the consumer (paho stops reading when it is full).
         self.receive_window = ReceiveWindow(receive_limits)
         self._loop = asyncio.get_running_loop()
         self._inbox = Inbox(str(broker), self.receive_window)
-        self._pubacks: dict[int, asyncio.Future[None]] = {}
-        self._changed = asyncio.Event()  # any connect, refusal or disconnect
+        self._pubacks = Pubacks()
         self._started = False
-        self._socket_opened_at: float | None = None  # TCP (and TLS) up, CONNACK not yet in
-        self._connected_at = 0.0
-        self._short_lived = 0  # connections in a row the broker closed right after accepting
         self._client = self._make_client(will, receive_maximum)
+
+    @property
+    def connects(self) -> int:
+        """Successful connections so far."""
+        return self._state.connects
+
+    @property
+    def session_present(self) -> bool:
+        """Whether the broker kept our session, on the last connect."""
+        return self._state.session_present
+
+    @property
+    def refusal(self) -> ConnectRefusal | None:
+        """The broker's last refusal of CONNECT; None once a connection is accepted."""
+        return self._state.refusal
+
+    @property
+    def connect_failures(self) -> int:
+        """Attempts in a row that reached no broker (refused TCP, no route, TLS); 0 once up."""
+        return self._state.connect_failures
+
+    @property
+    def taken_over(self) -> bool:
+        """Another connection took over our session (MQTT 5): the link stopped for good."""
+        return self._state.taken_over
 
     # --- set-up --------------------------------------------------------------------------------
 
@@ -137,22 +141,29 @@ class MqttLink:
         )
         setup = make_client(self.broker, self.client_id, session, will, self.receive_window)
         self._clean_start, self._connect_properties = setup.clean_start, setup.properties
-        client = setup.client
-        client.on_socket_open = self._on_socket_open
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_message = self._on_message
-        client.on_publish = self._on_publish
-        client.on_subscribe = self._on_subscribe
-        return client
+        handlers = LoopHandlers(
+            socket_opened=self._state.socket_opened,
+            refused=self._refuse,
+            subscribing=self._state.subscribing,
+            connected=self._connected,
+            unreachable=self._state.unreachable,
+            disconnected=self._disconnected,
+            received=self._received,
+            published=self._pubacks.answered,
+            subacked=self._state.subacked,
+        )
+        callbacks = PahoCallbacks(
+            self._loop, handlers, self.broker, self.subscriptions, self.receive_window
+        )
+        callbacks.attach(setup.client)
+        return setup.client
 
     def start(self) -> None:
         """Begin connecting in the background; paho keeps retrying until :meth:`close`."""
         if self._started:
             return
         self._started = True
-        self.taken_over = False
+        self._state.taken_over = False
         self._inbox.reopen()
         self._client.connect_async(
             self.broker.host,
@@ -166,21 +177,7 @@ class MqttLink:
     async def wait_connected(self, within_s: float = CONNECT_TIMEOUT_S) -> None:
         """Return once connected; MqttLinkError if the broker refuses, stays unreachable, or
         takes the connection but never answers the MQTT handshake."""
-        try:
-            async with asyncio.timeout(within_s):
-                while not self.connected.is_set():
-                    if self.refusal is not None:
-                        raise ConnectRefusedError(
-                            str(self.broker), self.refusal.code, self.refusal.reason
-                        )
-                    if self.taken_over:
-                        raise SessionTakenOverError(str(self.broker), self.client_id)
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            if self._socket_opened_at is not None:
-                raise BrokerHandshakeError(str(self.broker), within_s) from None
-            raise BrokerUnreachableError(str(self.broker), within_s) from None
+        await self._state.wait_connected(str(self.broker), self.client_id, within_s)
 
     async def close(self) -> None:
         """Disconnect cleanly (the Will is not sent) and stop paho's thread.
@@ -193,12 +190,7 @@ class MqttLink:
         self._started = False
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
-        for future in self._pubacks.values():
-            if not future.done():
-                future.set_exception(
-                    LinkLost(str(self.broker), "before the broker acknowledged", closed=True)
-                )
-        self._pubacks.clear()
+        self._pubacks.fail_all(str(self.broker))
 
     async def __aenter__(self) -> Self:
         self.start()
@@ -250,7 +242,7 @@ class MqttLink:
             future.set_exception(PublishNotQueuedError(topic, "not connected"))
         else:
             # on_publish reaches the loop through call_soon_threadsafe, so it runs after this.
-            self._pubacks[info.mid] = future
+            self._pubacks.track(info.mid, future)
         return future
 
     async def publish(
@@ -299,90 +291,11 @@ class MqttLink:
             return
         self._client.ack(message.mid, message.qos)
 
-    # --- paho callbacks (paho's thread: hand over to the loop, nothing else) --------------------
-
-    def _on_connect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
-    ) -> None:
-        if reason.is_failure:
-            refusal = ConnectRefusal(int(reason.value), str(reason))
-            self._loop.call_soon_threadsafe(self._refuse, refusal)
-            return
-        mids = []
-        for topic, qos in self.subscriptions:  # a new session has none; an old one keeps them
-            mids.append(client.subscribe(topic, qos)[1])
-        self._loop.call_soon_threadsafe(self._subscribing, mids)
-        self._loop.call_soon_threadsafe(self._connected, bool(flags.session_present))
-
-    def _on_disconnect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
-    ) -> None:
-        taken_over = reason.value == SESSION_TAKEN_OVER  # only ever from the broker's DISCONNECT
-        self._loop.call_soon_threadsafe(self._disconnected, str(reason), taken_over)
-
-    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        self._loop.call_soon_threadsafe(self._socket_opened, time.monotonic())
-
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        self._loop.call_soon_threadsafe(self._unreachable)
-
-    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        self.receive_window.received(len(message.payload))  # counted in paho's thread, at once
-        self._loop.call_soon_threadsafe(
-            self._received,
-            message.topic,
-            bytes(message.payload),
-            message.qos,
-            bool(message.retain),
-            bool(message.dup),
-            message.mid,
-        )
-
-    def _on_publish(
-        self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Any
-    ) -> None:
-        self._loop.call_soon_threadsafe(
-            self._puback, mid, int(reason.value), str(reason), reason.is_failure
-        )
-
-    def _on_subscribe(
-        self,
-        client: paho.Client,
-        userdata: Any,
-        mid: int,
-        reasons: list[ReasonCode],
-        properties: Any,
-    ) -> None:
-        for reason in reasons:
-            if reason.is_failure:
-                log.error("broker %s refused a subscription: %s", self.broker, reason)
-        self._loop.call_soon_threadsafe(self._subacked, mid)
-
-    # --- the same events, in the loop ----------------------------------------------------------
-
-    def _subscribing(self, mids: list[int]) -> None:
-        self._unacked_subscriptions = set(mids)
-        if not mids:
-            self.subscribed.set()
-
-    def _subacked(self, mid: int) -> None:
-        self._unacked_subscriptions.discard(mid)
-        if not self._unacked_subscriptions:
-            self.subscribed.set()
-
-    def _socket_opened(self, at: float) -> None:
-        self._socket_opened_at = at
+    # --- paho's events, in the loop (the rest go straight to the connection state) ------------
 
     def _connected(self, session_present: bool) -> None:
-        self.refusal = None
-        self._socket_opened_at = None
-        self._connected_at = time.monotonic()
-        self.connect_failures = 0
-        self.connects += 1
-        self.session_present = session_present
-        self.connected.set()
+        self._state.accepted(session_present)
         self._inbox.connected(self.connects)
-        self._changed.set()
         log.info(
             "connected to %s as %s (session present: %s)",
             self.broker,
@@ -398,12 +311,7 @@ class MqttLink:
             # one after a working connection (a rotated password) only shows here.
             level = logging.ERROR if self.connects else logging.INFO
             log.log(level, "broker %s refused %s: %s", self.broker, self.client_id, refusal.reason)
-        self.refusal = refusal
-        self._changed.set()
-
-    def _unreachable(self) -> None:
-        self.connect_failures += 1
-        self._changed.set()
+        self._state.refused(refusal)
 
     def _disconnected(self, reason: str, taken_over: bool = False) -> None:
         if taken_over and self._started:
@@ -411,28 +319,22 @@ class MqttLink:
             # again, for ever: stop, and say why.
             failure = SessionTakenOverError(str(self.broker), self.client_id)
             log.error("%s", failure)
-            self.taken_over = True
+            self._state.taken_over = True
             self._client.disconnect()  # paho's thread stops reconnecting
             self._inbox.close(failure)
         elif self.connected.is_set() and self._started:
             log.warning("lost the connection to %s (%s); reconnecting", self.broker, reason)
-            self._note_lifetime(time.monotonic() - self._connected_at)
-        self.connected.clear()
-        self.subscribed.clear()
+            if self._state.closed_soon_after_accepting():
+                log.error(
+                    "broker %s closed the connection of client id %r right after accepting it, "
+                    "%d times in a row: is another client logged in with the same client id (the "
+                    "same account, where the broker binds them)? Run one client per account",
+                    self.broker,
+                    self.client_id,
+                    SHORT_LIVED_IN_A_ROW,
+                )
+        self._state.lost()
         self._inbox.lost(reason)
-        self._changed.set()
-
-    def _note_lifetime(self, lived_s: float) -> None:
-        self._short_lived = self._short_lived + 1 if lived_s < SHORT_LIVED_S else 0
-        if self._short_lived == SHORT_LIVED_IN_A_ROW:
-            log.error(
-                "broker %s closed the connection of client id %r right after accepting it, %d "
-                "times in a row: is another client logged in with the same client id (the same "
-                "account, where the broker binds them)? Run one client per account",
-                self.broker,
-                self.client_id,
-                SHORT_LIVED_IN_A_ROW,
-            )
 
     def _received(
         self, topic: str, payload: bytes, qos: int, retain: bool, dup: bool, mid: int
@@ -440,12 +342,3 @@ class MqttLink:
         # paho calls on_connect before the messages of that connection, and each callback
         # reaches the loop in order, so ``connects`` here is the connection this arrived on.
         self._inbox.put(Message(topic, payload, qos, retain, dup, mid, self.connects))
-
-    def _puback(self, mid: int, code: int, reason: str, failed: bool) -> None:
-        future = self._pubacks.pop(mid, None)
-        if future is None or future.done():
-            return
-        if failed:
-            future.set_exception(PublishRefusedError(code, reason))
-        else:
-            future.set_result(None)

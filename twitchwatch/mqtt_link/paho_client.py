@@ -1,7 +1,8 @@
 """The paho client a link drives, set up once: TLS, login, the Last Will, CONNECT's properties,
 and a network thread that reads the socket only while the link's receive window has room.
 
-With :mod:`twitchwatch.mqtt_link.link`, the only modules that import paho.
+With :mod:`twitchwatch.mqtt_link.link` and :mod:`twitchwatch.mqtt_link.paho_callbacks`, the only
+modules that import paho.
 """
 
 from __future__ import annotations
