@@ -64,7 +64,8 @@ class SiteDetector:
     def feed(self, kind: Kind, start: int, data: np.ndarray) -> None:
         """Samples ``[start, start + n)`` of one stream: EMG (n,) or (1, n) µV; ACC (3, n) g, or
         (1, n) from a one-axis accelerometer (always the same number of axes per site)."""
-        kind = Kind(kind)
+        if not isinstance(kind, Kind):  # a string such as "emg"; Kind(...) costs ~1 µs a call
+            kind = Kind(kind)
         lane = self._emg if kind is Kind.EMG else self._acc
         if lane is None:
             what = "EMG" if kind is Kind.EMG else "acceleration"
