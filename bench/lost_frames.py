@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import twitchwatch.one_core  # noqa: E402, F401  (before numpy's first big allocation)
 from edge.detect import Detections, DetectorConfig, SiteDetector  # noqa: E402
 from firmware_sim.physiology import PRESETS, SiteGenerator, SiteModel  # noqa: E402
-from twitchwatch.contract import Kind, Reason  # noqa: E402
+from twitchwatch.contract import Kind  # noqa: E402
 
 DROP_PROBS = (0.002, 0.01, 0.05)
 
@@ -75,10 +75,6 @@ def detect(sensor: Sensor, x: np.ndarray, kept: np.ndarray, config: DetectorConf
     return found
 
 
-def gap_s(found: Detections) -> float:
-    return sum(i.end_s - i.start_s for i in found.excluded if i.reason is Reason.GAP)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0)
@@ -102,8 +98,8 @@ def main() -> None:
                 found = detect(sensor, x, kept, config)
                 rest = found.rest_s / intact.rest_s
                 counted = found.twitch_t_s.size / max(intact.twitch_t_s.size, 1)
-                cells.append((rest, counted, gap_s(found)))
-            (rest, counted, _), (base_rest, base_counted, _) = cells
+                cells.append((rest, counted))
+            (rest, counted), (base_rest, base_counted) = cells
             print(
                 f"{sensor.name[:38]:38s} {p:6.3f} {lost_s:7.1f}  {rest:9.3f}  {counted:7.3f}"
                 f"   rest {base_rest:.3f}, counted {base_counted:.3f}"

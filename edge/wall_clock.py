@@ -126,9 +126,14 @@ class ClockGuard:
     def server_time_floor(self, server_utc: datetime) -> None:
         """A retained server status said ``server_utc``, maybe hours ago: the server's time is
         at least that. Only a clock behind it beyond the tolerance is known to be wrong."""
-        now = self.clock.utc()
-        if now >= self.not_before and server_utc - now > self.tolerance:
-            self._floor = (server_utc, self.clock.monotonic())
+        now, mono = self.clock.utc(), self.clock.monotonic()
+        if now < self.not_before or server_utc - now <= self.tolerance:
+            return
+        if self._floor is not None:  # the same old status again after a reconnect says less
+            held_utc, held_mono = self._floor
+            if held_utc + timedelta(seconds=mono - held_mono) >= server_utc:
+                return
+        self._floor = (server_utc, mono)
 
     def _skew_problem(self, skew: timedelta, at_least: bool = False) -> str:
         side = "ahead of" if skew > timedelta(0) else "behind"

@@ -313,7 +313,11 @@ def test_a_retained_status_holds_the_windows_of_a_clock_certainly_behind(caplog)
     guard = ClockGuard(clock)
     with caplog.at_level(logging.INFO, logger="edge.run"):
         assert guard.poll() is None and guard.set
-        guard.server_time_floor(real - timedelta(hours=5, seconds=-30))  # old, yet days ahead
+        old_status = real - timedelta(hours=5, seconds=-30)  # sent 5 h ago, yet days ahead
+        guard.server_time_floor(old_status)
+        assert guard.poll() is None and not guard.set
+        time.sleep(0.01)
+        guard.server_time_floor(old_status)  # the same status after a reconnect says less
         assert guard.poll() is None and not guard.set
         assert guard.problem == (
             "this device's clock is at least 2 d 19 h behind the server's: windows wait until "

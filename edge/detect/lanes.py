@@ -73,22 +73,25 @@ class _Lane:
     moved: bool
 
     def _accept(self, start: int, n: int, data: np.ndarray) -> None:
+        if n == 0:  # says nothing: a hole before it shows at the next samples
+            return
         gap_from = self.intake.check(start, n)
-        if gap_from is not None and self._bridgeable(gap_from, start, n):
+        if gap_from is not None and self._bridgeable(gap_from, start):
             data = np.concatenate((self.intake.bridge(gap_from, data), data), axis=-1)
             if self.owns_gaps:
                 fs = self.intake.fs
                 self.sink.claims([Claim(gap_from / fs, start / fs, Reason.GAP, EVIDENCE_BRIDGED)])
         elif gap_from is not None:
             self.drain()
+            self.intake.forget()
             self._restart(gap_from, start)
         if self.intake.hold(data):
             self.drain()
 
-    def _bridgeable(self, gap_from: int, start: int, n: int) -> bool:
-        """A hole short enough to bridge, between samples on both sides."""
-        both_sides = self.intake.has_samples and n > 0
-        return both_sides and (start - gap_from) / self.intake.fs <= self.cfg.bridge_max_s
+    def _bridgeable(self, gap_from: int, start: int) -> bool:
+        """A hole short enough to bridge, after samples since the lane (re)started."""
+        short = (start - gap_from) / self.intake.fs <= self.cfg.bridge_max_s
+        return short and self.intake.has_samples
 
     def drain(self) -> None:
         """Process the samples gathered so far (per-call costs make tiny batches slow)."""

@@ -24,8 +24,8 @@ TICK_S = 0.5
 #: A little radio trouble, as at home: lost frames show up as gaps, never as invented samples.
 LIVE_FAULTS = Faults(drop_prob=0.002)
 #: The live part is counted from the moment every sensor streams (they come up one after the
-#: other, a few seconds each); one that is still not up after this long is shown as it is
-#: (scanning, backing off) and the demo goes on without it.
+#: other, a few seconds each), or from this long after the start: a sensor still not up then is
+#: shown as it is (scanning, backing off) and the live part goes on with the others.
 CONNECT_ALLOWANCE_S = 30.0
 
 
@@ -63,12 +63,15 @@ async def stream_today(
     def tick() -> None:
         nonlocal all_up
         now = time.monotonic()
-        if all_up is None and all(s.health.state is SessionState.STREAMING for s in agent.sessions):
+        if all_up is None and (
+            now - started >= CONNECT_ALLOWANCE_S
+            or all(s.health.state is SessionState.STREAMING for s in agent.sessions)
+        ):
             all_up, progress.phase = now, "live"
         if all_up is not None:
             progress.live_s = min(seconds, now - all_up)
-        if progress.live_s >= seconds or now - started >= seconds + CONNECT_ALLOWANCE_S:
-            stop.set()
+            if now - all_up >= seconds:
+                stop.set()
         refresh()
 
     try:
