@@ -305,6 +305,38 @@ async def test_an_edge_two_hours_ahead_cuts_no_windows_until_its_clock_is_right(
     assert any(line.startswith("the clock is right again") for line in journal)
 
 
+async def test_an_edge_days_behind_holds_its_windows_as_soon_as_it_connects(
+    backend: Backend, mosquitto_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """A real server's retained status, before any fresh one (they come once a minute)."""
+    server = Server(
+        mosquitto_broker.url,
+        f"sqlite:///{tmp_path / 'server.db'}",
+        client_id="clock-server",
+        options=ServerOptions(status_every_s=60.0),
+    )
+    clock = SteppedClock(datetime.now(UTC) - timedelta(days=3))  # back at its last shutdown
+    mqtt = MqttConfig(
+        BrokerUrl.parse(mosquitto_broker.url), "alice", "pi", window_s=1.0,
+        outbox=tmp_path / "outbox.db",
+    )  # fmt: skip
+    async with running(server):
+        agent = await Agent.start(
+            [SensorConfig("TW-0001", "left_calf")], backend, mqtt=mqtt,
+            tuning=AgentTuning(clock=clock),
+        )  # fmt: skip
+        try:
+            async with asyncio.timeout(5.0):
+                while agent.clock_guard.set:
+                    await asyncio.sleep(0.05)
+                    agent.clock_guard.poll()
+            assert str(agent.clock_guard.problem).startswith(
+                "this device's clock is at least 2 d 23 h behind the server's"
+            )
+        finally:
+            await agent.close()
+
+
 def test_a_retained_status_holds_the_windows_of_a_clock_certainly_behind(caplog) -> None:
     """A Pi whose clock came back at its last shutdown (fake-hwclock), three days ago: the
     server's retained status, however old, is later than that; NTP then fixes the clock."""
