@@ -222,14 +222,15 @@ def record_scenario(
         for second in range(int(np.ceil(seconds))):
             for info, x in data.items():
                 a, b = round(second * info.fs), min(x.shape[1], round((second + 1) * info.fs))
+                g0 = g1 = b  # no gap: the whole block
                 if gap_s is not None:
                     g0, g1 = round(gap_s[0] * info.fs), round(gap_s[1] * info.fs)
-                    if a == g0:
-                        rec.mark_gap(info, Span(g0, g1, Reason.GAP))
-                    if g0 <= a < g1:
-                        continue
-                if b > a:
-                    rec.write(Block(info, a, x[:, a:b]))
+                if min(b, g0) > a:  # before the gap
+                    rec.write(Block(info, a, x[:, a : min(b, g0)]))
+                if a <= g0 < b:
+                    rec.mark_gap(info, Span(g0, g1, Reason.GAP))
+                if b > max(a, g1):  # after it
+                    rec.write(Block(info, max(a, g1), x[:, max(a, g1) : b]))
 
 
 def emg_channel(
@@ -567,6 +568,25 @@ def test_a_gap_is_excluded_and_not_rest(tmp_path: Path, capsys: pytest.CaptureFi
     truth = truth_peaks(sc, "left_calf")
     outside = truth[(truth < gap[0] - 0.5) | (truth > gap[1] + 1.0)]
     assert matched(outside, found, EMG_TOLERANCE_S) >= 0.95
+
+
+def test_a_lost_packet_in_a_file_costs_only_its_own_length(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An EDF+D hole of 50 ms (a lost radio notification in a recording) is bridged: the gap is
+    exactly the hole, with its evidence, and the twitches around it are the whole file's."""
+    sc = scenario("calf_rest")
+    hole = (40.0, 40.05)
+    whole, holed = tmp_path / "whole.edf", tmp_path / "hole.edf"
+    record_scenario(whole, sc)
+    record_scenario(holed, sc, gap_s=hole)
+    want, got = analyze_json(whole, capsys), analyze_json(holed, capsys)
+    gaps = [s for s in got["excluded"] if s["reason"] == "gap" and 1.0 < s["start"] < 100.0]
+    assert len(gaps) == 1 and np.allclose([gaps[0]["start"], gaps[0]["end"]], hole, atol=1e-3)
+    assert "a lost radio packet" in gaps[0]["evidence"]
+    rest, rest_whole = got["summary"]["left_calf"]["rest_s"], want["summary"]["left_calf"]["rest_s"]
+    assert rest == pytest.approx(rest_whole - (hole[1] - hole[0]), abs=0.01)
+    assert np.array_equal(twitch_times(got, "left_calf"), twitch_times(want, "left_calf"))
 
 
 # ---------------------------------------------------------------- bad files
