@@ -573,8 +573,9 @@ def test_a_gap_is_excluded_and_not_rest(tmp_path: Path, capsys: pytest.CaptureFi
 def test_a_lost_packet_in_a_file_costs_only_its_own_length(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An EDF+D hole of 50 ms (a lost radio notification in a recording) is bridged: the gap is
-    exactly the hole, with its evidence, and the twitches around it are the whole file's."""
+    """A 50 ms hole in a recording (zeros under a ``gap`` annotation, as the edge writes a lost
+    radio notification) is bridged: the gap is exactly the hole, with its evidence, and the
+    twitches around it are the whole file's."""
     sc = scenario("calf_rest")
     hole = (40.0, 40.05)
     whole, holed = tmp_path / "whole.edf", tmp_path / "hole.edf"
