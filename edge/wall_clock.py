@@ -181,8 +181,8 @@ class ClockGuard:
                 self._skew = None
         behind = None if self._skew is not None else self._behind_floor(now, mono)
         if self._skew is not None or behind is not None:
-            certain = -behind if behind is not None else skew
-            problem = self._skew_problem(certain, at_least=behind is not None)
+            offset = -behind if behind is not None else skew
+            problem = self._skew_problem(offset, at_least=behind is not None)
             if self.set:
                 # The clock has read this way since it last stepped (or since the agent began):
                 # remember where it stood, so the step that fixes it can be measured.
