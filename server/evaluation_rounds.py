@@ -7,7 +7,7 @@ windows never hold up the acks for seconds; while no message waits, slices follo
 Beside that, the wall clock: every ``tick_s`` (an hour), and once at start, every user with an
 open alert is evaluated at the server's time, so reminders go out and an alert whose sensor
 stopped sending says so even when no data arrives. A user whose data was stored within the
-last tick period waits for a later tick (server/tick_deferral.py).
+last tick period, by any server, waits for a later tick (server/tick_deferral.py).
 
 A mixin of :class:`server.service.Server`, which owns the store, the queue and the database
 thread; kept apart so the service module stays about its loop.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from server.db_thread import StopRequested
@@ -27,7 +27,7 @@ from server.evaluation_queue import EvaluationQueue
 from server.rules import RuleConfig
 from server.service_options import ServerOptions, ServerStats
 from server.store import Store
-from server.tick_deferral import TickDeferral
+from server.tick_deferral import tick_due
 
 
 class EvaluationRounds:
@@ -39,7 +39,6 @@ class EvaluationRounds:
     clock: Callable[[], datetime]
     _store: Store | None
     _dirty: EvaluationQueue
-    _deferral: TickDeferral
     _last_evaluation: float
     _db: Callable[..., Awaitable[Any]]
     _publish_changes: Callable[[AlertChanges], None]
@@ -73,10 +72,11 @@ class EvaluationRounds:
 
     async def _tick(self) -> None:
         """Evaluate every user with an open alert at the wall clock's time (see evaluate_user),
-        except those whose data is still arriving (see TickDeferral)."""
+        except those whose data is still arriving (see tick_due)."""
         assert self._store is not None
-        open_alerts = await self._db(self._store.users_with_open_alerts)
-        users, deferred = self._deferral.due(open_alerts, self.clock())
+        open_alerts = await self._db(self._store.open_alert_users)
+        period = timedelta(seconds=self.options.tick_s)
+        users, deferred = tick_due(open_alerts, self.clock(), period)
         self.stats.ticks += 1
         self.stats.deferred += len(deferred)
         for user in users:

@@ -33,7 +33,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from server.ack_settle import AckSettling
@@ -47,7 +47,6 @@ from server.rules import RuleConfig, load_rule_config
 from server.service_options import ServerOptions, ServerStats
 from server.store import Outcome, Store, open_store
 from server.store.backend import redact
-from server.tick_deferral import TickDeferral
 from twitchwatch.contract import (
     SERVER_FILTERS,
     SERVER_STATUS_TOPIC,
@@ -139,7 +138,6 @@ class Server(RetainedPublishing, EvaluationRounds):
         self.stats = ServerStats()
         self.ready = asyncio.Event()  # connected, subscribed, startup work done
         self._dirty = EvaluationQueue()
-        self._deferral = TickDeferral(timedelta(seconds=options.tick_s))
         self._last_evaluation = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[asyncio.Future[None]] = set()  # retained publishes not yet acked
@@ -277,14 +275,17 @@ class Server(RetainedPublishing, EvaluationRounds):
             for change in outcome.alert_changes:
                 self._publish_changes(change)
             self._dirty.add(outcome.dirty_users, _reporters(batch))
-            self._deferral.stored(outcome.dirty_users, self.clock())
             await self._evaluate(force=self._link.pending_messages() == 0)
 
     def _ingest(self, ingest: Ingest, batch: Sequence[Message]) -> BatchOutcome:
-        """Store a batch, then make sure it went to the database file still there: acking what
-        went to a deleted file would lose acknowledged data (DatabaseReplacedError: exit 1)."""
+        """Store a batch and when it was stored (the tick defers its users a while, on any
+        server: tick_deferral.py), then make sure it went to the database file still there:
+        acking what went to a deleted file would lose acknowledged data (DatabaseReplacedError:
+        exit 1)."""
         outcome = ingest.batch(batch)
         assert self._store is not None
+        if outcome.dirty_users:
+            self._store.mark_stored(sorted(outcome.dirty_users), self.clock())
         self._store.check_identity()
         return outcome
 

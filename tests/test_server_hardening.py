@@ -28,6 +28,7 @@ from server.rules import load_rule_config
 from server.service import Server
 from server.service_options import ServerOptions
 from server.store import Outcome, open_store
+from server.store.schema import SCHEMA_VERSION
 from support.services import MosquittoBroker
 from tests.test_publisher import until
 from tests.test_server import (
@@ -104,10 +105,13 @@ def test_a_version_2_database_is_migrated_to_record_refusals(store_url: str) -> 
     with open_store(store_url) as store, store.transaction():
         store.backend.execute("ALTER TABLE windows DROP COLUMN refused")
         store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
+        store.backend.execute("ALTER TABLE users DROP COLUMN stored_utc")  # version 4's
         store.backend.execute("UPDATE schema_version SET version = 2")
     with open_store(store_url) as store:
         with store.transaction():
-            assert store.backend.execute("SELECT version FROM schema_version") == [(3,)]
+            assert store.backend.execute("SELECT version FROM schema_version") == [
+                (SCHEMA_VERSION,)
+            ]
         assert store.refused_windows("alice") == {}
         received = datetime.now(UTC)
         assert store.store_windows([make_window(1)], received).acks[0].acked_seq == 1
@@ -352,6 +356,7 @@ def test_a_version_2_database_keys_its_devices_by_user(store_url: str) -> None:
         with store.transaction():  # as a version 2 database held it: the bare device id
             store.backend.execute("ALTER TABLE windows DROP COLUMN refused")
             store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
+            store.backend.execute("ALTER TABLE users DROP COLUMN stored_utc")
             for table in ("devices", "windows", "window_sites"):
                 store.backend.execute(f"UPDATE {table} SET device_id = 'kitchen-pi'")
             store.backend.execute("UPDATE schema_version SET version = 2")

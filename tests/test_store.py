@@ -26,6 +26,7 @@ from server.store import (
     open_store,
 )
 from server.store.schema import SCHEMA_VERSION
+from server.tick_deferral import tick_due
 from support.services import pg_admin_dsn
 from twitchwatch.contract import (
     AlertEvent,
@@ -234,6 +235,26 @@ def _record(version: int, status: AlertStatus = AlertStatus.FIRING) -> AlertReco
         evidence={"active_days": 15, "observed_days": 19, "rates": [1.5, 2.25]},
         context=("caffeine: 4 cups on 2026-11-20",),
     )
+
+
+def test_every_server_of_a_share_group_defers_a_user_another_one_just_stored(
+    store_url: str,
+) -> None:
+    """The tick's deferral lives in the database: one server stores, another defers."""
+    period = timedelta(hours=1)
+    with open_store(store_url) as storing, open_store(store_url) as ticking:
+        storing.store_windows([window(1, DAY0)], RECEIVED)
+        storing.save_alert(_record(1))
+        assert ticking.open_alert_users() == [("alice", None)]  # never marked: due
+        assert tick_due(ticking.open_alert_users(), RECEIVED, period) == (["alice"], [])
+        storing.mark_stored(["alice"], RECEIVED)
+        users = ticking.open_alert_users()
+        assert users == [("alice", RECEIVED)]
+        assert tick_due(users, RECEIVED + period / 2, period) == ([], ["alice"])
+        assert tick_due(users, RECEIVED + period, period) == (["alice"], [])  # data paused
+        assert tick_due(users, RECEIVED - period, period) == (["alice"], [])  # clock went back
+        storing.save_alert(_record(3, AlertStatus.RESOLVED))
+        assert ticking.open_alert_users() == []
 
 
 def test_alert_records_and_events_round_trip(store: Store) -> None:

@@ -152,6 +152,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_alerts(store_url: str) -
         )
         store.backend.execute("ALTER TABLE windows DROP COLUMN refused")  # version 3's
         store.backend.execute("ALTER TABLE reports DROP COLUMN report_id")
+        store.backend.execute("ALTER TABLE users DROP COLUMN stored_utc")  # version 4's
         store.backend.execute("UPDATE schema_version SET version = 1")
     with open_store(store_url) as store:
         with store.transaction():

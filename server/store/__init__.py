@@ -266,3 +266,11 @@ class Store:
     def users_with_open_alerts(self) -> list[str]:
         with self.transaction() as tx:
             return tx.users_with_open_alerts()
+
+    def open_alert_users(self) -> list[tuple[str, datetime | None]]:
+        with self.transaction() as tx:
+            return tx.open_alert_users()
+
+    def mark_stored(self, users: Sequence[str], at: datetime) -> None:
+        with self.transaction() as tx:
+            tx.mark_stored(users, at)

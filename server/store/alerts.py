@@ -49,6 +49,16 @@ def users_with_open_alerts(db: Backend) -> list[str]:
     return sorted(u for (u,) in rows)
 
 
+def open_alert_users(db: Backend) -> list[tuple[str, datetime | None]]:
+    """Users with a pending or firing alert, and when a server last stored their data."""
+    rows = db.execute(
+        "SELECT a.user_id, MAX(u.stored_utc) FROM alerts a LEFT JOIN users u "
+        "ON u.user_id = a.user_id WHERE a.status <> ? GROUP BY a.user_id",
+        (AlertStatus.RESOLVED.value,),
+    )
+    return sorted((user, maybe_from_ts(stored)) for user, stored in rows)
+
+
 def save_alert(db: Backend, record: AlertRecord) -> None:
     insert_rows(
         db,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 #: Bumped whenever a table changes; a database written by a newer TwitchWatch is refused, an
 #: older one is brought up to date by the steps in :data:`MIGRATIONS`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (
@@ -20,12 +20,15 @@ TABLES: tuple[str, ...] = (
     # One row per user: the latest event time stored (window end or report time) is the time the
     # rules evaluate at; dirty = 1 while stored data has not been evaluated yet (survives a crash
     # between the ingest commit and the evaluation); evaluated_utc: the last time the rules ran
-    # at, so a backlog is evaluated day by day from there. Its row is also the per-user lock.
+    # at, so a backlog is evaluated day by day from there; stored_utc: when a server last stored
+    # the user's data, by its wall clock (the tick defers such a user: server/tick_deferral.py;
+    # in the database, so every server of a share group knows). Its row is also the per-user lock.
     """CREATE TABLE IF NOT EXISTS users (
         user_id TEXT PRIMARY KEY,
         latest_utc TEXT,
         dirty INTEGER NOT NULL DEFAULT 0,
-        evaluated_utc TEXT
+        evaluated_utc TEXT,
+        stored_utc TEXT
     )""",
     # A device belongs to one user; device_id is ``user/device`` (ids are per user, issue 15),
     # in windows and window_sites too. acked_seq: every seq <= it is stored (what the retained
@@ -172,4 +175,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "UPDATE windows SET device_id = user_id || '/' || device_id",
         "UPDATE window_sites SET device_id = user_id || '/' || device_id",
     ),
+    # 3 -> 4: when a server last stored a user's data, shared by a share group's servers.
+    3: ("ALTER TABLE users ADD COLUMN stored_utc TEXT",),
 }

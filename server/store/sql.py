@@ -70,6 +70,12 @@ def insert_rows(
     return out
 
 
+def mark_stored(db: Backend, users: Sequence[str], at: datetime) -> None:
+    """``users``' data was stored at ``at`` (a server's wall clock)."""
+    for user in sorted(set(users)):
+        db.execute("UPDATE users SET stored_utc = ? WHERE user_id = ?", (ts(at), user))
+
+
 def touch_user(db: Backend, user: str, latest: datetime) -> None:
     """Data of ``user`` changed: mark it for evaluation, move its event time forward."""
     t = ts(latest)

@@ -20,7 +20,15 @@ from server.store import windows as _windows
 from server.store.backend import Backend
 from server.store.daily import rebuild_days
 from server.store.refusals import RefusalsResult, RefusedWindow
-from server.store.sql import from_ts, insert_rows, maybe_from_ts, maybe_ts, touch_user, ts
+from server.store.sql import (
+    from_ts,
+    insert_rows,
+    mark_stored,
+    maybe_from_ts,
+    maybe_ts,
+    touch_user,
+    ts,
+)
 from server.store.windows import DeviceAckState, WindowsResult
 from twitchwatch.contract import (
     DEFAULT_TZ,
@@ -85,6 +93,14 @@ class Tx:
     def users_with_open_alerts(self) -> list[str]:
         """Users with a pending or firing alert: the server's wall clock evaluates them."""
         return _alerts.users_with_open_alerts(self._db)
+
+    def open_alert_users(self) -> list[tuple[str, datetime | None]]:
+        """Users with a pending or firing alert, and when a server last stored their data."""
+        return _alerts.open_alert_users(self._db)
+
+    def mark_stored(self, users: Sequence[str], at: datetime) -> None:
+        """``users``' data was stored at ``at``, by the storing server's wall clock."""
+        mark_stored(self._db, users, at)
 
     # --- the profile: the person's zone ----------------------------------------------------------
 
