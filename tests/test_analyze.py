@@ -549,13 +549,20 @@ def test_bdf_gives_the_same_events_as_edf(
 # ---------------------------------------------------------------- gaps
 
 
-def test_a_gap_is_excluded_and_not_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def analyze_with_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gap: tuple[float, float]
+) -> tuple[Scenario, dict[str, Any], dict[str, Any]]:
+    """calf_rest analysed whole and with ``gap`` never received: (scenario, whole, holed)."""
     sc = scenario("calf_rest")
-    gap = (40.0, 55.0)
     whole, holed = tmp_path / "whole.edf", tmp_path / "gap.edf"
     record_scenario(whole, sc)
     record_scenario(holed, sc, gap_s=gap)
-    want, got = analyze_json(whole, capsys), analyze_json(holed, capsys)
+    return sc, analyze_json(whole, capsys), analyze_json(holed, capsys)
+
+
+def test_a_gap_is_excluded_and_not_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gap = (40.0, 55.0)
+    sc, want, got = analyze_with_gap(tmp_path, capsys, gap)
 
     gaps = [(s["start"], s["end"]) for s in got["excluded"] if s["reason"] == "gap"]
     assert any(a <= gap[0] + 1e-3 and b >= gap[1] - 1e-3 for a, b in gaps), gaps
@@ -576,12 +583,8 @@ def test_a_lost_packet_in_a_file_costs_only_its_own_length(
     """A 50 ms hole in a recording (zeros under a ``gap`` annotation, as the edge writes a lost
     radio notification) is bridged: the gap is exactly the hole, with its evidence, and the
     twitches around it are the whole file's."""
-    sc = scenario("calf_rest")
     hole = (40.0, 40.05)
-    whole, holed = tmp_path / "whole.edf", tmp_path / "hole.edf"
-    record_scenario(whole, sc)
-    record_scenario(holed, sc, gap_s=hole)
-    want, got = analyze_json(whole, capsys), analyze_json(holed, capsys)
+    _, want, got = analyze_with_gap(tmp_path, capsys, hole)
     gaps = [s for s in got["excluded"] if s["reason"] == "gap" and 1.0 < s["start"] < 100.0]
     assert len(gaps) == 1 and np.allclose([gaps[0]["start"], gaps[0]["end"]], hole, atol=1e-3)
     assert "a lost radio packet" in gaps[0]["evidence"]

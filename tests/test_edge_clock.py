@@ -42,19 +42,24 @@ BOOT = datetime(1970, 1, 1, 0, 0, 5, tzinfo=UTC)
 
 
 class SteppedClock:
-    """Real monotonic time; a wall clock that reads ``base`` plus the time since, until stepped."""
+    """Real monotonic time; a wall clock that reads ``base`` plus the time since, until stepped.
+    :meth:`skip` lets time pass at once, on both clocks."""
 
     def __init__(self, base: datetime) -> None:
-        self.base, self.mono0 = base, time.monotonic()
+        self.skipped_s = 0.0
+        self.base, self.mono0 = base, self.monotonic()
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        return time.monotonic() + self.skipped_s
+
+    def skip(self, passed: timedelta) -> None:
+        self.skipped_s += passed.total_seconds()
 
     def utc(self) -> datetime:
-        return self.base + timedelta(seconds=time.monotonic() - self.mono0)
+        return self.base + timedelta(seconds=self.monotonic() - self.mono0)
 
     def step_to(self, t: datetime) -> None:
-        self.base, self.mono0 = t, time.monotonic()
+        self.base, self.mono0 = t, self.monotonic()
 
 
 def test_the_guard_says_when_the_clock_is_set_and_how_far_it_stepped(caplog) -> None:
@@ -352,14 +357,14 @@ def test_a_retained_status_holds_the_windows_of_a_clock_certainly_behind(caplog)
         old_status = real - timedelta(hours=5, seconds=-30)  # sent 5 h ago, yet days ahead
         guard.server_time_floor(old_status)
         assert guard.poll() is None and not guard.set
-        time.sleep(0.01)
-        guard.server_time_floor(old_status)  # the same status after a reconnect says less
+        clock.skip(timedelta(hours=2))  # the same old status after a reconnect says less:
+        guard.server_time_floor(old_status)  # the floor stays where the first put it
         assert guard.poll() is None and not guard.set
         assert guard.problem == (
             "this device's clock is at least 2 d 19 h behind the server's: windows wait until "
             "it is right (is NTP running? timedatectl); detection goes on"
         )
-        clock.step_to(real)  # NTP
+        clock.step_to(real + timedelta(hours=2))  # NTP
         step = guard.poll()
         assert guard.set and guard.problem is None
         assert step is not None and abs(step - timedelta(days=3)) < timedelta(seconds=1)

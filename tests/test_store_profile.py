@@ -117,7 +117,7 @@ def test_open_alerts_are_listed_for_the_wall_clock(store: Store) -> None:
     store.save_alert(record("alice", AlertStatus.FIRING))
     store.save_alert(record("bob", AlertStatus.RESOLVED))
     store.save_alert(record("carol", AlertStatus.PENDING))
-    assert store.users_with_open_alerts() == ["alice", "carol"]
+    assert [user for user, _ in store.open_alert_users()] == ["alice", "carol"]
 
 
 #: The schema as TwitchWatch wrote it before issue 12 (version 1): the tables that changed since.

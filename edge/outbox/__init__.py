@@ -83,6 +83,11 @@ class Outbox:
     def _read(self, doing: str, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         return read(self._db, self.path, doing, sql, args)
 
+    def _meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (None if absent), read on its own."""
+        rows = self._read("read its state", "SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
     # --- the outbox ------------------------------------------------------------------------------
 
     def add(self, start: datetime, end: datetime, sites: Mapping[str, SiteWindow]) -> WindowMessage:
@@ -203,14 +208,11 @@ class Outbox:
     @property
     def dropped(self) -> int:
         """Windows dropped unsent because the outbox was full, over this file's life."""
-        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'dropped'")
-        return int(rows[0][0]) if rows else 0
+        return int(self._meta("dropped") or 0)
 
     @property
     def next_seq(self) -> int:
-        return int(
-            self._read("read its state", "SELECT value FROM meta WHERE key = 'next_seq'")[0][0]
-        )
+        return int(self._meta("next_seq") or 0)
 
     @property
     def first_held(self) -> int:
@@ -222,14 +224,12 @@ class Outbox:
     @property
     def acked_seq(self) -> int:
         """The highest seq the server has acknowledged to this file (0: none yet)."""
-        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'acked_seq'")
-        return int(rows[0][0]) if rows else 0
+        return int(self._meta("acked_seq") or 0)
 
     @property
     def synced(self) -> bool:
         """Has this file heard where the server stands (an ack, or that there is none)?"""
-        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'synced'")
-        return bool(rows) and rows[0][0] == "1"
+        return self._meta("synced") == "1"
 
     def mark_synced(self) -> None:
         """The server has no ack for this device: numbering from 1 is safe."""
@@ -239,14 +239,13 @@ class Outbox:
     @property
     def last_end_utc(self) -> datetime | None:
         """End of the latest window ever stored here (a restart resumes from it)."""
-        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'last_end'")
-        return parse_utc(rows[0][0], "outbox", "last_end") if rows else None
+        last_end = self._meta("last_end")
+        return None if last_end is None else parse_utc(last_end, "outbox", "last_end")
 
     @property
     def published_tz(self) -> str | None:
         """The time zone this edge last published in the person's profile (None: never)."""
-        rows = self._read("read its state", "SELECT value FROM meta WHERE key = 'profile_tz'")
-        return rows[0][0] if rows else None
+        return self._meta("profile_tz")
 
     def mark_tz_published(self, tz: str) -> None:
         with self._writing("record the published time zone"):

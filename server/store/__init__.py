@@ -263,10 +263,6 @@ class Store:
         with self.transaction() as tx:
             return tx.dirty_users()
 
-    def users_with_open_alerts(self) -> list[str]:
-        with self.transaction() as tx:
-            return tx.users_with_open_alerts()
-
     def open_alert_users(self) -> list[tuple[str, datetime | None]]:
         with self.transaction() as tx:
             return tx.open_alert_users()

@@ -41,14 +41,6 @@ def all_alerts(db: Backend) -> list[AlertRecord]:
     return sorted((_alert(r) for r in rows), key=lambda a: (a.user, a.rule.value, a.scope))
 
 
-def users_with_open_alerts(db: Backend) -> list[str]:
-    """Users with a pending or firing alert: the server's wall clock evaluates them."""
-    rows = db.execute(
-        "SELECT DISTINCT user_id FROM alerts WHERE status <> ?", (AlertStatus.RESOLVED.value,)
-    )
-    return sorted(u for (u,) in rows)
-
-
 def open_alert_users(db: Backend) -> list[tuple[str, datetime | None]]:
     """Users with a pending or firing alert, and when a server last stored their data."""
     rows = db.execute(

@@ -71,9 +71,10 @@ def insert_rows(
 
 
 def mark_stored(db: Backend, users: Sequence[str], at: datetime) -> None:
-    """``users``' data was stored at ``at`` (a server's wall clock)."""
-    for user in sorted(set(users)):
-        db.execute("UPDATE users SET stored_utc = ? WHERE user_id = ?", (ts(at), user))
+    """``users``' data was stored at ``at`` (a server's wall clock): one statement for all."""
+    if users:
+        marks = ", ".join(["?"] * len(users))
+        db.execute(f"UPDATE users SET stored_utc = ? WHERE user_id IN ({marks})", (ts(at), *users))
 
 
 def touch_user(db: Backend, user: str, latest: datetime) -> None:

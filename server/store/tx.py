@@ -90,12 +90,9 @@ class Tx:
         rows = self._db.execute("SELECT user_id FROM users WHERE latest_utc IS NOT NULL")
         return sorted(u for (u,) in rows)
 
-    def users_with_open_alerts(self) -> list[str]:
-        """Users with a pending or firing alert: the server's wall clock evaluates them."""
-        return _alerts.users_with_open_alerts(self._db)
-
     def open_alert_users(self) -> list[tuple[str, datetime | None]]:
-        """Users with a pending or firing alert, and when a server last stored their data."""
+        """Users with a pending or firing alert (the server's wall clock evaluates them), and
+        when a server last stored their data."""
         return _alerts.open_alert_users(self._db)
 
     def mark_stored(self, users: Sequence[str], at: datetime) -> None:
